@@ -1,0 +1,84 @@
+// Package app holds the platform's use cases: it validates through the domain, decides through
+// the domain, and persists through a Store. It knows nothing of HTTP or AWS.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"time"
+
+	"github.com/pecplatform/pec/shared/domain"
+)
+
+// Store is what the use cases need from persistence.
+type Store interface {
+	// PutOrder creates or updates the Order; created is true when it did not exist.
+	PutOrder(ctx context.Context, o *domain.Order, actor string) (created bool, err error)
+	GetOrder(ctx context.Context, id string) (*domain.Order, error)
+	// CreateMember enrols the member and, when mb is not nil, creates its mailbox and reserves
+	// the mailbox's address, all or nothing. It fails with domain.ErrMemberExists or
+	// domain.ErrAddressTaken.
+	CreateMember(ctx context.Context, m *domain.Member, mb *domain.Mailbox, actor string) error
+	GetMember(ctx context.Context, orderID string, cf domain.CodiceFiscale) (*domain.Member, error)
+	GetMailbox(ctx context.Context, id string) (*domain.Mailbox, error)
+	ListMailboxes(ctx context.Context, q MailboxQuery) (items []*domain.Mailbox, next string, err error)
+	CountMailboxes(ctx context.Context, orderID string) (map[domain.State]int, error)
+	// TakenAddresses reports which of the addresses are already reserved.
+	TakenAddresses(ctx context.Context, addresses []string) (map[string]bool, error)
+}
+
+// MailboxQuery selects one page of an Order's mailboxes.
+type MailboxQuery struct {
+	OrderID string
+	State   domain.State // empty: every state
+	Limit   int
+	Cursor  string
+}
+
+// Caller is who makes a request, as the authorizer established it.
+type Caller struct {
+	Role    string // "federation" or "order"
+	OrderID string // set when Role is "order"
+}
+
+// Roles.
+const (
+	RoleFederation = "federation"
+	RoleOrder      = "order"
+)
+
+// CanAccessOrder reports whether the caller may see and act on the Order's data.
+func (c Caller) CanAccessOrder(orderID string) bool {
+	return c.Role == RoleFederation || (c.Role == RoleOrder && c.OrderID == orderID)
+}
+
+// Actor names the caller in the audit trail.
+func (c Caller) Actor() string {
+	if c.Role == RoleOrder {
+		return "order:" + c.OrderID
+	}
+	return c.Role
+}
+
+// Service runs the use cases.
+type Service struct {
+	Store   Store
+	Domains domain.AlboDomains
+	Now     func() time.Time
+	NewID   func() string
+}
+
+// New returns a Service with the real clock and random identifiers.
+func New(store Store, domains domain.AlboDomains) *Service {
+	return &Service{Store: store, Domains: domains, Now: time.Now, NewID: NewID}
+}
+
+// NewID returns a random 128-bit identifier, hex encoded.
+func NewID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on Linux
+	}
+	return hex.EncodeToString(b[:])
+}

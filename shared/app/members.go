@@ -1,0 +1,107 @@
+package app
+
+import (
+	"context"
+	"errors"
+
+	"github.com/pecplatform/pec/shared/domain"
+)
+
+// candidateWindow is how many homonym numbers are checked in one read.
+const candidateWindow = 8
+
+// maxHomonyms bounds the search for a free address; reaching it means something is wrong.
+const maxHomonyms = 100_000
+
+// Enrol enrols a member in the Order. Without an own PEC, in an Order that adheres to the
+// convention, it issues a mailbox in RICHIESTA whose address is the first homonym number free
+// at the time of writing; the reservation is part of the same write, so two concurrent
+// enrolments never share an address.
+func (s *Service) Enrol(ctx context.Context, c Caller, orderID string, e domain.Enrolment) (*domain.Member, *domain.Mailbox, error) {
+	if err := s.authorizeOrder(c, orderID); err != nil {
+		return nil, nil, err
+	}
+	order, err := s.Store.GetOrder(ctx, orderID)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.Now().UTC()
+	m, err := e.Member(orderID, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !m.NeedsMailbox(order) {
+		return m, nil, s.Store.CreateMember(ctx, m, nil, c.Actor())
+	}
+	pecDomain := s.Domains.Domain(m.Albo)
+	for n := 0; n < maxHomonyms; {
+		addr, next, err := s.firstFreeAddress(ctx, m, pecDomain, n)
+		if err != nil {
+			return nil, nil, err
+		}
+		mb := domain.NewMailbox(s.NewID(), addr, orderID, m.Albo, m.CodiceFiscale, now, c.Actor())
+		m.MailboxID = mb.ID
+		err = s.Store.CreateMember(ctx, m, mb, c.Actor())
+		if errors.Is(err, domain.ErrAddressTaken) {
+			n = next + 1 // someone took it between our read and our write
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		return m, mb, nil
+	}
+	return nil, nil, errors.New("no free homonym number for address")
+}
+
+// firstFreeAddress returns the first address from homonym number n on that is not reserved.
+func (s *Service) firstFreeAddress(ctx context.Context, m *domain.Member, pecDomain string, n int) (string, int, error) {
+	for ; n < maxHomonyms; n += candidateWindow {
+		candidates := make([]string, 0, candidateWindow)
+		for i := n; i < n+candidateWindow; i++ {
+			a, err := domain.ComposeAddress(m.Nome, m.Cognome, pecDomain, i)
+			if err != nil {
+				return "", 0, err
+			}
+			candidates = append(candidates, a)
+		}
+		taken, err := s.Store.TakenAddresses(ctx, candidates)
+		if err != nil {
+			return "", 0, err
+		}
+		for i, a := range candidates {
+			if !taken[a] {
+				return a, n + i, nil
+			}
+		}
+	}
+	return "", 0, errors.New("no free homonym number for address")
+}
+
+// MemberFile is a member with the mailbox issued to them, if any.
+type MemberFile struct {
+	Member  *domain.Member
+	Mailbox *domain.Mailbox
+}
+
+// GetMember returns the member's file. The codice fiscale may be given in any omocodic form.
+func (s *Service) GetMember(ctx context.Context, c Caller, orderID, codiceFiscale string) (*MemberFile, error) {
+	if err := s.authorizeOrder(c, orderID); err != nil {
+		return nil, err
+	}
+	cf, err := domain.ParseCodiceFiscale(codiceFiscale)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.Store.GetMember(ctx, orderID, cf)
+	if err != nil {
+		return nil, err
+	}
+	f := &MemberFile{Member: m}
+	if m.MailboxID != "" {
+		if f.Mailbox, err = s.Store.GetMailbox(ctx, m.MailboxID); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}

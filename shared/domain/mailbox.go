@@ -1,0 +1,97 @@
+package domain
+
+import (
+	"slices"
+	"time"
+)
+
+// State is a mailbox's place in the lifecycle, named as circolare FNO TSRM PSTRP 21/2019 names it.
+type State string
+
+const (
+	StateRichiesta        State = "RICHIESTA"
+	StateRichiestaInviata State = "RICHIESTA_INVIATA"
+	StateAbilitata        State = "ABILITATA"
+	StateAttivata         State = "ATTIVATA"
+	StateRevocata         State = "REVOCATA"
+)
+
+// States lists every state in lifecycle order.
+var States = []State{StateRichiesta, StateRichiestaInviata, StateAbilitata, StateAttivata, StateRevocata}
+
+// forward is the only path a live mailbox may take; REVOCATA is reachable from anywhere.
+var forward = []State{StateRichiesta, StateRichiestaInviata, StateAbilitata, StateAttivata}
+
+// ParseState accepts the exact state name.
+func ParseState(s string) (State, error) {
+	if slices.Contains(States, State(s)) {
+		return State(s), nil
+	}
+	return "", Invalid("state", "invalid_state", "state must be one of RICHIESTA, RICHIESTA_INVIATA, ABILITATA, ATTIVATA, REVOCATA")
+}
+
+// Transition is one entry of a mailbox's audit trail.
+type Transition struct {
+	State  State     `json:"state"`
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Reason string    `json:"reason,omitempty"`
+}
+
+// Mailbox is a PEC mailbox issued under an Order's convention.
+type Mailbox struct {
+	ID        string
+	Address   string
+	State     State
+	OrderID   string
+	Albo      string
+	BatchID   string
+	MemberKey string // the member's canonical codice fiscale; never shown outside the Order
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	History   []Transition
+	// Version increments on every change; stores use it for optimistic locking.
+	Version int
+}
+
+// NewMailbox returns a mailbox in RICHIESTA with its first audit entry.
+func NewMailbox(id, address, orderID, albo string, member CodiceFiscale, at time.Time, actor string) *Mailbox {
+	at = at.UTC()
+	return &Mailbox{
+		ID: id, Address: address, State: StateRichiesta, OrderID: orderID, Albo: albo,
+		MemberKey: string(member.Canonical()), CreatedAt: at, UpdatedAt: at,
+		History: []Transition{{State: StateRichiesta, At: at, Actor: actor, Reason: "enrolled"}},
+	}
+}
+
+// Transition moves the mailbox to the state `to`, recording who did it and why.
+//
+// Transitions only move forward, one step at a time; REVOCATA is reachable from any state.
+// A late or repeated event (a target at or behind the current state, anything after
+// REVOCATA) changes nothing and is not an error: changed is false. Skipping a step is an
+// error, because it means an event arrived for a step that never happened.
+func (m *Mailbox) Transition(to State, at time.Time, actor, reason string) (changed bool, err error) {
+	if m.State == StateRevocata {
+		return false, nil
+	}
+	if to != StateRevocata {
+		cur, next := slices.Index(forward, m.State), slices.Index(forward, to)
+		if next < 0 {
+			return false, ErrInvalidTransition
+		}
+		if next <= cur {
+			return false, nil
+		}
+		if next != cur+1 {
+			return false, ErrInvalidTransition
+		}
+	}
+	at = at.UTC()
+	m.State = to
+	m.UpdatedAt = at
+	m.History = append(m.History, Transition{State: to, At: at, Actor: actor, Reason: reason})
+	return true, nil
+}
+
+// Live reports whether the mailbox is, or is on its way to becoming, a usable address.
+func (m *Mailbox) Live() bool { return m.State != StateRevocata }

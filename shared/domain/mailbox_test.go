@@ -1,0 +1,104 @@
+package domain
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
+func newTestMailbox() *Mailbox {
+	return NewMailbox("mbx1", "mario.rossi@pec.tsrm.org", "TSRM-FI", "TSRM", "ZRZCRL72R10H501D", t0, "order:TSRM-FI")
+}
+
+func TestMailbox_ForwardPathRecordsEveryStep(t *testing.T) {
+	m := newTestMailbox()
+	for i, s := range []State{StateRichiestaInviata, StateAbilitata, StateAttivata} {
+		changed, err := m.Transition(s, t0.Add(time.Duration(i+1)*time.Hour), "system", "")
+		if err != nil || !changed {
+			t.Fatalf("to %s: changed=%v err=%v", s, changed, err)
+		}
+	}
+	if m.State != StateAttivata || len(m.History) != 4 {
+		t.Fatalf("state %s, history %d entries", m.State, len(m.History))
+	}
+	if !m.UpdatedAt.Equal(t0.Add(3 * time.Hour)) {
+		t.Errorf("UpdatedAt = %v", m.UpdatedAt)
+	}
+}
+
+func TestMailbox_LateOrRepeatedEventIsNoOp(t *testing.T) {
+	m := newTestMailbox()
+	mustMove(t, m, StateRichiestaInviata)
+	mustMove(t, m, StateAbilitata)
+	for _, s := range []State{StateAbilitata, StateRichiestaInviata, StateRichiesta} {
+		changed, err := m.Transition(s, t0, "provider", "")
+		if err != nil || changed {
+			t.Errorf("to %s from ABILITATA: changed=%v err=%v, want a silent no-op", s, changed, err)
+		}
+	}
+	if len(m.History) != 3 {
+		t.Errorf("history grew on no-ops: %d", len(m.History))
+	}
+}
+
+func TestMailbox_SkippingAStepIsAnError(t *testing.T) {
+	m := newTestMailbox()
+	if _, err := m.Transition(StateAttivata, t0, "member", ""); !errors.Is(err, ErrInvalidTransition) {
+		t.Fatalf("RICHIESTA -> ATTIVATA: err = %v", err)
+	}
+	if m.State != StateRichiesta || len(m.History) != 1 {
+		t.Fatalf("a refused transition changed the mailbox")
+	}
+}
+
+func TestMailbox_RevocationFromAnyStateIsTerminal(t *testing.T) {
+	for _, from := range []State{StateRichiesta, StateRichiestaInviata, StateAbilitata, StateAttivata} {
+		m := newTestMailbox()
+		for m.State != from {
+			mustMove(t, m, forward[indexOf(m.State)+1])
+		}
+		changed, err := m.Transition(StateRevocata, t0, "order:TSRM-FI", "cancelled")
+		if err != nil || !changed || m.State != StateRevocata {
+			t.Fatalf("revoke from %s: changed=%v err=%v", from, changed, err)
+		}
+		last := m.History[len(m.History)-1]
+		if last.Reason != "cancelled" || last.Actor != "order:TSRM-FI" {
+			t.Errorf("audit entry %+v", last)
+		}
+		for _, s := range States {
+			if changed, err := m.Transition(s, t0, "x", ""); changed || err != nil {
+				t.Errorf("after REVOCATA, to %s: changed=%v err=%v", s, changed, err)
+			}
+		}
+	}
+}
+
+func TestParseState(t *testing.T) {
+	for _, s := range States {
+		if got, err := ParseState(string(s)); err != nil || got != s {
+			t.Errorf("ParseState(%s) = %v, %v", s, got, err)
+		}
+	}
+	var e *Error
+	if _, err := ParseState("attivata"); !errors.As(err, &e) || e.Field != "state" {
+		t.Errorf("lower case accepted or field not named: %v", err)
+	}
+}
+
+func mustMove(t *testing.T, m *Mailbox, to State) {
+	t.Helper()
+	if changed, err := m.Transition(to, t0, "system", ""); err != nil || !changed {
+		t.Fatalf("to %s: changed=%v err=%v", to, changed, err)
+	}
+}
+
+func indexOf(s State) int {
+	for i, f := range forward {
+		if f == s {
+			return i
+		}
+	}
+	return -1
+}

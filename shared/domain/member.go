@@ -1,0 +1,153 @@
+package domain
+
+import (
+	"regexp"
+	"strings"
+	"time"
+)
+
+var alboPattern = regexp.MustCompile(`^[A-Z0-9_-]{2,32}$`)
+
+// Source says where a member's domicilio digitale comes from.
+type Source string
+
+const (
+	SourceOwn        Source = "own"        // a PEC the member already had
+	SourceConvention Source = "convention" // a mailbox issued by this platform
+)
+
+// Member is a professional enrolled in an Order's albo.
+type Member struct {
+	OrderID          string
+	CodiceFiscale    CodiceFiscale
+	Nome             string
+	Cognome          string
+	Albo             string
+	NumeroIscrizione string
+	DataIscrizione   string // YYYY-MM-DD
+	Email            string // ordinary address for notices
+	PEC              string // the member's own PEC, when given
+	CTU              bool
+	MailboxID        string // the convention mailbox, when one was issued
+	EnrolledAt       time.Time
+	UpdatedAt        time.Time
+}
+
+// Key identifies the member within the Order regardless of omocodia.
+func (m *Member) Key() string { return string(m.CodiceFiscale.Canonical()) }
+
+// Enrolment is what the Order submits to enrol a member, before validation.
+type Enrolment struct {
+	CodiceFiscale    string `json:"codiceFiscale"`
+	Nome             string `json:"nome"`
+	Cognome          string `json:"cognome"`
+	Albo             string `json:"albo"`
+	NumeroIscrizione string `json:"numeroIscrizione"`
+	DataIscrizione   string `json:"dataIscrizione"`
+	Email            string `json:"email"`
+	PEC              string `json:"pec"`
+	CTU              bool   `json:"ctu"`
+}
+
+// Member validates the enrolment and returns the member it describes. The first invalid field
+// is reported, in the order the fields are listed in the contract.
+func (e Enrolment) Member(orderID string, now time.Time) (*Member, error) {
+	cf, err := ParseCodiceFiscale(e.CodiceFiscale)
+	if err != nil {
+		return nil, err
+	}
+	m := &Member{OrderID: orderID, CodiceFiscale: cf, CTU: e.CTU, EnrolledAt: now.UTC(), UpdatedAt: now.UTC()}
+	if m.Nome, err = personName("nome", e.Nome); err != nil {
+		return nil, err
+	}
+	if m.Cognome, err = personName("cognome", e.Cognome); err != nil {
+		return nil, err
+	}
+	m.Albo = strings.ToUpper(strings.TrimSpace(e.Albo))
+	if !alboPattern.MatchString(m.Albo) {
+		return nil, Invalid("albo", "invalid_albo", "albo must be 2 to 32 characters among A-Z, 0-9, _ and -")
+	}
+	m.NumeroIscrizione = strings.TrimSpace(e.NumeroIscrizione)
+	if m.NumeroIscrizione == "" || len(m.NumeroIscrizione) > 32 || hasControl(m.NumeroIscrizione) {
+		return nil, Invalid("numeroIscrizione", "invalid_numero_iscrizione", "numeroIscrizione is required, at most 32 characters")
+	}
+	d, err := time.Parse(time.DateOnly, strings.TrimSpace(e.DataIscrizione))
+	if err != nil || d.After(now.AddDate(0, 0, 1)) || d.Year() < 1900 {
+		return nil, Invalid("dataIscrizione", "invalid_data_iscrizione", "dataIscrizione must be a date YYYY-MM-DD, not in the future")
+	}
+	m.DataIscrizione = d.Format(time.DateOnly)
+	if m.Email, err = NormaliseEmail(e.Email); err != nil {
+		return nil, Invalid("email", "invalid_email", "email must be a single e-mail address")
+	}
+	if strings.TrimSpace(e.PEC) != "" {
+		if m.PEC, err = NormaliseEmail(e.PEC); err != nil {
+			return nil, Invalid("pec", "invalid_pec", "pec must be a single e-mail address")
+		}
+	}
+	return m, nil
+}
+
+// NeedsMailbox reports whether enrolling the member in the Order issues a provisional mailbox:
+// the member gave no PEC and the Order adheres to the convention.
+func (m *Member) NeedsMailbox(o *Order) bool { return m.PEC == "" && o.Convention.WebPEC }
+
+// Domicilio is a member's domicilio digitale as the Order's records show it.
+type Domicilio struct {
+	Address string `json:"address"`
+	Source  Source `json:"source"`
+	State   State  `json:"state"`
+}
+
+// DomicilioDigitale returns the member's domicilio digitale: the own PEC (always usable, so
+// shown as ATTIVATA), else the convention mailbox in whatever state it is, else nil.
+func (m *Member) DomicilioDigitale(mb *Mailbox) *Domicilio {
+	switch {
+	case m.PEC != "":
+		return &Domicilio{Address: m.PEC, Source: SourceOwn, State: StateAttivata}
+	case mb != nil:
+		return &Domicilio{Address: mb.Address, Source: SourceConvention, State: mb.State}
+	}
+	return nil
+}
+
+func personName(field, s string) (string, error) {
+	s = strings.Join(strings.Fields(s), " ")
+	if s == "" || len(s) > 100 || hasControl(s) {
+		return "", Invalid(field, "invalid_"+field, field+" is required, at most 100 characters")
+	}
+	return s, nil
+}
+
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == 0xfffd })
+}
+
+// AlboDomains maps an albo to the PEC domain of its mailboxes; "*" is the fallback.
+type AlboDomains map[string]string
+
+// DefaultAlboDomains is the federation's mapping (TSRM radiographers vs the other professions).
+var DefaultAlboDomains = AlboDomains{"TSRM": "pec.tsrm.org", "*": "pec.tsrm-pstrp.org"}
+
+// Domain returns the PEC domain for the albo.
+func (a AlboDomains) Domain(albo string) string {
+	if d, ok := a[strings.ToUpper(albo)]; ok {
+		return d
+	}
+	return a["*"]
+}
+
+// ParseAlboDomains reads "TSRM=pec.tsrm.org,*=pec.tsrm-pstrp.org".
+func ParseAlboDomains(s string) (AlboDomains, error) {
+	out := AlboDomains{}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok || k == "" || v == "" {
+			return nil, &Error{Kind: KindInternal, Code: "bad_config", Message: "ALBO_DOMAINS must look like TSRM=pec.tsrm.org,*=pec.tsrm-pstrp.org"}
+		}
+		out[strings.ToUpper(strings.TrimSpace(k))] = strings.ToLower(strings.TrimSpace(v))
+	}
+	if out["*"] == "" {
+		return nil, &Error{Kind: KindInternal, Code: "bad_config", Message: "ALBO_DOMAINS needs a * fallback"}
+	}
+	return out, nil
+}

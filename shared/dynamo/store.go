@@ -1,0 +1,434 @@
+// Package dynamo persists the platform's records in one DynamoDB table.
+package dynamo
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/domain"
+)
+
+// API is the part of the DynamoDB client the store uses.
+type API interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// Store is the DynamoDB implementation of app.Store.
+type Store struct {
+	db    API
+	table string
+}
+
+var _ app.Store = (*Store)(nil)
+
+// New returns a store on the table.
+func New(db API, table string) *Store { return &Store{db: db, table: table} }
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: pk}, attrSK: &types.AttributeValueMemberS{Value: sk}}
+}
+
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+func num(n int) types.AttributeValue    { return &types.AttributeValueMemberN{Value: fmt.Sprint(n)} }
+
+func (s *Store) getItem(ctx context.Context, pk, sk string, out any) (bool, error) {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return false, fmt.Errorf("get %s: %w", sk, err)
+	}
+	if res.Item == nil {
+		return false, nil
+	}
+	return true, attributevalue.UnmarshalMap(res.Item, out)
+}
+
+func mustMarshal(v any) map[string]types.AttributeValue {
+	m, err := attributevalue.MarshalMap(v)
+	if err != nil {
+		panic(fmt.Sprintf("marshal %T: %v", v, err)) // only fixed item structs are marshalled
+	}
+	return m
+}
+
+func (s *Store) audit(pk, entity, action, actor string, at time.Time) types.TransactWriteItem {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	it := auditItem{PK: pk, SK: "AUDIT#" + formatTime(at) + "#" + hex.EncodeToString(b[:]), Type: "audit", Entity: entity, Action: action, Actor: actor, At: formatTime(at)}
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: mustMarshal(it)}}
+}
+
+// cancelReasons returns the per-item codes of a cancelled transaction, or nil for other errors.
+func cancelReasons(err error) []string {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return nil
+	}
+	codes := make([]string, len(tce.CancellationReasons))
+	for i, r := range tce.CancellationReasons {
+		codes[i] = aws.ToString(r.Code)
+	}
+	return codes
+}
+
+func isConditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}
+
+// PutOrder creates or updates the Order under an optimistic lock, keeping the offer code
+// unique across Orders, and records the change in the Order's audit trail.
+func (s *Store) PutOrder(ctx context.Context, o *domain.Order, actor string) (bool, error) {
+	var old orderItem
+	exists, err := s.getItem(ctx, orderPK(o.ID), skOrder, &old)
+	if err != nil {
+		return false, err
+	}
+	action := "order.created"
+	put := &types.Put{TableName: &s.table, ConditionExpression: aws.String("attribute_not_exists(PK)")}
+	if exists {
+		action = "order.updated"
+		o.CreatedAt = parseTime(old.CreatedAt)
+		o.Version = old.Version + 1
+		put.ConditionExpression = aws.String("version = :v")
+		put.ExpressionAttributeValues = map[string]types.AttributeValue{":v": num(old.Version)}
+	}
+	put.Item = mustMarshal(toOrderItem(o))
+	items := []types.TransactWriteItem{{Put: put}, s.audit(orderPK(o.ID), "order:"+o.ID, action, actor, o.UpdatedAt)}
+	newCode := ""
+	if o.Convention.OfferCode != nil {
+		newCode = *o.Convention.OfferCode
+	}
+	offerAt := -1
+	if newCode != old.OfferCode {
+		if old.OfferCode != "" {
+			items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(offerPK(old.OfferCode), skOffer)}})
+		}
+		if newCode != "" {
+			offerAt = len(items)
+			items = append(items, types.TransactWriteItem{Put: &types.Put{
+				TableName: &s.table,
+				Item: map[string]types.AttributeValue{
+					attrPK: str(offerPK(newCode)), attrSK: str(skOffer), "type": str("offer"), "orderId": str(o.ID),
+				},
+				ConditionExpression:       aws.String("attribute_not_exists(PK) OR orderId = :o"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":o": str(o.ID)},
+			}})
+		}
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons := cancelReasons(err); reasons != nil {
+		if offerAt >= 0 && reasons[offerAt] == "ConditionalCheckFailed" {
+			return false, domain.ErrOfferCodeTaken
+		}
+		if reasons[0] == "ConditionalCheckFailed" {
+			return false, domain.ErrConcurrentUpdate
+		}
+	}
+	if err != nil {
+		return false, fmt.Errorf("put order: %w", err)
+	}
+	return !exists, nil
+}
+
+// GetOrder reads an Order.
+func (s *Store) GetOrder(ctx context.Context, id string) (*domain.Order, error) {
+	var it orderItem
+	ok, err := s.getItem(ctx, orderPK(id), skOrder, &it)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, domain.ErrOrderNotFound
+	}
+	return it.order(), nil
+}
+
+// OrderIDForOfferCode returns the Order that owns the convention offer code.
+func (s *Store) OrderIDForOfferCode(ctx context.Context, code string) (string, error) {
+	var it struct {
+		OrderID string `dynamodbav:"orderId"`
+	}
+	ok, err := s.getItem(ctx, offerPK(code), skOffer, &it)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", domain.ErrNotFound
+	}
+	return it.OrderID, nil
+}
+
+// CreateMember writes the member, and the mailbox with its address reservation when there is
+// one, in one transaction: the member must be new in the Order and the address unreserved.
+func (s *Store) CreateMember(ctx context.Context, m *domain.Member, mb *domain.Mailbox, actor string) error {
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: mustMarshal(toMemberItem(m)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		s.audit(orderPK(m.OrderID), "member:"+m.Key(), "member.enrolled", actor, m.EnrolledAt),
+	}
+	if mb != nil {
+		items = append(items,
+			types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: mustMarshal(toMailboxItem(mb)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+			types.TransactWriteItem{Put: &types.Put{
+				TableName: &s.table,
+				Item: map[string]types.AttributeValue{
+					attrPK: str(addressPK(mb.Address)), attrSK: str(skAddress), "type": str("address"),
+					"mailboxId": str(mb.ID), "orderId": str(mb.OrderID), "reservedAt": str(formatTime(mb.CreatedAt)),
+				},
+				// An address, once assigned, is never assigned again: reservations are never deleted.
+				ConditionExpression: aws.String("attribute_not_exists(PK)"),
+			}},
+		)
+	}
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons := cancelReasons(err); reasons != nil {
+		switch {
+		case reasons[0] == "ConditionalCheckFailed":
+			return domain.ErrMemberExists
+		case len(reasons) > 3 && reasons[3] == "ConditionalCheckFailed":
+			return domain.ErrAddressTaken
+		case len(reasons) > 2 && reasons[2] == "ConditionalCheckFailed":
+			return domain.ErrConcurrentUpdate // a mailbox id collision: practically impossible
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("create member: %w", err)
+	}
+	return nil
+}
+
+// GetMember reads a member by codice fiscale, whichever omocodic form is given.
+func (s *Store) GetMember(ctx context.Context, orderID string, cf domain.CodiceFiscale) (*domain.Member, error) {
+	var it memberItem
+	ok, err := s.getItem(ctx, orderPK(orderID), memberSK(string(cf.Canonical())), &it)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, &domain.Error{Kind: domain.KindNotFound, Code: "member_not_found", Message: "no such member in the Order"}
+	}
+	return it.member(), nil
+}
+
+// GetMailbox reads a mailbox.
+func (s *Store) GetMailbox(ctx context.Context, id string) (*domain.Mailbox, error) {
+	var it mailboxItem
+	ok, err := s.getItem(ctx, mailboxPK(id), skMailbox, &it)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, domain.ErrNotFound
+	}
+	return it.mailbox(), nil
+}
+
+// UpdateMailbox reads the mailbox, lets change decide, and writes the result back only if
+// nobody changed the mailbox in between (optimistic lock on its version). A stale writer
+// re-reads and decides again, up to a few times. When change reports no change, nothing is
+// written.
+func (s *Store) UpdateMailbox(ctx context.Context, id string, change func(*domain.Mailbox) (bool, error)) (*domain.Mailbox, bool, error) {
+	for attempt := 0; attempt < 5; attempt++ {
+		mb, err := s.GetMailbox(ctx, id)
+		if err != nil {
+			return nil, false, err
+		}
+		changed, err := change(mb)
+		if err != nil || !changed {
+			return mb, false, err
+		}
+		old := mb.Version
+		mb.Version++
+		err = s.putMailboxIfVersion(ctx, mb, old)
+		if isConditionFailed(err) {
+			continue
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		return mb, true, nil
+	}
+	return nil, false, domain.ErrConcurrentUpdate
+}
+
+func (s *Store) putMailboxIfVersion(ctx context.Context, mb *domain.Mailbox, version int) error {
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                 &s.table,
+		Item:                      mustMarshal(toMailboxItem(mb)),
+		ConditionExpression:       aws.String("version = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(version)},
+	})
+	return err
+}
+
+// cursor is the opaque pagination token: the last key of the previous page.
+type cursor map[string]string
+
+func encodeCursor(item map[string]types.AttributeValue, attrs ...string) string {
+	c := cursor{}
+	for _, a := range attrs {
+		if v, ok := item[a].(*types.AttributeValueMemberS); ok {
+			c[a] = v.Value
+		}
+	}
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+var errBadCursor = &domain.Error{Kind: domain.KindMalformed, Code: "invalid_cursor", Message: "cursor is not one this API returned", Field: "cursor"}
+
+func decodeCursor(s, partitionAttr, partition string, attrs ...string) (map[string]types.AttributeValue, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	var c cursor
+	if err != nil || json.Unmarshal(b, &c) != nil || c[partitionAttr] != partition {
+		return nil, errBadCursor
+	}
+	out := map[string]types.AttributeValue{}
+	for _, a := range attrs {
+		if c[a] == "" {
+			return nil, errBadCursor
+		}
+		out[a] = str(c[a])
+	}
+	return out, nil
+}
+
+// ListMailboxes pages through an Order's mailboxes, oldest first, from an index: never a scan.
+func (s *Store) ListMailboxes(ctx context.Context, q app.MailboxQuery) ([]*domain.Mailbox, string, error) {
+	index, pkAttr, skAttr, partition := indexByOrder, attrGSI2PK, attrGSI2SK, orderMailboxesPK(q.OrderID)
+	if q.State != "" {
+		index, pkAttr, skAttr, partition = indexByState, attrGSI1PK, attrGSI1SK, statePK(q.OrderID, q.State)
+	}
+	keyAttrs := []string{attrPK, attrSK, pkAttr, skAttr}
+	in := &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		IndexName:                 aws.String(index),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": pkAttr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(partition)},
+		// One more than asked, so that a full last page does not hand out a cursor to nothing.
+		Limit: aws.Int32(int32(q.Limit + 1)),
+	}
+	if q.Cursor != "" {
+		start, err := decodeCursor(q.Cursor, pkAttr, partition, keyAttrs...)
+		if err != nil {
+			return nil, "", err
+		}
+		in.ExclusiveStartKey = start
+	}
+	var raw []map[string]types.AttributeValue
+	for len(raw) <= q.Limit {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, "", fmt.Errorf("list mailboxes: %w", err)
+		}
+		raw = append(raw, out.Items...)
+		if out.LastEvaluatedKey == nil {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	next := ""
+	if len(raw) > q.Limit {
+		raw = raw[:q.Limit]
+		next = encodeCursor(raw[len(raw)-1], keyAttrs...)
+	}
+	items := make([]*domain.Mailbox, 0, len(raw))
+	for _, r := range raw {
+		var it mailboxItem
+		if err := attributevalue.UnmarshalMap(r, &it); err != nil {
+			return nil, "", err
+		}
+		items = append(items, it.mailbox())
+	}
+	return items, next, nil
+}
+
+// CountMailboxes counts an Order's mailboxes per state from the state index.
+func (s *Store) CountMailboxes(ctx context.Context, orderID string) (map[domain.State]int, error) {
+	counts := map[domain.State]int{}
+	for _, st := range domain.States {
+		in := &dynamodb.QueryInput{
+			TableName:                 &s.table,
+			IndexName:                 aws.String(indexByState),
+			KeyConditionExpression:    aws.String("GSI1PK = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(statePK(orderID, st))},
+			Select:                    types.SelectCount,
+		}
+		for {
+			out, err := s.db.Query(ctx, in)
+			if err != nil {
+				return nil, fmt.Errorf("count mailboxes: %w", err)
+			}
+			counts[st] += int(out.Count)
+			if out.LastEvaluatedKey == nil {
+				break
+			}
+			in.ExclusiveStartKey = out.LastEvaluatedKey
+		}
+	}
+	return counts, nil
+}
+
+// TakenAddresses reports which addresses are reserved (at most 100 per call).
+func (s *Store) TakenAddresses(ctx context.Context, addresses []string) (map[string]bool, error) {
+	taken := map[string]bool{}
+	if len(addresses) == 0 {
+		return taken, nil
+	}
+	keys := make([]map[string]types.AttributeValue, 0, len(addresses))
+	seen := map[string]bool{}
+	for _, a := range addresses {
+		if !seen[a] {
+			seen[a] = true
+			keys = append(keys, key(addressPK(a), skAddress))
+		}
+	}
+	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true), ProjectionExpression: aws.String("PK")}}
+	for backoff := 10 * time.Millisecond; len(req) > 0; backoff *= 2 {
+		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return nil, fmt.Errorf("taken addresses: %w", err)
+		}
+		for _, it := range out.Responses[s.table] {
+			if pk, ok := it[attrPK].(*types.AttributeValueMemberS); ok {
+				taken[pk.Value[len("ADDRESS#"):]] = true
+			}
+		}
+		req = out.UnprocessedKeys
+		if len(req) > 0 {
+			if err := sleep(ctx, backoff); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return taken, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,79 @@
+package httpapi
+
+import (
+	"time"
+
+	"github.com/pecplatform/pec/shared/domain"
+)
+
+// The contract's JSON shapes. Domain types never go on the wire directly, so that a change
+// inside the domain cannot silently change the contract.
+
+type orderView struct {
+	ID         string            `json:"id"`
+	Name       string            `json:"name"`
+	PEC        string            `json:"pec"`
+	Convention domain.Convention `json:"convention"`
+	CreatedAt  time.Time         `json:"createdAt"`
+	UpdatedAt  time.Time         `json:"updatedAt"`
+}
+
+func viewOrder(o *domain.Order) orderView {
+	return orderView{ID: o.ID, Name: o.Name, PEC: o.PEC, Convention: o.Convention, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
+}
+
+type memberView struct {
+	OrderID           string            `json:"orderId"`
+	CodiceFiscale     string            `json:"codiceFiscale"`
+	Nome              string            `json:"nome"`
+	Cognome           string            `json:"cognome"`
+	Albo              string            `json:"albo"`
+	NumeroIscrizione  string            `json:"numeroIscrizione"`
+	DataIscrizione    string            `json:"dataIscrizione"`
+	Email             string            `json:"email"`
+	PEC               *string           `json:"pec"`
+	CTU               bool              `json:"ctu"`
+	EnrolledAt        time.Time         `json:"enrolledAt"`
+	DomicilioDigitale *domain.Domicilio `json:"domicilioDigitale"`
+}
+
+func viewMember(m *domain.Member, mb *domain.Mailbox) memberView {
+	v := memberView{
+		OrderID: m.OrderID, CodiceFiscale: m.CodiceFiscale.Value(), Nome: m.Nome, Cognome: m.Cognome,
+		Albo: m.Albo, NumeroIscrizione: m.NumeroIscrizione, DataIscrizione: m.DataIscrizione,
+		Email: m.Email, CTU: m.CTU, EnrolledAt: m.EnrolledAt, DomicilioDigitale: m.DomicilioDigitale(mb),
+	}
+	if m.PEC != "" {
+		v.PEC = &m.PEC
+	}
+	return v
+}
+
+type mailboxView struct {
+	ID        string              `json:"id"`
+	Address   string              `json:"address"`
+	State     domain.State        `json:"state"`
+	OrderID   string              `json:"orderId"`
+	Albo      string              `json:"albo"`
+	BatchID   *string             `json:"batchId"`
+	CreatedAt time.Time           `json:"createdAt"`
+	UpdatedAt time.Time           `json:"updatedAt"`
+	History   []domain.Transition `json:"history"`
+}
+
+func viewMailbox(m *domain.Mailbox) *mailboxView {
+	if m == nil {
+		return nil
+	}
+	v := &mailboxView{ID: m.ID, Address: m.Address, State: m.State, OrderID: m.OrderID, Albo: m.Albo,
+		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, History: m.History}
+	if m.BatchID != "" {
+		v.BatchID = &m.BatchID
+	}
+	return v
+}
+
+type listView[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"nextCursor,omitempty"`
+}

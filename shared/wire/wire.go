@@ -1,0 +1,89 @@
+// Package wire builds each function's handler from its environment: the composition root that
+// every functions/<name>/main.go and the local host share, so both run the same code.
+package wire
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/domain"
+	"github.com/pecplatform/pec/shared/dynamo"
+	"github.com/pecplatform/pec/shared/httpapi"
+)
+
+// Getenv reads one configuration variable (os.Getenv in Lambda, the template's values locally).
+type Getenv func(string) string
+
+// Orders builds OrdersFunction's handler.
+func Orders(ctx context.Context, getenv func(string) string) (any, error) {
+	return httpFunction(ctx, getenv, httpapi.Orders)
+}
+
+// Members builds MembersFunction's handler.
+func Members(ctx context.Context, getenv func(string) string) (any, error) {
+	return httpFunction(ctx, getenv, httpapi.Members)
+}
+
+// Mailboxes builds MailboxesFunction's handler.
+func Mailboxes(ctx context.Context, getenv func(string) string) (any, error) {
+	return httpFunction(ctx, getenv, httpapi.Mailboxes)
+}
+
+type routerFactory func(*app.Service, *slog.Logger, app.Idempotency) *httpapi.Router
+
+func httpFunction(ctx context.Context, getenv Getenv, routes routerFactory) (any, error) {
+	log := lambdacontext.NewLogger()
+	store, err := Store(ctx, getenv)
+	if err != nil {
+		return nil, err
+	}
+	domains := domain.DefaultAlboDomains
+	if s := getenv("ALBO_DOMAINS"); s != "" {
+		if domains, err = domain.ParseAlboDomains(s); err != nil {
+			return nil, err
+		}
+	}
+	return routes(app.New(store, domains), log, store).Serve, nil
+}
+
+// AWSConfig loads the SDK configuration. AWS_ENDPOINT_URL, when set (only locally), points
+// every client at the local cloud.
+func AWSConfig(ctx context.Context, getenv Getenv) (aws.Config, error) {
+	opts := []func(*config.LoadOptions) error{}
+	if r := getenv("AWS_REGION"); r != "" {
+		opts = append(opts, config.WithRegion(r))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	if ep := getenv("AWS_ENDPOINT_URL"); ep != "" {
+		cfg.BaseEndpoint = aws.String(ep)
+	}
+	return cfg, nil
+}
+
+// Store returns the DynamoDB store on the table TABLE_NAME names.
+func Store(ctx context.Context, getenv Getenv) (*dynamo.Store, error) {
+	table := getenv("TABLE_NAME")
+	if table == "" {
+		return nil, fmt.Errorf("TABLE_NAME is not set")
+	}
+	cfg, err := AWSConfig(ctx, getenv)
+	if err != nil {
+		return nil, err
+	}
+	local := getenv("AWS_ENDPOINT_URL") != ""
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		// DynamoDB Local's error responses fail the SDK's CRC32 check and log a warning each.
+		o.DisableValidateResponseChecksum = local
+	})
+	return dynamo.New(db, table), nil
+}
