@@ -1,0 +1,175 @@
+// Package local assembles the local cloud: the emulators, and the host that serves the
+// template's functions in front of them. `make run` and the tests both start it from here.
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/pecplatform/pec/infra/emulators"
+	"github.com/pecplatform/pec/infra/localcloud"
+	"github.com/pecplatform/pec/shared/wire"
+)
+
+// Functions maps each function's CodeUri to the constructor its main uses.
+var Functions = map[string]localcloud.Constructor{
+	"functions/orders":    wire.Orders,
+	"functions/members":   wire.Members,
+	"functions/mailboxes": wire.Mailboxes,
+}
+
+// Region is the region the local cloud pretends to be in.
+const Region = "eu-south-1"
+
+// Config chooses ports (0: a free one) and where logs go.
+type Config struct {
+	Root                                     string // the repository root (found from the working directory if empty)
+	APIPort, DynamoDBPort, MotoPort, SESPort int
+	SMTPPort, MailpitPort                    int
+	Logs                                     string       // emulator logs (default .local/logs/<APIPort>)
+	Logger                                   *slog.Logger // the host's request log (default: discarded)
+	Env                                      map[string]string
+}
+
+// Cloud is a running local cloud.
+type Cloud struct {
+	APIURL, DynamoDBURL, MotoURL, SESURL, MailpitURL, SMTPAddr string
+	KeyDir                                                     string
+	Host                                                       *localcloud.Host
+
+	procs  []*emulators.Process
+	server *http.Server
+	cancel context.CancelFunc
+	once   sync.Once
+}
+
+// Start starts the emulators and the host and returns when all of them answer.
+func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
+	if cfg.Root == "" {
+		if cfg.Root, err = emulators.FindRoot(); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range []*int{&cfg.APIPort, &cfg.DynamoDBPort, &cfg.MotoPort, &cfg.SESPort, &cfg.SMTPPort, &cfg.MailpitPort} {
+		if *p == 0 {
+			if *p, err = emulators.FreePort(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	dirs := emulators.DefaultDirs(cfg.Root)
+	dirs.Logs = cfg.Logs
+	if dirs.Logs == "" {
+		dirs.Logs = filepath.Join(dirs.Local, "logs", strconv.Itoa(cfg.APIPort))
+	}
+	if err := os.MkdirAll(dirs.Logs, 0o755); err != nil {
+		return nil, err
+	}
+	// The functions' SDK clients read credentials from the environment; locally any will do.
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": Region} {
+		if os.Getenv(k) == "" {
+			os.Setenv(k, v)
+		}
+	}
+
+	c := &Cloud{KeyDir: filepath.Join(dirs.Local, "jwt")}
+	defer func() {
+		if err != nil {
+			c.Close()
+		}
+	}()
+	starts := []func() (*emulators.Process, error){
+		func() (*emulators.Process, error) { return emulators.StartDynamoDB(ctx, dirs, cfg.DynamoDBPort) },
+		func() (*emulators.Process, error) { return emulators.StartMoto(ctx, dirs, cfg.MotoPort, cfg.APIPort) },
+		func() (*emulators.Process, error) { return emulators.StartSES(ctx, dirs, cfg.SESPort) },
+		func() (*emulators.Process, error) {
+			return emulators.StartMailpit(ctx, dirs, cfg.SMTPPort, cfg.MailpitPort)
+		},
+	}
+	procs := make([]*emulators.Process, len(starts))
+	errs := make([]error, len(starts))
+	var wg sync.WaitGroup
+	for i, start := range starts {
+		wg.Go(func() { procs[i], errs[i] = start() })
+	}
+	wg.Wait()
+	for _, p := range procs {
+		if p != nil {
+			c.procs = append(c.procs, p)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	c.DynamoDBURL, c.MotoURL, c.SESURL, c.MailpitURL = procs[0].URL, procs[1].URL, procs[2].URL, procs[3].URL
+	c.SMTPAddr = fmt.Sprintf("127.0.0.1:%d", cfg.SMTPPort)
+	c.APIURL = fmt.Sprintf("http://127.0.0.1:%d", cfg.APIPort)
+
+	env := map[string]string{"AWS_ENDPOINT_URL": c.APIURL, "AWS_REGION": Region, "SMTP_ADDR": c.SMTPAddr}
+	for k, v := range cfg.Env {
+		env[k] = v
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	c.Host, err = localcloud.New(ctx, localcloud.Options{
+		TemplatePath: filepath.Join(cfg.Root, "template.yaml"),
+		Functions:    Functions,
+		Env:          env,
+		DynamoDBURL:  c.DynamoDBURL, MotoURL: c.MotoURL, SESURL: c.SESURL,
+		KeyDir: c.KeyDir, Region: Region, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", cfg.APIPort))
+	if err != nil {
+		return nil, fmt.Errorf("API port %d: %w", cfg.APIPort, err)
+	}
+	c.server = &http.Server{Handler: c.Host, ReadHeaderTimeout: 10 * time.Second}
+	go c.server.Serve(ln)
+	if err := c.Host.Setup(ctx); err != nil {
+		return nil, fmt.Errorf("create the template's resources: %w", err)
+	}
+	schedCtx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	go c.Host.StartSchedules(schedCtx)
+	return c, nil
+}
+
+// Close stops the host and every emulator.
+func (c *Cloud) Close() {
+	c.once.Do(func() {
+		if c.cancel != nil {
+			c.cancel()
+		}
+		if c.server != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			c.server.Shutdown(ctx)
+			cancel()
+		}
+		for _, p := range c.procs {
+			p.Stop()
+		}
+	})
+}
+
+// Token returns a portal token signed with the local key.
+func (c *Cloud) Token(role, orderID string) (string, error) {
+	claims := map[string]any{"role": role, "iss": localcloud.DefaultIssuer, "aud": localcloud.DefaultAudience, "sub": "local-" + role}
+	if orderID != "" {
+		claims["order"] = orderID
+	}
+	return localcloud.SignToken(c.KeyDir, claims, time.Hour)
+}

@@ -1,0 +1,50 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pecplatform/pec/infra/emulators"
+)
+
+var (
+	shared     *Cloud
+	sharedErr  error
+	sharedOnce sync.Once
+)
+
+// ForTests returns the test binary's local cloud, started on free ports at the first call and
+// stopped by RunTests. Without the emulators installed the test is skipped, except under CI,
+// where a missing emulator is a failure.
+func ForTests(tb testing.TB) *Cloud {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip("needs the local cloud (not in -short mode)")
+	}
+	sharedOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		shared, sharedErr = Start(ctx, Config{})
+	})
+	if sharedErr != nil {
+		if errors.Is(sharedErr, emulators.ErrNotInstalled) && os.Getenv("CI") != "true" {
+			tb.Skipf("local cloud not installed (run make deps): %v", sharedErr)
+		}
+		tb.Fatalf("start the local cloud: %v", sharedErr)
+	}
+	return shared
+}
+
+// RunTests runs the package's tests and then stops the local cloud if one was started; call
+// it from TestMain: func TestMain(m *testing.M) { os.Exit(local.RunTests(m)) }.
+func RunTests(m *testing.M) int {
+	code := m.Run()
+	if shared != nil {
+		shared.Close()
+	}
+	return code
+}
