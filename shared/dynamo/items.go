@@ -36,11 +36,11 @@ const (
 	skIdempotency = "#IDEMPOTENCY"
 )
 
-func orderPK(id string) string           { return "ORDER#" + id }
-func memberSK(canonical string) string   { return "MEMBER#" + canonical }
-func mailboxPK(id string) string         { return "MAILBOX#" + id }
-func addressPK(a string) string          { return "ADDRESS#" + a }
-func offerPK(code string) string         { return "OFFER#" + code }
+func orderPK(id string) string         { return "ORDER#" + id }
+func memberSK(canonical string) string { return "MEMBER#" + canonical }
+func mailboxPK(id string) string       { return "MAILBOX#" + id }
+func addressPK(a string) string        { return "ADDRESS#" + a }
+func offerPK(code string) string       { return "OFFER#" + code }
 func statePK(orderID string, s domain.State) string {
 	return "ORDER#" + orderID + "#STATE#" + string(s)
 }

@@ -72,7 +72,7 @@ func (rt *Router) Serve(ctx context.Context, r Request) (resp Response, err erro
 			resp = errorResponse(http.StatusInternalServerError, "internal", "internal error", "")
 		}
 		rt.log.InfoContext(ctx, "request", "route", r.RouteKey, "status", resp.StatusCode,
-			"requestId", r.RequestContext.RequestID, "ms", time.Since(start).Milliseconds())
+			"apiRequestId", r.RequestContext.RequestID, "ms", time.Since(start).Milliseconds())
 	}()
 	rte, ok := rt.routes[r.RouteKey]
 	if !ok {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -39,7 +38,7 @@ func Mailboxes(ctx context.Context, getenv func(string) string) (any, error) {
 type routerFactory func(*app.Service, *slog.Logger, app.Idempotency) *httpapi.Router
 
 func httpFunction(ctx context.Context, getenv Getenv, routes routerFactory) (any, error) {
-	log := lambdacontext.NewLogger()
+	log := Logger(getenv)
 	store, err := Store(ctx, getenv)
 	if err != nil {
 		return nil, err
