@@ -1,0 +1,110 @@
+package localcloud
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+)
+
+// Emulators an AWS call can be forwarded to.
+const (
+	BackendDynamoDB = "dynamodb"
+	BackendSES      = "ses"
+	BackendMoto     = "moto"
+)
+
+// AWSCall describes a forwarded AWS API call.
+type AWSCall struct {
+	Backend   string // BackendDynamoDB, BackendSES or BackendMoto
+	Service   string // the SigV4 signing name (dynamodb, states, ses, s3...), "" if unsigned
+	Operation string // from X-Amz-Target (e.g. "PutItem"), "" for REST-style APIs
+}
+
+// Interceptor sees every AWS call before it is forwarded. It answers the call itself and returns
+// true, or returns false to let it through (possibly after a delay).
+type Interceptor func(w http.ResponseWriter, r *http.Request, call AWSCall) bool
+
+// isAWSCall reports whether r is an AWS API call (signed, targeted or pre-signed) rather than a
+// call of the platform's own API.
+func isAWSCall(r *http.Request) bool {
+	if strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") || r.Header.Get("X-Amz-Target") != "" {
+		return true
+	}
+	q := r.URL.Query()
+	return q.Get("X-Amz-Algorithm") != "" && q.Get("X-Amz-Signature") != ""
+}
+
+func classify(r *http.Request) AWSCall {
+	var c AWSCall
+	target := r.Header.Get("X-Amz-Target")
+	if _, op, ok := strings.Cut(target, "."); ok {
+		c.Operation = op
+	}
+	cred := ""
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		if _, after, ok := strings.Cut(auth, "Credential="); ok {
+			cred, _, _ = strings.Cut(after, ",")
+		}
+	} else {
+		cred = r.URL.Query().Get("X-Amz-Credential")
+	}
+	if parts := strings.Split(cred, "/"); len(parts) == 5 { // AKID/date/region/service/aws4_request
+		c.Service = parts[3]
+	}
+	switch {
+	case strings.HasPrefix(target, "DynamoDB_20120810.") || strings.HasPrefix(target, "DynamoDBStreams_20120810."):
+		c.Backend = BackendDynamoDB
+	case strings.HasPrefix(r.URL.Path, "/v2/email/"):
+		c.Backend = BackendSES
+	default:
+		c.Backend = BackendMoto
+	}
+	return c
+}
+
+// forwarder sends AWS calls to their emulator untouched (body, headers, even Host: the signature
+// covers it).
+type forwarder struct {
+	proxies   map[string]*httputil.ReverseProxy
+	intercept Interceptor
+}
+
+func newForwarder(targets map[string]string, intercept Interceptor, onError func(AWSCall, error)) (*forwarder, error) {
+	f := &forwarder{proxies: map[string]*httputil.ReverseProxy{}, intercept: intercept}
+	for backend, raw := range targets {
+		if raw == "" {
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return nil, fmt.Errorf("%s endpoint %q is not a URL", backend, raw)
+		}
+		f.proxies[backend] = &httputil.ReverseProxy{
+			Rewrite: func(pr *httputil.ProxyRequest) {
+				pr.Out.URL.Scheme = u.Scheme
+				pr.Out.URL.Host = u.Host
+				pr.Out.Host = pr.In.Host
+			},
+			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+				onError(classify(r), err)
+				w.WriteHeader(http.StatusBadGateway)
+			},
+		}
+	}
+	return f, nil
+}
+
+func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	call := classify(r)
+	if f.intercept != nil && f.intercept(w, r, call) {
+		return
+	}
+	p, ok := f.proxies[call.Backend]
+	if !ok {
+		http.Error(w, "no emulator configured for "+call.Backend, http.StatusBadGateway)
+		return
+	}
+	p.ServeHTTP(w, r)
+}
