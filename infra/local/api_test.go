@@ -391,3 +391,16 @@ func TestIsolation_AnOrderCannotReadAnotherOrdersMembersOrMailboxes(t *testing.T
 	}
 	as(t, "order", a).expect(200, "GET", "/v1/mailboxes/"+mbID, nil)
 }
+
+func TestUnknownOrder_IsOrderNotFoundEverywhere(t *testing.T) {
+	fed := as(t, "federation", "")
+	id := uniqueID("NONE")
+	for _, p := range []string{"/v1/orders/" + id, "/v1/orders/" + id + "/mailboxes", "/v1/orders/" + id + "/mailboxes/summary", "/v1/orders/" + id + "/members/ZRZCRL72R10H501D"} {
+		if code, _ := fed.expect(404, "GET", p, nil).errorOf(t); code != "order_not_found" {
+			t.Errorf("GET %s: %s, want order_not_found", p, code)
+		}
+	}
+	// Authorization comes before validation: another Order learns nothing, not even that its
+	// query was malformed.
+	as(t, "order", "SOMEONE-ELSE").expect(403, "GET", "/v1/orders/"+id+"/mailboxes?state=bogus&limit=x", nil)
+}

@@ -31,8 +31,8 @@ type Store interface {
 // MailboxQuery selects one page of an Order's mailboxes.
 type MailboxQuery struct {
 	OrderID string
-	State   domain.State // empty: every state
-	Limit   int
+	State   string // empty: every state
+	Limit   int    // 0: the default
 	Cursor  string
 }
 

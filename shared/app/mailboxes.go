@@ -18,11 +18,19 @@ func (s *Service) ListMailboxes(ctx context.Context, c Caller, q MailboxQuery) (
 	if err := s.authorizeOrder(c, q.OrderID); err != nil {
 		return nil, "", err
 	}
+	if q.State != "" {
+		if _, err := domain.ParseState(q.State); err != nil {
+			return nil, "", err
+		}
+	}
 	switch {
 	case q.Limit == 0:
 		q.Limit = DefaultLimit
 	case q.Limit < 1 || q.Limit > MaxLimit:
 		return nil, "", domain.Invalid("limit", "invalid_limit", "limit must be between 1 and 1000")
+	}
+	if _, err := s.Store.GetOrder(ctx, q.OrderID); err != nil {
+		return nil, "", err
 	}
 	return s.Store.ListMailboxes(ctx, q)
 }
@@ -30,6 +38,9 @@ func (s *Service) ListMailboxes(ctx context.Context, c Caller, q MailboxQuery) (
 // MailboxSummary counts the Order's mailboxes in every state.
 func (s *Service) MailboxSummary(ctx context.Context, c Caller, orderID string) (map[domain.State]int, error) {
 	if err := s.authorizeOrder(c, orderID); err != nil {
+		return nil, err
+	}
+	if _, err := s.Store.GetOrder(ctx, orderID); err != nil {
 		return nil, err
 	}
 	counts, err := s.Store.CountMailboxes(ctx, orderID)

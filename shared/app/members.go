@@ -94,6 +94,11 @@ func (s *Service) GetMember(ctx context.Context, c Caller, orderID, codiceFiscal
 		return nil, err
 	}
 	m, err := s.Store.GetMember(ctx, orderID, cf)
+	if errors.Is(err, domain.ErrMemberNotFound) {
+		if _, oerr := s.Store.GetOrder(ctx, orderID); oerr != nil {
+			return nil, oerr
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -61,5 +61,8 @@ var ErrAddressTaken = &Error{Kind: KindConflict, Code: "address_taken", Message:
 // ErrOfferCodeTaken is returned when another Order already owns the convention offer code.
 var ErrOfferCodeTaken = &Error{Kind: KindConflict, Code: "offer_code_taken", Message: "another Order already uses this offer code", Field: "convention.offerCode"}
 
+// ErrMemberNotFound is returned when the Order has no member with that codice fiscale.
+var ErrMemberNotFound = &Error{Kind: KindNotFound, Code: "member_not_found", Message: "no such member in the Order"}
+
 // ErrOrderNotFound is returned when the Order does not exist.
 var ErrOrderNotFound = &Error{Kind: KindNotFound, Code: "order_not_found", Message: "no such Order"}

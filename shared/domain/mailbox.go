@@ -35,7 +35,7 @@ type Transition struct {
 	State  State     `json:"state"`
 	At     time.Time `json:"at"`
 	Actor  string    `json:"actor"`
-	Reason string    `json:"reason,omitempty"`
+	Reason string    `json:"reason"`
 }
 
 // Mailbox is a PEC mailbox issued under an Order's convention.

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 var alboPattern = regexp.MustCompile(`^[A-Z0-9_-]{2,32}$`)
@@ -68,7 +69,7 @@ func (e Enrolment) Member(orderID string, now time.Time) (*Member, error) {
 		return nil, Invalid("albo", "invalid_albo", "albo must be 2 to 32 characters among A-Z, 0-9, _ and -")
 	}
 	m.NumeroIscrizione = strings.TrimSpace(e.NumeroIscrizione)
-	if m.NumeroIscrizione == "" || len(m.NumeroIscrizione) > 32 || hasControl(m.NumeroIscrizione) {
+	if m.NumeroIscrizione == "" || utf8.RuneCountInString(m.NumeroIscrizione) > 32 || hasControl(m.NumeroIscrizione) {
 		return nil, Invalid("numeroIscrizione", "invalid_numero_iscrizione", "numeroIscrizione is required, at most 32 characters")
 	}
 	d, err := time.Parse(time.DateOnly, strings.TrimSpace(e.DataIscrizione))
@@ -112,7 +113,7 @@ func (m *Member) DomicilioDigitale(mb *Mailbox) *Domicilio {
 
 func personName(field, s string) (string, error) {
 	s = strings.Join(strings.Fields(s), " ")
-	if s == "" || len(s) > 100 || hasControl(s) {
+	if s == "" || utf8.RuneCountInString(s) > 100 || hasControl(s) {
 		return "", Invalid(field, "invalid_"+field, field+" is required, at most 100 characters")
 	}
 	return s, nil

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 var orderIDPattern = regexp.MustCompile(`^[A-Z0-9-]{2,32}$`)
@@ -46,7 +47,7 @@ func (o *Order) Validate() error {
 		return err
 	}
 	o.Name = strings.TrimSpace(o.Name)
-	if o.Name == "" || len(o.Name) > 200 {
+	if o.Name == "" || utf8.RuneCountInString(o.Name) > 200 {
 		return Invalid("name", "invalid_name", "name is required, at most 200 characters")
 	}
 	pec, err := NormaliseEmail(o.PEC)

@@ -222,7 +222,7 @@ func (s *Store) GetMember(ctx context.Context, orderID string, cf domain.CodiceF
 		return nil, err
 	}
 	if !ok {
-		return nil, &domain.Error{Kind: domain.KindNotFound, Code: "member_not_found", Message: "no such member in the Order"}
+		return nil, domain.ErrMemberNotFound
 	}
 	return it.member(), nil
 }
@@ -314,7 +314,7 @@ func decodeCursor(s, partitionAttr, partition string, attrs ...string) (map[stri
 func (s *Store) ListMailboxes(ctx context.Context, q app.MailboxQuery) ([]*domain.Mailbox, string, error) {
 	index, pkAttr, skAttr, partition := indexByOrder, attrGSI2PK, attrGSI2SK, orderMailboxesPK(q.OrderID)
 	if q.State != "" {
-		index, pkAttr, skAttr, partition = indexByState, attrGSI1PK, attrGSI1SK, statePK(q.OrderID, q.State)
+		index, pkAttr, skAttr, partition = indexByState, attrGSI1PK, attrGSI1SK, statePK(q.OrderID, domain.State(q.State))
 	}
 	keyAttrs := []string{attrPK, attrSK, pkAttr, skAttr}
 	in := &dynamodb.QueryInput{

@@ -286,7 +286,7 @@ func TestListMailboxes_PagesByStateWithoutGapsOrRepeats(t *testing.T) {
 		var got []string
 		cursor, pages := "", 0
 		for {
-			items, next, err := svc.ListMailboxes(ctx, federation, app.MailboxQuery{OrderID: orderID, State: state, Limit: 6, Cursor: cursor})
+			items, next, err := svc.ListMailboxes(ctx, federation, app.MailboxQuery{OrderID: orderID, State: string(state), Limit: 6, Cursor: cursor})
 			if err != nil {
 				t.Fatal(err)
 			}

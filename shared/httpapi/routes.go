@@ -75,18 +75,12 @@ func Members(svc *app.Service, log *slog.Logger, idem app.Idempotency) *Router {
 func Mailboxes(svc *app.Service, log *slog.Logger, idem app.Idempotency) *Router {
 	rt := NewRouter(log, idem)
 	rt.Handle("GET /v1/orders/{orderId}/mailboxes", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
-		q := app.MailboxQuery{OrderID: r.PathParameters["orderId"], Cursor: r.QueryStringParameters["cursor"]}
-		if s := r.QueryStringParameters["state"]; s != "" {
-			st, err := domain.ParseState(s)
-			if err != nil {
-				return Result{}, err
-			}
-			q.State = st
-		}
+		q := app.MailboxQuery{OrderID: r.PathParameters["orderId"], Cursor: r.QueryStringParameters["cursor"],
+			State: r.QueryStringParameters["state"]}
 		if s, ok := r.QueryStringParameters["limit"]; ok {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 1 {
-				return Result{}, domain.Invalid("limit", "invalid_limit", "limit must be between 1 and 1000")
+				n = -1 // refused by the use case, after authorization
 			}
 			q.Limit = n
 		}

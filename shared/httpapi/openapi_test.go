@@ -1,0 +1,651 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The HTTP contract (shared/api.md) is kept as openapi.yaml beside the code that serves it. These
+// tests hold it to template.yaml, which is what API Gateway actually routes, and to itself.
+
+var (
+	templatePath = filepath.Join("..", "..", "template.yaml")
+	openAPIPath  = "openapi.yaml"
+)
+
+// route is one HttpApi route, named as API Gateway names it: "GET /v1/orders/{orderId}".
+type route struct{ Method, Path string }
+
+func (r route) String() string { return r.Method + " " + r.Path }
+
+// template is what the tests need from template.yaml.
+type template struct {
+	routes []route
+	params map[string]string // the Parameters' defaults
+}
+
+// readTemplate walks template.yaml as a yaml.Node tree, so that CloudFormation's tags (!Ref,
+// !GetAtt, !Sub) are kept as they are rather than refused or lost.
+func readTemplate(t *testing.T) template {
+	t.Helper()
+	b, err := os.ReadFile(templatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("%s: %v", templatePath, err)
+	}
+	if len(doc.Content) != 1 {
+		t.Fatalf("%s: not one YAML document", templatePath)
+	}
+	root := doc.Content[0]
+	tpl := template{params: map[string]string{}}
+	for name, p := range mapping(field(root, "Parameters")) {
+		if d := field(p, "Default"); d != nil && d.Kind == yaml.ScalarNode {
+			tpl.params[name] = d.Value
+		}
+	}
+	for res, r := range mapping(field(root, "Resources")) {
+		for ev, e := range mapping(field(field(r, "Properties"), "Events")) {
+			if typ := field(e, "Type"); typ == nil || typ.Value != "HttpApi" {
+				continue
+			}
+			props := field(e, "Properties")
+			path, method := plainString(field(props, "Path")), plainString(field(props, "Method"))
+			if path == "" || method == "" {
+				t.Errorf("%s: %s event %s: Path and Method must be plain strings (an intrinsic function or the $default route cannot be checked against openapi.yaml)", templatePath, res, ev)
+				continue
+			}
+			if method = strings.ToUpper(method); method == "ANY" || method == "*" {
+				t.Errorf("%s: %s event %s: method %s cannot be checked against openapi.yaml; list the methods", templatePath, res, ev, method)
+				continue
+			}
+			tpl.routes = append(tpl.routes, route{method, path})
+		}
+	}
+	if len(tpl.routes) == 0 {
+		t.Fatalf("%s: no HttpApi events found", templatePath)
+	}
+	sort.Slice(tpl.routes, func(i, j int) bool { return tpl.routes[i].String() < tpl.routes[j].String() })
+	return tpl
+}
+
+// field returns the value of key in the mapping n, or nil.
+func field(n *yaml.Node, key string) *yaml.Node {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return deref(n.Content[i+1])
+		}
+	}
+	return nil
+}
+
+// mapping returns the entries of the mapping n (none when n is not a mapping).
+func mapping(n *yaml.Node) map[string]*yaml.Node {
+	out := map[string]*yaml.Node{}
+	if n = deref(n); n != nil && n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			out[n.Content[i].Value] = deref(n.Content[i+1])
+		}
+	}
+	return out
+}
+
+func deref(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+// plainString is the value of an untagged string scalar, or "".
+func plainString(n *yaml.Node) string {
+	if n == nil || n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
+		return ""
+	}
+	return n.Value
+}
+
+// readOpenAPI returns openapi.yaml as JSON would have it: objects are map[string]any and
+// numbers float64, so that examples compare exactly as a client would see them.
+func readOpenAPI(t *testing.T) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(openAPIPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw any
+	if err := yaml.Unmarshal(b, &raw); err != nil {
+		t.Fatalf("%s: %v", openAPIPath, err)
+	}
+	j, err := json.Marshal(raw)
+	if err != nil {
+		t.Fatalf("%s is not representable as JSON (a mapping key that is not a string?): %v", openAPIPath, err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(j, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+var httpMethods = []string{"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+
+// operation is one operation of the OpenAPI document.
+type operation struct {
+	route
+	op       map[string]any
+	pathItem map[string]any
+}
+
+func operations(doc map[string]any) []operation {
+	var out []operation
+	for path, item := range obj(doc["paths"]) {
+		for _, m := range httpMethods {
+			if op, ok := obj(item)[m].(map[string]any); ok {
+				out = append(out, operation{route{strings.ToUpper(m), path}, op, obj(item)})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+func obj(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+// resolve follows a local reference ("#/components/schemas/Order") in the document.
+func resolve(doc map[string]any, ref string) (any, error) {
+	if !strings.HasPrefix(ref, "#/") {
+		return nil, fmt.Errorf("%s: only local references are supported", ref)
+	}
+	var cur any = doc
+	for _, tok := range strings.Split(ref[2:], "/") {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		switch c := cur.(type) {
+		case map[string]any:
+			v, ok := c[tok]
+			if !ok {
+				return nil, fmt.Errorf("%s: %q does not exist", ref, tok)
+			}
+			cur = v
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(c) {
+				return nil, fmt.Errorf("%s: no element %q", ref, tok)
+			}
+			cur = c[i]
+		default:
+			return nil, fmt.Errorf("%s: cannot descend into %q", ref, tok)
+		}
+	}
+	return cur, nil
+}
+
+// deRef returns v, or what it refers to when it is a Reference Object.
+func deRef(t *testing.T, doc map[string]any, v any) map[string]any {
+	t.Helper()
+	for i := 0; i < 10; i++ {
+		ref, ok := obj(v)["$ref"].(string)
+		if !ok {
+			return obj(v)
+		}
+		var err error
+		if v, err = resolve(doc, ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Fatal("reference chain too long")
+	return nil
+}
+
+func TestOpenAPI_DescribesExactlyTheTemplateRoutes(t *testing.T) {
+	tpl := readTemplate(t)
+	doc := readOpenAPI(t)
+	inTemplate := map[route]bool{}
+	for _, r := range tpl.routes {
+		inTemplate[r] = true
+	}
+	inOpenAPI := map[route]bool{}
+	for _, op := range operations(doc) {
+		inOpenAPI[op.route] = true
+	}
+	var missing, extra []string
+	for r := range inTemplate {
+		if !inOpenAPI[r] {
+			missing = append(missing, r.String())
+		}
+	}
+	for r := range inOpenAPI {
+		if !inTemplate[r] {
+			extra = append(extra, r.String())
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	if len(missing) > 0 {
+		t.Errorf("routes in %s that %s does not describe:\n\t%s", templatePath, openAPIPath, strings.Join(missing, "\n\t"))
+	}
+	if len(extra) > 0 {
+		t.Errorf("routes in %s that %s does not route:\n\t%s", openAPIPath, templatePath, strings.Join(extra, "\n\t"))
+	}
+}
+
+var pathParam = regexp.MustCompile(`\{([^{}]+)\}`)
+
+func TestOpenAPI_IsWellFormed(t *testing.T) {
+	doc := readOpenAPI(t)
+	if v, _ := doc["openapi"].(string); !strings.HasPrefix(v, "3.1") {
+		t.Errorf("openapi is %q, want 3.1.x", v)
+	}
+	if obj(doc["info"])["title"] == nil || obj(doc["info"])["version"] == nil {
+		t.Error("info needs a title and a version")
+	}
+
+	// Every reference resolves to a component.
+	var walk func(at string, v any)
+	walk = func(at string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if ref, ok := v["$ref"]; ok {
+				s, _ := ref.(string)
+				if !strings.HasPrefix(s, "#/components/") {
+					t.Errorf("%s: $ref %q does not point into #/components/", at, ref)
+				} else if _, err := resolve(doc, s); err != nil {
+					t.Errorf("%s: %v", at, err)
+				}
+			}
+			for k, x := range v {
+				walk(at+"/"+k, x)
+			}
+		case []any:
+			for i, x := range v {
+				walk(at+"/"+strconv.Itoa(i), x)
+			}
+		}
+	}
+	walk("#", doc)
+
+	schemes := obj(obj(doc["components"])["securitySchemes"])
+	checkSecurity := func(at string, v any) {
+		for _, req := range anySlice(v) {
+			for name := range obj(req) {
+				if schemes[name] == nil {
+					t.Errorf("%s: security scheme %q is not in components.securitySchemes", at, name)
+				}
+			}
+		}
+	}
+	if len(anySlice(doc["security"])) == 0 {
+		t.Error("no global security requirement")
+	}
+	checkSecurity("security", doc["security"])
+
+	ids := map[string]string{}
+	for _, op := range operations(doc) {
+		id, _ := op.op["operationId"].(string)
+		switch {
+		case id == "":
+			t.Errorf("%s: no operationId", op)
+		case ids[id] != "":
+			t.Errorf("%s: operationId %q is also %s's", op, id, ids[id])
+		default:
+			ids[id] = op.String()
+		}
+		for _, k := range []string{"summary", "description"} {
+			if s, _ := op.op[k].(string); strings.TrimSpace(s) == "" {
+				t.Errorf("%s: no %s", op, k)
+			}
+		}
+		checkSecurity(op.String()+" security", op.op["security"])
+		success := false
+		for status := range obj(op.op["responses"]) {
+			if len(status) == 3 && status[0] == '2' {
+				success = true
+			}
+		}
+		if !success {
+			t.Errorf("%s: no 2xx response", op)
+		}
+
+		// The path's {parameters} and the declared path parameters are the same set.
+		declared := map[string]bool{}
+		for _, p := range parameters(t, doc, op) {
+			if p["in"] != "path" {
+				continue
+			}
+			name, _ := p["name"].(string)
+			declared[name] = true
+			if p["required"] != true {
+				t.Errorf("%s: path parameter %s must be required", op, name)
+			}
+		}
+		for _, m := range pathParam.FindAllStringSubmatch(op.Path, -1) {
+			if !declared[m[1]] {
+				t.Errorf("%s: path parameter %s is not declared", op, m[1])
+			}
+			delete(declared, m[1])
+		}
+		for name := range declared {
+			t.Errorf("%s: path parameter %s is not in the path", op, name)
+		}
+	}
+}
+
+// parameters returns the operation's parameters, the path item's included, resolved.
+func parameters(t *testing.T, doc map[string]any, op operation) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, p := range append(anySlice(op.pathItem["parameters"]), anySlice(op.op["parameters"])...) {
+		out = append(out, deRef(t, doc, p))
+	}
+	return out
+}
+
+func anySlice(v any) []any {
+	s, _ := v.([]any)
+	return s
+}
+
+func TestOpenAPI_ExamplesMatchTheirSchemas(t *testing.T) {
+	doc := readOpenAPI(t)
+	v := &validator{doc: doc}
+	checked := 0
+	// examples validates a Media Type Object's examples; it returns how many there were.
+	examples := func(at string, media map[string]any) int {
+		schema, ok := media["schema"]
+		if !ok {
+			t.Errorf("%s: no schema", at)
+			return 0
+		}
+		n := 0
+		if ex, ok := media["example"]; ok {
+			n++
+			for _, e := range v.validate(schema, ex, "") {
+				t.Errorf("%s example: %s", at, e)
+			}
+		}
+		for name, ex := range obj(media["examples"]) {
+			n++
+			value, ok := deRef(t, doc, ex)["value"]
+			if !ok {
+				t.Errorf("%s example %s: no value", at, name)
+				continue
+			}
+			for _, e := range v.validate(schema, value, "") {
+				t.Errorf("%s example %s: %s", at, name, e)
+			}
+		}
+		return n
+	}
+	for _, op := range operations(doc) {
+		for _, p := range parameters(t, doc, op) {
+			if ex, ok := p["example"]; ok {
+				checked++
+				for _, e := range v.validate(p["schema"], ex, "") {
+					t.Errorf("%s parameter %v example: %s", op, p["name"], e)
+				}
+			}
+		}
+		if rb, ok := op.op["requestBody"]; ok {
+			for mt, media := range obj(deRef(t, doc, rb)["content"]) {
+				n := examples(fmt.Sprintf("%s request %s", op, mt), obj(media))
+				if n == 0 {
+					t.Errorf("%s request %s: no example", op, mt)
+				}
+				checked += n
+			}
+		}
+		for status, resp := range obj(op.op["responses"]) {
+			for mt, media := range obj(deRef(t, doc, resp)["content"]) {
+				n := examples(fmt.Sprintf("%s %s %s", op, status, mt), obj(media))
+				if n == 0 && strings.HasPrefix(status, "2") {
+					t.Errorf("%s %s %s: a success response needs an example", op, status, mt)
+				}
+				checked += n
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no examples found")
+	}
+}
+
+// validator checks an instance against the subset of JSON Schema 2020-12 that openapi.yaml
+// uses. A keyword it does not implement is reported as an error, never silently skipped, so a
+// schema cannot outgrow what is actually checked.
+type validator struct{ doc map[string]any }
+
+// annotations are keywords that carry no constraint.
+var annotations = map[string]bool{"description": true, "title": true, "default": true, "example": true, "examples": true, "deprecated": true, "readOnly": true, "writeOnly": true}
+
+var keywords = map[string]bool{"$ref": true, "type": true, "enum": true, "required": true, "properties": true, "additionalProperties": true, "items": true, "pattern": true, "minLength": true, "maxLength": true, "format": true, "minimum": true, "maximum": true, "anyOf": true, "allOf": true}
+
+// validate returns what is wrong with x, one message per problem, each prefixed by where.
+func (v *validator) validate(schema, x any, at string) []string {
+	var errs []string
+	fail := func(format string, args ...any) {
+		where := at
+		if where == "" {
+			where = "(root)"
+		}
+		errs = append(errs, where+": "+fmt.Sprintf(format, args...))
+	}
+	s, ok := schema.(map[string]any)
+	if !ok {
+		fail("the schema is not an object")
+		return errs
+	}
+	for k := range s {
+		if !keywords[k] && !annotations[k] {
+			fail("schema keyword %q is not supported by this validator", k)
+		}
+	}
+	if ref, ok := s["$ref"].(string); ok {
+		target, err := resolve(v.doc, ref)
+		if err != nil {
+			fail("%v", err)
+			return errs
+		}
+		errs = append(errs, v.validate(target, x, at)...)
+	}
+	if typ, ok := s["type"]; ok {
+		var allowed []string
+		switch typ := typ.(type) {
+		case string:
+			allowed = []string{typ}
+		case []any:
+			for _, a := range typ {
+				str, _ := a.(string)
+				allowed = append(allowed, str)
+			}
+		}
+		if !slices.ContainsFunc(allowed, func(a string) bool { return hasType(x, a) }) {
+			fail("%s is not of type %v", jsonType(x), allowed)
+			return errs // the other keywords would only repeat it
+		}
+	}
+	if enum, ok := s["enum"].([]any); ok && !slices.ContainsFunc(enum, func(e any) bool { return reflect.DeepEqual(e, x) }) {
+		fail("%v is not one of %v", x, enum)
+	}
+	for _, sub := range anySlice(s["allOf"]) {
+		errs = append(errs, v.validate(sub, x, at)...)
+	}
+	if anyOf, ok := s["anyOf"].([]any); ok {
+		var why []string
+		for _, sub := range anyOf {
+			e := v.validate(sub, x, at)
+			if len(e) == 0 {
+				why = nil
+				break
+			}
+			why = append(why, strings.Join(e, "; "))
+		}
+		if why != nil {
+			fail("matches none of anyOf: [%s]", strings.Join(why, "] ["))
+		}
+	}
+	switch x := x.(type) {
+	case map[string]any:
+		for _, r := range anySlice(s["required"]) {
+			if _, ok := x[r.(string)]; !ok {
+				fail("required property %q is missing", r)
+			}
+		}
+		props := obj(s["properties"])
+		for k, val := range x {
+			if sub, ok := props[k]; ok {
+				errs = append(errs, v.validate(sub, val, at+"/"+k)...)
+				continue
+			}
+			switch ap := s["additionalProperties"].(type) {
+			case nil, bool:
+				if ap == false {
+					fail("property %q is not allowed", k)
+				}
+			default:
+				fail("additionalProperties other than true or false is not supported by this validator")
+			}
+		}
+	case []any:
+		if items, ok := s["items"]; ok {
+			for i, val := range x {
+				errs = append(errs, v.validate(items, val, at+"/"+strconv.Itoa(i))...)
+			}
+		}
+	case string:
+		if p, ok := s["pattern"].(string); ok {
+			re, err := regexp.Compile(p)
+			if err != nil {
+				fail("pattern %q: %v", p, err)
+			} else if !re.MatchString(x) {
+				fail("%q does not match %s", x, p)
+			}
+		}
+		if n, ok := s["minLength"].(float64); ok && float64(utf8.RuneCountInString(x)) < n {
+			fail("%q is shorter than %v characters", x, n)
+		}
+		if n, ok := s["maxLength"].(float64); ok && float64(utf8.RuneCountInString(x)) > n {
+			fail("%q is longer than %v characters", x, n)
+		}
+		if f, ok := s["format"].(string); ok {
+			if err := checkFormat(f, x); err != nil {
+				fail("%q is not a %s: %v", x, f, err)
+			}
+		}
+	case float64:
+		if n, ok := s["minimum"].(float64); ok && x < n {
+			fail("%v is less than %v", x, n)
+		}
+		if n, ok := s["maximum"].(float64); ok && x > n {
+			fail("%v is more than %v", x, n)
+		}
+	}
+	return errs
+}
+
+func checkFormat(format, s string) error {
+	switch format {
+	case "date-time":
+		_, err := time.Parse(time.RFC3339Nano, s)
+		return err
+	case "date":
+		_, err := time.Parse(time.DateOnly, s)
+		return err
+	case "email":
+		a, err := mail.ParseAddress(s)
+		if err == nil && a.Address != s {
+			err = fmt.Errorf("not a bare address")
+		}
+		return err
+	}
+	return fmt.Errorf("format %q is not supported by this validator", format)
+}
+
+func jsonType(x any) string {
+	switch x := x.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case float64:
+		if x == float64(int64(x)) {
+			return "integer"
+		}
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return fmt.Sprintf("%T", x)
+}
+
+func hasType(x any, typ string) bool {
+	got := jsonType(x)
+	return got == typ || (typ == "number" && got == "integer")
+}
+
+// TestValidator_RejectsWhatItShould keeps the validator honest: each case is a schema and an
+// instance that must fail, and one that must pass.
+func TestValidator_RejectsWhatItShould(t *testing.T) {
+	doc := map[string]any{"components": map[string]any{"schemas": map[string]any{
+		"State": map[string]any{"type": "string", "enum": []any{"RICHIESTA", "ATTIVATA"}},
+	}}}
+	v := &validator{doc: doc}
+	closed := map[string]any{"type": "object", "required": []any{"a"}, "additionalProperties": false,
+		"properties": map[string]any{"a": map[string]any{"type": []any{"string", "null"}}}}
+	nullable := map[string]any{"anyOf": []any{map[string]any{"$ref": "#/components/schemas/State"}, map[string]any{"type": "null"}}}
+	for _, c := range []struct {
+		name   string
+		schema map[string]any
+		good   []any // instances that must pass
+		bad    any   // an instance that must fail
+	}{
+		{"type", map[string]any{"type": "integer"}, []any{3.0}, 3.5},
+		{"type union", closed, []any{map[string]any{"a": nil}, map[string]any{"a": "x"}}, map[string]any{"a": 1.0}},
+		{"required", closed, []any{map[string]any{"a": "x"}}, map[string]any{}},
+		{"additionalProperties", closed, []any{map[string]any{"a": "x"}}, map[string]any{"a": "x", "b": "y"}},
+		{"$ref and enum", map[string]any{"$ref": "#/components/schemas/State"}, []any{"ATTIVATA"}, "ATTIVA"},
+		{"anyOf", nullable, []any{nil, "RICHIESTA"}, "ATTIVA"},
+		{"allOf", map[string]any{"allOf": []any{closed}}, []any{map[string]any{"a": "x"}}, map[string]any{}},
+		{"items", map[string]any{"type": "array", "items": map[string]any{"$ref": "#/components/schemas/State"}}, []any{[]any{"RICHIESTA"}}, []any{"RICHIESTA", "X"}},
+		{"pattern", map[string]any{"type": "string", "pattern": "^[A-Z0-9-]{2,32}$"}, []any{"TSRM-FI"}, "tsrm-fi"},
+		{"minimum", map[string]any{"type": "integer", "minimum": 0.0}, []any{0.0}, -1.0},
+		{"maxLength counts characters", map[string]any{"type": "string", "maxLength": 5.0}, []any{"Forlì"}, "Forlì-Cesena"},
+		{"date-time", map[string]any{"type": "string", "format": "date-time"}, []any{"2025-03-14T09:12:33.204518Z"}, "2025-03-14 09:12"},
+		{"unsupported keyword", map[string]any{"type": "string", "oneOf": []any{}}, nil, "x"},
+	} {
+		for _, good := range c.good {
+			if errs := v.validate(c.schema, good, ""); len(errs) > 0 {
+				t.Errorf("%s: %#v was refused: %v", c.name, good, errs)
+			}
+		}
+		if errs := v.validate(c.schema, c.bad, ""); len(errs) == 0 {
+			t.Errorf("%s: %#v was accepted", c.name, c.bad)
+		}
+	}
+}
