@@ -34,16 +34,26 @@ func (s *Service) Enrol(ctx context.Context, c Caller, orderID string, e domain.
 		return m, nil, s.Store.CreateMember(ctx, m, nil, c.Actor())
 	}
 	pecDomain := s.Domains.Domain(m.Albo)
+	reloads := 0
 	for n := 0; n < maxHomonyms; {
 		addr, next, err := s.firstFreeAddress(ctx, m, pecDomain, n)
 		if err != nil {
 			return nil, nil, err
 		}
 		mb := domain.NewMailbox(s.NewID(), addr, orderID, m.Albo, m.CodiceFiscale, now, c.Actor())
+		mb.BatchSeq = order.BatchSeq
 		m.MailboxID = mb.ID
 		err = s.Store.CreateMember(ctx, m, mb, c.Actor())
 		if errors.Is(err, domain.ErrAddressTaken) {
 			n = next + 1 // someone took it between our read and our write
+			continue
+		}
+		if errors.Is(err, domain.ErrConcurrentUpdate) && reloads < 5 {
+			// The Order closed a batch meanwhile: join the next one.
+			reloads++
+			if order, err = s.Store.GetOrder(ctx, orderID); err != nil {
+				return nil, nil, err
+			}
 			continue
 		}
 		if err != nil {

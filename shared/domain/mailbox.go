@@ -50,8 +50,60 @@ type Mailbox struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	History   []Transition
+	// BatchSeq is the Order's batch sequence number the mailbox was enrolled under: the batch
+	// created while that number was open gathers it.
+	BatchSeq    int
+	ProviderRef string
+	// Park is the workflow step waiting on this mailbox, if any.
+	Park Park
+	// Activation is the member's current activation link, stored only as a hash.
+	Activation Activation
 	// Version increments on every change; stores use it for optimistic locking.
 	Version int
+}
+
+// Waiting names what a parked workflow step waits for.
+type Waiting string
+
+const (
+	WaitingProvider Waiting = "provider" // the provider's callback
+	WaitingMember   Waiting = "member"   // the member's click
+)
+
+// Park is a workflow step's task token, kept with the mailbox until the outcome it waits for
+// is known. The token is a credential: it is never logged or shown.
+type Park struct {
+	Token   string
+	Waiting Waiting
+}
+
+// Activation is the member's current activation link. Only its hash is kept; issuing a new
+// link replaces it, which kills the old one.
+type Activation struct {
+	Hash      string
+	ExpiresAt time.Time
+	Sent      int // links sent so far, reminders included
+}
+
+// KnownToProvider reports whether the provider was ever asked for this mailbox, so that a
+// revocation must tell it.
+func (m *Mailbox) KnownToProvider() bool {
+	return slices.ContainsFunc(m.History, func(t Transition) bool { return t.State == StateRichiestaInviata })
+}
+
+// Unpark removes and returns the parked step if it waits for w.
+func (m *Mailbox) Unpark(w Waiting) (token string, ok bool) {
+	if m.Park.Token == "" || m.Park.Waiting != w {
+		return "", false
+	}
+	token = m.Park.Token
+	m.Park = Park{}
+	return token, true
+}
+
+// ActivationUsable reports whether a link with this hash may still act on the mailbox.
+func (m *Mailbox) ActivationUsable(hash string, now time.Time) bool {
+	return m.State == StateAbilitata && m.Activation.Hash != "" && m.Activation.Hash == hash && now.Before(m.Activation.ExpiresAt)
 }
 
 // NewMailbox returns a mailbox in RICHIESTA with its first audit entry.

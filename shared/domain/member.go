@@ -32,7 +32,13 @@ type Member struct {
 	MailboxID        string // the convention mailbox, when one was issued
 	EnrolledAt       time.Time
 	UpdatedAt        time.Time
+	// Cancellation from the albo, when it happened.
+	CancelledOn  string // YYYY-MM-DD
+	CancelReason string
 }
+
+// Cancelled reports whether the member has left the albo.
+func (m *Member) Cancelled() bool { return m.CancelledOn != "" }
 
 // Key identifies the member within the Order regardless of omocodia.
 func (m *Member) Key() string { return string(m.CodiceFiscale.Canonical()) }

@@ -30,7 +30,9 @@ type Order struct {
 	Convention Convention
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
-	Version    int
+	// BatchSeq is the open batch sequence number: mailboxes enrolled now join the next batch.
+	BatchSeq int
+	Version  int
 }
 
 // ValidateOrderID checks the identifier format of api.md.

@@ -1,8 +1,10 @@
 package dynamo
 
 import (
+	"fmt"
 	"time"
 
+	"github.com/pecplatform/pec/shared/app"
 	"github.com/pecplatform/pec/shared/domain"
 )
 
@@ -13,8 +15,13 @@ import (
 //	Member       ORDER#<id>          MEMBER#<canonical codice fiscale>
 //	Audit entry  ORDER#<id>          AUDIT#<time>#<random>
 //	Offer code   OFFER#<code>        #OFFER
-//	Mailbox      MAILBOX#<id>        #MAILBOX        GSI1 ORDER#<id>#STATE#<state>, GSI2 ORDER#<id>#MAILBOXES
+//	Order        (also)              GSI2 ORDERS
+//	Mailbox      MAILBOX#<id>        #MAILBOX        GSI1 ORDER#<id>#STATE#<state>, GSI2 ORDER#<id>#MAILBOXES,
+//	                                                 GSI3 ORDER#<id>#OPEN#<seq> while in RICHIESTA
+//	Batch        BATCH#<id>          #BATCH          GSI2 ORDER#<id>#BATCHES
 //	Address      ADDRESS#<address>   #ADDRESS
+//	Activation   ACTIVATION#<hash>   #ACTIVATION     (expires through TTL)
+//	Provider ev. PROVIDER_EVENT#<id> #EVENT          (expires through TTL)
 //	Idempotency  IDEMPOTENCY#<key>   #IDEMPOTENCY    (expires through TTL)
 const (
 	attrPK     = "PK"
@@ -23,17 +30,24 @@ const (
 	attrGSI1SK = "GSI1SK"
 	attrGSI2PK = "GSI2PK"
 	attrGSI2SK = "GSI2SK"
+	attrGSI3PK = "GSI3PK"
+	attrGSI3SK = "GSI3SK"
 	// AttrTTL is the table's time-to-live attribute (epoch seconds).
 	AttrTTL = "expiresAt"
 
 	indexByState = "GSI1"
 	indexByOrder = "GSI2"
+	indexOpen    = "GSI3"
 
 	skOrder       = "#ORDER"
 	skMailbox     = "#MAILBOX"
 	skAddress     = "#ADDRESS"
 	skOffer       = "#OFFER"
 	skIdempotency = "#IDEMPOTENCY"
+	skBatch       = "#BATCH"
+	skActivation  = "#ACTIVATION"
+	skEvent       = "#EVENT"
+	allOrdersPK   = "ORDERS"
 )
 
 func orderPK(id string) string         { return "ORDER#" + id }
@@ -45,6 +59,11 @@ func statePK(orderID string, s domain.State) string {
 	return "ORDER#" + orderID + "#STATE#" + string(s)
 }
 func orderMailboxesPK(orderID string) string { return "ORDER#" + orderID + "#MAILBOXES" }
+func openPK(orderID string, seq int) string  { return fmt.Sprintf("ORDER#%s#OPEN#%d", orderID, seq) }
+func batchPK(id string) string               { return "BATCH#" + id }
+func orderBatchesPK(orderID string) string   { return "ORDER#" + orderID + "#BATCHES" }
+func activationPK(hash string) string        { return "ACTIVATION#" + hash }
+func eventPK(id string) string               { return "PROVIDER_EVENT#" + id }
 
 const timeLayout = time.RFC3339Nano
 
@@ -57,6 +76,8 @@ func parseTime(s string) time.Time {
 
 type orderItem struct {
 	PK, SK     string
+	GSI2PK     string
+	GSI2SK     string
 	Type       string  `dynamodbav:"type"`
 	ID         string  `dynamodbav:"id"`
 	Name       string  `dynamodbav:"name"`
@@ -67,12 +88,13 @@ type orderItem struct {
 	VATPercent float64 `dynamodbav:"vatPercent"`
 	CreatedAt  string  `dynamodbav:"createdAt"`
 	UpdatedAt  string  `dynamodbav:"updatedAt"`
+	BatchSeq   int     `dynamodbav:"batchSeq"`
 	Version    int     `dynamodbav:"version"`
 }
 
 func toOrderItem(o *domain.Order) orderItem {
 	it := orderItem{
-		PK: orderPK(o.ID), SK: skOrder, Type: "order", ID: o.ID, Name: o.Name, PEC: o.PEC,
+		PK: orderPK(o.ID), SK: skOrder, GSI2PK: allOrdersPK, GSI2SK: o.ID, Type: "order", BatchSeq: o.BatchSeq, ID: o.ID, Name: o.Name, PEC: o.PEC,
 		WebPEC: o.Convention.WebPEC, PriceCents: o.Convention.PriceCents, VATPercent: o.Convention.VATPercent,
 		CreatedAt: formatTime(o.CreatedAt), UpdatedAt: formatTime(o.UpdatedAt), Version: o.Version,
 	}
@@ -87,6 +109,7 @@ func (it orderItem) order() *domain.Order {
 		ID: it.ID, Name: it.Name, PEC: it.PEC,
 		Convention: domain.Convention{WebPEC: it.WebPEC, PriceCents: it.PriceCents, VATPercent: it.VATPercent},
 		CreatedAt:  parseTime(it.CreatedAt), UpdatedAt: parseTime(it.UpdatedAt), Version: it.Version,
+		BatchSeq: it.BatchSeq,
 	}
 	if it.OfferCode != "" {
 		code := it.OfferCode
@@ -111,6 +134,8 @@ type memberItem struct {
 	MailboxID        string `dynamodbav:"mailboxId,omitempty"`
 	EnrolledAt       string `dynamodbav:"enrolledAt"`
 	UpdatedAt        string `dynamodbav:"updatedAt"`
+	CancelledOn      string `dynamodbav:"cancelledOn,omitempty"`
+	CancelReason     string `dynamodbav:"cancelReason,omitempty"`
 	Version          int    `dynamodbav:"version"`
 }
 
@@ -121,6 +146,7 @@ func toMemberItem(m *domain.Member) memberItem {
 		NumeroIscrizione: m.NumeroIscrizione, DataIscrizione: m.DataIscrizione, Email: m.Email,
 		PEC: m.PEC, CTU: m.CTU, MailboxID: m.MailboxID,
 		EnrolledAt: formatTime(m.EnrolledAt), UpdatedAt: formatTime(m.UpdatedAt),
+		CancelledOn: m.CancelledOn, CancelReason: m.CancelReason,
 	}
 }
 
@@ -130,6 +156,7 @@ func (it memberItem) member() *domain.Member {
 		Cognome: it.Cognome, Albo: it.Albo, NumeroIscrizione: it.NumeroIscrizione,
 		DataIscrizione: it.DataIscrizione, Email: it.Email, PEC: it.PEC, CTU: it.CTU,
 		MailboxID: it.MailboxID, EnrolledAt: parseTime(it.EnrolledAt), UpdatedAt: parseTime(it.UpdatedAt),
+		CancelledOn: it.CancelledOn, CancelReason: it.CancelReason,
 	}
 }
 
@@ -144,6 +171,8 @@ type mailboxItem struct {
 	PK, SK         string
 	GSI1PK, GSI1SK string
 	GSI2PK, GSI2SK string
+	GSI3PK         string           `dynamodbav:",omitempty"`
+	GSI3SK         string           `dynamodbav:",omitempty"`
 	Type           string           `dynamodbav:"type"`
 	ID             string           `dynamodbav:"id"`
 	Address        string           `dynamodbav:"address"`
@@ -155,6 +184,13 @@ type mailboxItem struct {
 	CreatedAt      string           `dynamodbav:"createdAt"`
 	UpdatedAt      string           `dynamodbav:"updatedAt"`
 	History        []transitionItem `dynamodbav:"history"`
+	BatchSeq       int              `dynamodbav:"batchSeq"`
+	ProviderRef    string           `dynamodbav:"providerRef,omitempty"`
+	TaskToken      string           `dynamodbav:"taskToken,omitempty"`
+	Waiting        string           `dynamodbav:"waiting,omitempty"`
+	ActivationHash string           `dynamodbav:"activationHash,omitempty"`
+	ActivationExp  string           `dynamodbav:"activationExpiresAt,omitempty"`
+	ActivationSent int              `dynamodbav:"activationsSent"`
 	Version        int              `dynamodbav:"version"`
 }
 
@@ -167,6 +203,15 @@ func toMailboxItem(m *domain.Mailbox) mailboxItem {
 		Type: "mailbox", ID: m.ID, Address: m.Address, State: string(m.State), OrderID: m.OrderID,
 		Albo: m.Albo, BatchID: m.BatchID, MemberKey: m.MemberKey,
 		CreatedAt: formatTime(m.CreatedAt), UpdatedAt: formatTime(m.UpdatedAt), Version: m.Version,
+		BatchSeq: m.BatchSeq, ProviderRef: m.ProviderRef, TaskToken: m.Park.Token, Waiting: string(m.Park.Waiting),
+		ActivationHash: m.Activation.Hash, ActivationSent: m.Activation.Sent,
+	}
+	if !m.Activation.ExpiresAt.IsZero() {
+		it.ActivationExp = formatTime(m.Activation.ExpiresAt)
+	}
+	// Only a mailbox still in RICHIESTA waits for a batch: leaving the state leaves the index.
+	if m.State == domain.StateRichiesta {
+		it.GSI3PK, it.GSI3SK = openPK(m.OrderID, m.BatchSeq), sortKey
 	}
 	for _, h := range m.History {
 		it.History = append(it.History, transitionItem{State: string(h.State), At: formatTime(h.At), Actor: h.Actor, Reason: h.Reason})
@@ -179,6 +224,9 @@ func (it mailboxItem) mailbox() *domain.Mailbox {
 		ID: it.ID, Address: it.Address, State: domain.State(it.State), OrderID: it.OrderID,
 		Albo: it.Albo, BatchID: it.BatchID, MemberKey: it.MemberKey,
 		CreatedAt: parseTime(it.CreatedAt), UpdatedAt: parseTime(it.UpdatedAt), Version: it.Version,
+		BatchSeq: it.BatchSeq, ProviderRef: it.ProviderRef,
+		Park:       domain.Park{Token: it.TaskToken, Waiting: domain.Waiting(it.Waiting)},
+		Activation: domain.Activation{Hash: it.ActivationHash, ExpiresAt: parseTime(it.ActivationExp), Sent: it.ActivationSent},
 	}
 	for _, h := range it.History {
 		m.History = append(m.History, domain.Transition{State: domain.State(h.State), At: parseTime(h.At), Actor: h.Actor, Reason: h.Reason})
@@ -193,4 +241,54 @@ type auditItem struct {
 	Action string `dynamodbav:"action"`
 	Actor  string `dynamodbav:"actor"`
 	At     string `dynamodbav:"at"`
+}
+
+type batchItem struct {
+	PK, SK         string
+	GSI2PK, GSI2SK string
+	Type           string `dynamodbav:"type"`
+	ID             string `dynamodbav:"id"`
+	OrderID        string `dynamodbav:"orderId"`
+	Seq            int    `dynamodbav:"seq"`
+	MailboxCount   int    `dynamodbav:"mailboxCount"`
+	AmountCents    int    `dynamodbav:"amountCents"`
+	Confirmed      bool   `dynamodbav:"confirmed"`
+	ConfirmedAt    string `dynamodbav:"confirmedAt,omitempty"`
+	ConfirmedBy    string `dynamodbav:"confirmedBy,omitempty"`
+	Paid           bool   `dynamodbav:"paid"`
+	PaidAt         string `dynamodbav:"paidAt,omitempty"`
+	PaymentRef     string `dynamodbav:"paymentRef,omitempty"`
+	State          string `dynamodbav:"state"`
+	CreatedAt      string `dynamodbav:"createdAt"`
+	UpdatedAt      string `dynamodbav:"updatedAt"`
+	TaskToken      string `dynamodbav:"taskToken,omitempty"`
+	Requests       int    `dynamodbav:"authorizationRequests"`
+	Version        int    `dynamodbav:"version"`
+}
+
+func optTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return formatTime(t)
+}
+
+func toBatchItem(b *domain.Batch, park app.BatchPark) batchItem {
+	return batchItem{
+		PK: batchPK(b.ID), SK: skBatch, GSI2PK: orderBatchesPK(b.OrderID), GSI2SK: formatTime(b.CreatedAt) + "#" + b.ID,
+		Type: "batch", ID: b.ID, OrderID: b.OrderID, Seq: b.Seq, MailboxCount: b.MailboxCount, AmountCents: b.AmountCents,
+		Confirmed: b.Confirmed, ConfirmedAt: optTime(b.ConfirmedAt), ConfirmedBy: b.ConfirmedBy,
+		Paid: b.Paid, PaidAt: optTime(b.PaidAt), PaymentRef: b.PaymentRef, State: string(b.State),
+		CreatedAt: formatTime(b.CreatedAt), UpdatedAt: formatTime(b.UpdatedAt), Version: b.Version,
+		TaskToken: park.Token, Requests: park.Requests,
+	}
+}
+
+func (it batchItem) batch() (*domain.Batch, app.BatchPark) {
+	return &domain.Batch{
+		ID: it.ID, OrderID: it.OrderID, Seq: it.Seq, MailboxCount: it.MailboxCount, AmountCents: it.AmountCents,
+		Confirmed: it.Confirmed, ConfirmedAt: parseTime(it.ConfirmedAt), ConfirmedBy: it.ConfirmedBy,
+		Paid: it.Paid, PaidAt: parseTime(it.PaidAt), PaymentRef: it.PaymentRef, State: domain.BatchState(it.State),
+		CreatedAt: parseTime(it.CreatedAt), UpdatedAt: parseTime(it.UpdatedAt), Version: it.Version,
+	}, app.BatchPark{Token: it.TaskToken, Requests: it.Requests}
 }

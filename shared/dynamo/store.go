@@ -106,6 +106,7 @@ func (s *Store) PutOrder(ctx context.Context, o *domain.Order, actor string) (bo
 	if exists {
 		action = "order.updated"
 		o.CreatedAt = parseTime(old.CreatedAt)
+		o.BatchSeq = old.BatchSeq // only CreateBatch moves it
 		o.Version = old.Version + 1
 		put.ConditionExpression = aws.String("version = :v")
 		put.ExpressionAttributeValues = map[string]types.AttributeValue{":v": num(old.Version)}
@@ -195,6 +196,12 @@ func (s *Store) CreateMember(ctx context.Context, m *domain.Member, mb *domain.M
 				// An address, once assigned, is never assigned again: reservations are never deleted.
 				ConditionExpression: aws.String("attribute_not_exists(PK)"),
 			}},
+			// The batch sequence the mailbox joins must still be open (see CreateBatch).
+			types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+				TableName: &s.table, Key: key(orderPK(m.OrderID), skOrder),
+				ConditionExpression:       aws.String("batchSeq = :seq"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":seq": num(mb.BatchSeq)},
+			}},
 		)
 	}
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
@@ -204,6 +211,8 @@ func (s *Store) CreateMember(ctx context.Context, m *domain.Member, mb *domain.M
 			return domain.ErrMemberExists
 		case len(reasons) > 3 && reasons[3] == "ConditionalCheckFailed":
 			return domain.ErrAddressTaken
+		case len(reasons) > 4 && reasons[4] == "ConditionalCheckFailed":
+			return errBatchClosed
 		case len(reasons) > 2 && reasons[2] == "ConditionalCheckFailed":
 			return domain.ErrConcurrentUpdate // a mailbox id collision: practically impossible
 		}
@@ -213,6 +222,9 @@ func (s *Store) CreateMember(ctx context.Context, m *domain.Member, mb *domain.M
 	}
 	return nil
 }
+
+// errBatchClosed: the Order closed the batch sequence the enrolment read; enrol again.
+var errBatchClosed = domain.ErrConcurrentUpdate
 
 // GetMember reads a member by codice fiscale, whichever omocodic form is given.
 func (s *Store) GetMember(ctx context.Context, orderID string, cf domain.CodiceFiscale) (*domain.Member, error) {

@@ -1,0 +1,44 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/pecplatform/pec/shared/domain"
+)
+
+// BatchPark is the batch workflow's parked step: its task token, and how many authorisation
+// requests the Order has been sent.
+type BatchPark struct {
+	Token    string
+	Requests int
+}
+
+// LifecycleStore is what the lifecycle's use cases need from persistence, beyond Store.
+type LifecycleStore interface {
+	Store
+	// UpdateMailbox reads the mailbox, lets change decide, and writes the result under an
+	// optimistic lock, deciding again if someone wrote in between.
+	UpdateMailbox(ctx context.Context, id string, change func(*domain.Mailbox) (bool, error)) (*domain.Mailbox, bool, error)
+	UpdateMember(ctx context.Context, orderID string, cf domain.CodiceFiscale, change func(*domain.Member) (bool, error)) (*domain.Member, error)
+	ListOrders(ctx context.Context) ([]*domain.Order, error)
+
+	// CountOpen counts the Order's RICHIESTA mailboxes enrolled under batch sequence seq.
+	CountOpen(ctx context.Context, orderID string, seq int) (int, error)
+	// OpenMailboxIDs pages through them.
+	OpenMailboxIDs(ctx context.Context, orderID string, seq, limit int, cursor string) (ids []string, next string, err error)
+	// CreateBatch closes the Order's batch sequence b.Seq (it must still be open) and stores b.
+	CreateBatch(ctx context.Context, b *domain.Batch) error
+	GetBatch(ctx context.Context, id string) (*domain.Batch, BatchPark, error)
+	UpdateBatch(ctx context.Context, id string, change func(*domain.Batch, *BatchPark) (bool, error)) (*domain.Batch, BatchPark, bool, error)
+	ListBatches(ctx context.Context, orderID string, limit int, cursor string) ([]*domain.Batch, string, error)
+
+	// PutActivation records an activation link's hash for the mailbox until it expires.
+	PutActivation(ctx context.Context, hash, mailboxID string, expires time.Time) error
+	// ActivationMailbox returns the mailbox an activation link's hash was issued for.
+	ActivationMailbox(ctx context.Context, hash string) (string, error)
+
+	// SeenEvent reports whether a provider event was already processed; RecordEvent marks it.
+	SeenEvent(ctx context.Context, eventID string) (bool, error)
+	RecordEvent(ctx context.Context, eventID, mailboxID string) error
+}

@@ -1,0 +1,292 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/domain"
+)
+
+var _ app.LifecycleStore = (*Store)(nil)
+
+// retention of the records that only guard against replays.
+const eventRetention = 30 * 24 * time.Hour
+
+// UpdateMember reads the member, lets change decide, and writes it back under an optimistic lock.
+func (s *Store) UpdateMember(ctx context.Context, orderID string, cf domain.CodiceFiscale, change func(*domain.Member) (bool, error)) (*domain.Member, error) {
+	for attempt := 0; attempt < 5; attempt++ {
+		var it memberItem
+		ok, err := s.getItem(ctx, orderPK(orderID), memberSK(string(cf.Canonical())), &it)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, domain.ErrMemberNotFound
+		}
+		m := it.member()
+		changed, err := change(m)
+		if err != nil || !changed {
+			return m, err
+		}
+		next := toMemberItem(m)
+		next.Version = it.Version + 1
+		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: &s.table, Item: mustMarshal(next),
+			ConditionExpression:       aws.String("version = :v"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(it.Version)},
+		})
+		if isConditionFailed(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("update member: %w", err)
+		}
+		return m, nil
+	}
+	return nil, domain.ErrConcurrentUpdate
+}
+
+// ListOrders returns every Order (a federation has tens of them).
+func (s *Store) ListOrders(ctx context.Context) ([]*domain.Order, error) {
+	in := &dynamodb.QueryInput{
+		TableName: &s.table, IndexName: aws.String(indexByOrder),
+		KeyConditionExpression:    aws.String("GSI2PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(allOrdersPK)},
+	}
+	var out []*domain.Order
+	for {
+		res, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("list orders: %w", err)
+		}
+		for _, r := range res.Items {
+			var it orderItem
+			if err := attributevalue.UnmarshalMap(r, &it); err != nil {
+				return nil, err
+			}
+			out = append(out, it.order())
+		}
+		if res.LastEvaluatedKey == nil {
+			return out, nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
+// CountOpen implements app.LifecycleStore.
+func (s *Store) CountOpen(ctx context.Context, orderID string, seq int) (int, error) {
+	in := &dynamodb.QueryInput{
+		TableName: &s.table, IndexName: aws.String(indexOpen), Select: types.SelectCount,
+		KeyConditionExpression:    aws.String("GSI3PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(openPK(orderID, seq))},
+	}
+	n := 0
+	for {
+		res, err := s.db.Query(ctx, in)
+		if err != nil {
+			return 0, fmt.Errorf("count open mailboxes: %w", err)
+		}
+		n += int(res.Count)
+		if res.LastEvaluatedKey == nil {
+			return n, nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
+// OpenMailboxIDs implements app.LifecycleStore.
+func (s *Store) OpenMailboxIDs(ctx context.Context, orderID string, seq, limit int, cursor string) ([]string, string, error) {
+	partition := openPK(orderID, seq)
+	keyAttrs := []string{attrPK, attrSK, attrGSI3PK, attrGSI3SK}
+	in := &dynamodb.QueryInput{
+		TableName: &s.table, IndexName: aws.String(indexOpen), Limit: aws.Int32(int32(limit)),
+		KeyConditionExpression:    aws.String("GSI3PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(partition)},
+	}
+	if cursor != "" {
+		start, err := decodeCursor(cursor, attrGSI3PK, partition, keyAttrs...)
+		if err != nil {
+			return nil, "", err
+		}
+		in.ExclusiveStartKey = start
+	}
+	res, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("open mailboxes: %w", err)
+	}
+	ids := make([]string, 0, len(res.Items))
+	for _, it := range res.Items {
+		if pk, ok := it[attrPK].(*types.AttributeValueMemberS); ok {
+			ids = append(ids, pk.Value[len("MAILBOX#"):])
+		}
+	}
+	next := ""
+	if res.LastEvaluatedKey != nil {
+		next = encodeCursor(res.LastEvaluatedKey, keyAttrs...)
+	}
+	return ids, next, nil
+}
+
+// CreateBatch implements app.LifecycleStore: closing the sequence and storing the batch is one
+// transaction, and every enrolment under the old sequence checks it is still open in its own
+// transaction, so the batch's membership is exactly what CountOpen sees afterwards.
+func (s *Store) CreateBatch(ctx context.Context, b *domain.Batch) error {
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: &s.table, Key: key(orderPK(b.OrderID), skOrder),
+			UpdateExpression:          aws.String("SET batchSeq = :next, version = version + :one"),
+			ConditionExpression:       aws.String("batchSeq = :seq"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":next": num(b.Seq + 1), ":seq": num(b.Seq), ":one": num(1)},
+		}},
+		{Put: &types.Put{TableName: &s.table, Item: mustMarshal(toBatchItem(b, app.BatchPark{})), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		s.audit(orderPK(b.OrderID), "batch:"+b.ID, "batch.created", "system", b.CreatedAt),
+	}})
+	if reasons := cancelReasons(err); reasons != nil && reasons[0] == "ConditionalCheckFailed" {
+		return domain.ErrConcurrentUpdate
+	}
+	if err != nil {
+		return fmt.Errorf("create batch: %w", err)
+	}
+	return nil
+}
+
+// GetBatch implements app.LifecycleStore.
+func (s *Store) GetBatch(ctx context.Context, id string) (*domain.Batch, app.BatchPark, error) {
+	var it batchItem
+	ok, err := s.getItem(ctx, batchPK(id), skBatch, &it)
+	if err != nil {
+		return nil, app.BatchPark{}, err
+	}
+	if !ok {
+		return nil, app.BatchPark{}, domain.ErrBatchNotFound
+	}
+	b, p := it.batch()
+	return b, p, nil
+}
+
+// UpdateBatch implements app.LifecycleStore.
+func (s *Store) UpdateBatch(ctx context.Context, id string, change func(*domain.Batch, *app.BatchPark) (bool, error)) (*domain.Batch, app.BatchPark, bool, error) {
+	for attempt := 0; attempt < 5; attempt++ {
+		b, park, err := s.GetBatch(ctx, id)
+		if err != nil {
+			return nil, park, false, err
+		}
+		changed, err := change(b, &park)
+		if err != nil || !changed {
+			return b, park, false, err
+		}
+		old := b.Version
+		b.Version++
+		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: &s.table, Item: mustMarshal(toBatchItem(b, park)),
+			ConditionExpression:       aws.String("version = :v"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(old)},
+		})
+		if isConditionFailed(err) {
+			continue
+		}
+		if err != nil {
+			return nil, park, false, fmt.Errorf("update batch: %w", err)
+		}
+		return b, park, true, nil
+	}
+	return nil, app.BatchPark{}, false, domain.ErrConcurrentUpdate
+}
+
+// ListBatches implements app.LifecycleStore, newest first.
+func (s *Store) ListBatches(ctx context.Context, orderID string, limit int, cursor string) ([]*domain.Batch, string, error) {
+	partition := orderBatchesPK(orderID)
+	keyAttrs := []string{attrPK, attrSK, attrGSI2PK, attrGSI2SK}
+	in := &dynamodb.QueryInput{
+		TableName: &s.table, IndexName: aws.String(indexByOrder), Limit: aws.Int32(int32(limit + 1)),
+		ScanIndexForward:          aws.Bool(false),
+		KeyConditionExpression:    aws.String("GSI2PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(partition)},
+	}
+	if cursor != "" {
+		start, err := decodeCursor(cursor, attrGSI2PK, partition, keyAttrs...)
+		if err != nil {
+			return nil, "", err
+		}
+		in.ExclusiveStartKey = start
+	}
+	res, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("list batches: %w", err)
+	}
+	raw, next := res.Items, ""
+	if len(raw) > limit {
+		raw = raw[:limit]
+		next = encodeCursor(raw[len(raw)-1], keyAttrs...)
+	}
+	out := make([]*domain.Batch, 0, len(raw))
+	for _, r := range raw {
+		var it batchItem
+		if err := attributevalue.UnmarshalMap(r, &it); err != nil {
+			return nil, "", err
+		}
+		b, _ := it.batch()
+		out = append(out, b)
+	}
+	return out, next, nil
+}
+
+// PutActivation implements app.LifecycleStore.
+func (s *Store) PutActivation(ctx context.Context, hash, mailboxID string, expires time.Time) error {
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &s.table,
+		Item: map[string]types.AttributeValue{
+			attrPK: str(activationPK(hash)), attrSK: str(skActivation), "type": str("activation"),
+			"mailboxId": str(mailboxID), AttrTTL: num(int(expires.Add(24 * time.Hour).Unix())),
+		},
+		ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	})
+	if err != nil {
+		return fmt.Errorf("put activation: %w", err)
+	}
+	return nil
+}
+
+// ActivationMailbox implements app.LifecycleStore.
+func (s *Store) ActivationMailbox(ctx context.Context, hash string) (string, error) {
+	var it struct {
+		MailboxID string `dynamodbav:"mailboxId"`
+	}
+	ok, err := s.getItem(ctx, activationPK(hash), skActivation, &it)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", domain.ErrNotFound
+	}
+	return it.MailboxID, nil
+}
+
+// SeenEvent implements app.LifecycleStore.
+func (s *Store) SeenEvent(ctx context.Context, eventID string) (bool, error) {
+	var it struct{}
+	return s.getItem(ctx, eventPK(eventID), skEvent, &it)
+}
+
+// RecordEvent implements app.LifecycleStore.
+func (s *Store) RecordEvent(ctx context.Context, eventID, mailboxID string) error {
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &s.table,
+		Item: map[string]types.AttributeValue{
+			attrPK: str(eventPK(eventID)), attrSK: str(skEvent), "type": str("providerEvent"),
+			"mailboxId": str(mailboxID), "at": str(formatTime(time.Now())),
+			AttrTTL: num(int(time.Now().Add(eventRetention).Unix())),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("record event: %w", err)
+	}
+	return nil
+}

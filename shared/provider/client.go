@@ -1,0 +1,319 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SubmitRequest is what the provider needs to create a mailbox, and nothing more.
+type SubmitRequest struct {
+	RequestID     string `json:"requestId"` // our mailbox id; the provider deduplicates on it
+	Address       string `json:"address"`
+	Nome          string `json:"nome"`
+	Cognome       string `json:"cognome"`
+	CodiceFiscale string `json:"codiceFiscale"` // the holder's identity, required by providers for a PEC contract
+}
+
+// Provider is the port the workflow uses to have mailboxes created and closed.
+type Provider interface {
+	// Submit asks for the mailbox; idempotent on RequestID. Returns the provider's reference.
+	Submit(ctx context.Context, r SubmitRequest) (ref string, err error)
+	// Deactivate asks the provider to close (or cancel the request for) the mailbox; idempotent.
+	Deactivate(ctx context.Context, requestID, address, reason string) error
+}
+
+// ErrPermanent is wrapped by every error the provider will not accept however often it is
+// retried: a 4xx other than 408 and 429, a malformed answer, a request that cannot be built.
+var ErrPermanent = errors.New("provider: permanent failure")
+
+// ProviderRefused is the error for a request the provider refused for good. It wraps
+// ErrPermanent. Its type name is what Step Functions sees as the error name (States can Catch
+// "ProviderRefused"). Code and Field come from the provider's error body when they look like
+// machine codes; the provider's free text is never kept, as it might quote personal data.
+type ProviderRefused struct {
+	Op     string // "submit" or "deactivate"
+	Status int    // HTTP status; 0 when the answer or the request itself was unusable
+	Code   string
+	Field  string
+	Detail string // our own description, for answers that are not a refusal status
+}
+
+func (e *ProviderRefused) Error() string {
+	var b strings.Builder
+	b.WriteString("provider refused " + e.Op)
+	if e.Status != 0 {
+		b.WriteString(": status " + strconv.Itoa(e.Status))
+	}
+	if e.Code != "" {
+		b.WriteString(": " + e.Code)
+	}
+	if e.Field != "" {
+		b.WriteString(" (" + e.Field + ")")
+	}
+	if e.Detail != "" {
+		b.WriteString(": " + e.Detail)
+	}
+	return b.String()
+}
+
+func (e *ProviderRefused) Unwrap() error { return ErrPermanent }
+
+// ProviderUnavailable is the error once every attempt has failed on a 5xx, 408 or 429 answer,
+// a network error or a timeout. The workflow retries it later: Step Functions matches its type
+// name, "ProviderUnavailable", in Retry, so return it unwrapped from the task's handler.
+type ProviderUnavailable struct {
+	Op       string // "submit" or "deactivate"
+	Attempts int
+	Status   int   // the last HTTP status; 0 when the last attempt got no answer
+	Err      error // the last network error or timeout, if any
+}
+
+func (e *ProviderUnavailable) Error() string {
+	msg := fmt.Sprintf("provider unavailable: %s failed after %d attempts", e.Op, e.Attempts)
+	if e.Status != 0 {
+		msg += ": last status " + strconv.Itoa(e.Status)
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *ProviderUnavailable) Unwrap() error { return e.Err }
+
+// Defaults for the zero values of HTTPClient's fields.
+const (
+	DefaultTimeout  = 10 * time.Second
+	DefaultAttempts = 4
+	DefaultBackoff  = 200 * time.Millisecond
+	maxRetryAfter   = 30 * time.Second
+	maxResponse     = 64 << 10
+)
+
+// HTTPClient is the Provider that speaks the provider contract (see the package documentation).
+type HTTPClient struct {
+	BaseURL  string
+	APIKey   string
+	Timeout  time.Duration // per attempt; DefaultTimeout when zero
+	Attempts int           // DefaultAttempts when zero
+	Backoff  time.Duration // wait before the second attempt, doubling, with jitter; DefaultBackoff when zero
+	Client   *http.Client  // http.DefaultClient when nil
+	Logger   *slog.Logger  // retries are logged here when set; never the codice fiscale nor the key
+}
+
+var _ Provider = (*HTTPClient)(nil)
+
+type submitResponse struct {
+	ProviderRef string `json:"providerRef"`
+}
+
+type deactivateRequest struct {
+	Address string `json:"address"`
+	Reason  string `json:"reason"`
+}
+
+// Submit implements Provider.
+func (c *HTTPClient) Submit(ctx context.Context, r SubmitRequest) (string, error) {
+	if r.RequestID == "" {
+		return "", &ProviderRefused{Op: "submit", Detail: "empty request id"}
+	}
+	body, err := json.Marshal(r)
+	if err != nil {
+		return "", &ProviderRefused{Op: "submit", Detail: "cannot encode the request"}
+	}
+	res, err := c.do(ctx, "submit", "/v1/mailboxes", r.RequestID, body)
+	if err != nil {
+		return "", err
+	}
+	switch res.status {
+	case http.StatusOK, http.StatusCreated, http.StatusAccepted:
+		var out submitResponse
+		if err := json.Unmarshal(res.body, &out); err != nil || out.ProviderRef == "" {
+			return "", &ProviderRefused{Op: "submit", Detail: "answer without providerRef"}
+		}
+		return out.ProviderRef, nil
+	}
+	return "", refused("submit", res)
+}
+
+// Deactivate implements Provider. A provider that does not know the mailbox (404) has nothing to
+// close, which is what was asked.
+func (c *HTTPClient) Deactivate(ctx context.Context, requestID, address, reason string) error {
+	if requestID == "" {
+		return &ProviderRefused{Op: "deactivate", Detail: "empty request id"}
+	}
+	body, err := json.Marshal(deactivateRequest{Address: address, Reason: reason})
+	if err != nil {
+		return &ProviderRefused{Op: "deactivate", Detail: "cannot encode the request"}
+	}
+	res, err := c.do(ctx, "deactivate", "/v1/mailboxes/"+url.PathEscape(requestID)+"/deactivate", "", body)
+	if err != nil {
+		return err
+	}
+	switch res.status {
+	case http.StatusOK, http.StatusAccepted, http.StatusNoContent, http.StatusNotFound:
+		return nil
+	}
+	return refused("deactivate", res)
+}
+
+type response struct {
+	status int
+	body   []byte
+}
+
+// do posts body until the provider gives an answer that is not worth retrying, which it returns
+// whatever its status; it returns an error only when the attempts are exhausted or ctx is done.
+func (c *HTTPClient) do(ctx context.Context, op, path, idempotencyKey string, body []byte) (response, error) {
+	attempts := cmp(c.Attempts, DefaultAttempts)
+	backoff := cmp(c.Backoff, DefaultBackoff)
+	last := &ProviderUnavailable{Op: op}
+	for attempt := 1; ; attempt++ {
+		last.Attempts = attempt
+		res, wait, err := c.attempt(ctx, path, idempotencyKey, body)
+		switch {
+		case ctx.Err() != nil:
+			return response{}, fmt.Errorf("provider %s: %w", op, context.Cause(ctx))
+		case err != nil:
+			last.Status, last.Err = 0, err
+		case retryable(res.status):
+			last.Status, last.Err = res.status, nil
+		default:
+			return res, nil
+		}
+		if attempt >= attempts {
+			return response{}, last
+		}
+		if wait == 0 {
+			wait = jitter(backoff << (attempt - 1))
+		}
+		if c.Logger != nil {
+			c.Logger.WarnContext(ctx, "provider call failed, retrying",
+				"op", op, "attempt", attempt, "status", last.Status, "error", errString(last.Err), "wait", wait)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return response{}, fmt.Errorf("provider %s: %w", op, context.Cause(ctx))
+		case <-t.C:
+		}
+	}
+}
+
+// attempt makes one request. wait is the provider's Retry-After, if it gave one.
+func (c *HTTPClient) attempt(ctx context.Context, path, idempotencyKey string, body []byte) (res response, wait time.Duration, err error) {
+	ctx, cancel := context.WithTimeout(ctx, cmp(c.Timeout, DefaultTimeout))
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(c.BaseURL, "/")+path, bytes.NewReader(body))
+	if err != nil {
+		return response{}, 0, errors.New("cannot build the request: check the base URL")
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.APIKey)
+	if idempotencyKey != "" {
+		req.Header.Set("Idempotency-Key", idempotencyKey)
+	}
+	client := c.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return response{}, 0, transportError(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		return response{}, 0, transportError(err)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponse)) // lets the connection be reused
+	return response{status: resp.StatusCode, body: b}, retryAfter(resp.Header.Get("Retry-After"), time.Now()), nil
+}
+
+// transportError drops the URL that net/http puts in its errors: the base URL is configuration
+// that might carry a credential, and the cause is what matters.
+func transportError(err error) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		if ue.Timeout() {
+			return errors.New("timeout")
+		}
+		return ue.Err
+	}
+	return err
+}
+
+func retryable(status int) bool {
+	return status >= 500 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests
+}
+
+// retryAfter reads Retry-After as seconds or an HTTP date, capped at 30 s; 0 when absent or unusable.
+func retryAfter(h string, now time.Time) time.Duration {
+	if h == "" {
+		return 0
+	}
+	var d time.Duration
+	if s, err := strconv.ParseUint(h, 10, 32); err == nil {
+		d = time.Duration(s) * time.Second
+	} else if t, err := http.ParseTime(h); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
+}
+
+// jitter spreads retries between d/2 and d, so that many workflows failing together do not
+// come back together.
+func jitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+var machineCode = regexp.MustCompile(`^[a-zA-Z0-9_.\[\]-]{1,64}$`)
+
+func refused(op string, res response) error {
+	e := &ProviderRefused{Op: op, Status: res.status}
+	var body struct {
+		Error struct {
+			Code  string `json:"code"`
+			Field string `json:"field"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(res.body, &body) == nil {
+		if machineCode.MatchString(body.Error.Code) {
+			e.Code = body.Error.Code
+		}
+		if machineCode.MatchString(body.Error.Field) {
+			e.Field = body.Error.Field
+		}
+	}
+	return e
+}
+
+func cmp[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
