@@ -15,7 +15,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
-	"html/template"
 	"net/http"
 	"strconv"
 	"time"
@@ -124,12 +123,12 @@ func Headers(nonce string) map[string]string {
 }
 
 // permissionsPolicy turns off every feature a page could ask for.
-const permissionsPolicy = "accelerometer=(), ambient-light-sensor=(), autoplay=(), " +
-	"bluetooth=(), browsing-topics=(), camera=(), display-capture=(), encrypted-media=(), " +
+const permissionsPolicy = "accelerometer=(), autoplay=(), browsing-topics=(), camera=(), " +
+	"display-capture=(), encrypted-media=(), " +
 	"fullscreen=(), gamepad=(), geolocation=(), gyroscope=(), hid=(), idle-detection=(), " +
 	"local-fonts=(), magnetometer=(), microphone=(), midi=(), payment=(), " +
 	"picture-in-picture=(), publickey-credentials-create=(), publickey-credentials-get=(), " +
-	"screen-wake-lock=(), serial=(), storage-access=(), usb=(), web-share=(), " +
+	"screen-wake-lock=(), serial=(), storage-access=(), usb=(), " +
 	"window-management=(), xr-spatial-tracking=()"
 
 // formView is the form's data as the template uses it.
@@ -204,5 +203,3 @@ func formatDeadline(t time.Time) string {
 	return strconv.Itoa(t.Day()) + " " + mesi[t.Month()-1] + " " + strconv.Itoa(t.Year()) +
 		", ore " + t.Format("15:04")
 }
-
-var _ = template.HTMLEscapeString // html/template is used in templates.go

@@ -38,6 +38,9 @@ type LifecycleStore interface {
 	// ActivationMailbox returns the mailbox an activation link's hash was issued for.
 	ActivationMailbox(ctx context.Context, hash string) (string, error)
 
+	// MailboxIDForAddress returns the mailbox an address was assigned to.
+	MailboxIDForAddress(ctx context.Context, address string) (string, error)
+
 	// SeenEvent reports whether a provider event was already processed; RecordEvent marks it.
 	SeenEvent(ctx context.Context, eventID string) (bool, error)
 	RecordEvent(ctx context.Context, eventID, mailboxID string) error

@@ -102,3 +102,41 @@ func indexOf(s State) int {
 	}
 	return -1
 }
+
+func TestMailbox_ActivationLinkWorksOnlyWhileCurrentUnexpiredAndAbilitata(t *testing.T) {
+	m := newTestMailbox()
+	mustMove(t, m, StateRichiestaInviata)
+	mustMove(t, m, StateAbilitata)
+	m.Activation = Activation{Hash: "h1", ExpiresAt: t0.Add(time.Hour)}
+	if !m.ActivationUsable("h1", t0) {
+		t.Fatal("current link refused")
+	}
+	if m.ActivationUsable("h0", t0) {
+		t.Error("a superseded link works")
+	}
+	if m.ActivationUsable("h1", t0.Add(time.Hour)) {
+		t.Error("an expired link works")
+	}
+	mustMove(t, m, StateAttivata)
+	if m.ActivationUsable("h1", t0) {
+		t.Error("a link works after activation")
+	}
+}
+
+func TestMailbox_UnparkOnlyWhatWaitsForThatOutcome(t *testing.T) {
+	m := newTestMailbox()
+	m.Park = Park{Token: "tok", Waiting: WaitingProvider}
+	if _, ok := m.Unpark(WaitingMember); ok || m.Park.Token == "" {
+		t.Fatal("a member outcome unparked the provider's step")
+	}
+	if tok, ok := m.Unpark(WaitingProvider); !ok || tok != "tok" || m.Park.Token != "" {
+		t.Fatalf("unpark = %q %v, park now %+v", tok, ok, m.Park)
+	}
+	if m.KnownToProvider() {
+		t.Error("a RICHIESTA mailbox is known to the provider")
+	}
+	mustMove(t, m, StateRichiestaInviata)
+	if _, err := m.Transition(StateRevocata, t0, "x", "y"); err != nil || !m.KnownToProvider() {
+		t.Error("a submitted then revoked mailbox is not known to the provider")
+	}
+}

@@ -158,3 +158,17 @@ func ParseAlboDomains(s string) (AlboDomains, error) {
 	}
 	return out, nil
 }
+
+// ValidateCancellation checks a cancellation from the albo: a date (not in the future) and a
+// reason.
+func ValidateCancellation(date, reason string, now time.Time) (string, string, error) {
+	d, err := time.Parse(time.DateOnly, strings.TrimSpace(date))
+	if err != nil || d.After(now.AddDate(0, 0, 1)) {
+		return "", "", Invalid("date", "invalid_date", "date must be a date YYYY-MM-DD, not in the future")
+	}
+	reason = strings.Join(strings.Fields(reason), " ")
+	if reason == "" || utf8.RuneCountInString(reason) > 500 || hasControl(reason) {
+		return "", "", Invalid("reason", "invalid_reason", "reason is required, at most 500 characters")
+	}
+	return d.Format(time.DateOnly), reason, nil
+}

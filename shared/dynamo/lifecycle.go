@@ -290,3 +290,18 @@ func (s *Store) RecordEvent(ctx context.Context, eventID, mailboxID string) erro
 	}
 	return nil
 }
+
+// MailboxIDForAddress implements app.LifecycleStore from the address reservation.
+func (s *Store) MailboxIDForAddress(ctx context.Context, address string) (string, error) {
+	var it struct {
+		MailboxID string `dynamodbav:"mailboxId"`
+	}
+	ok, err := s.getItem(ctx, addressPK(address), skAddress, &it)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", domain.ErrNotFound
+	}
+	return it.MailboxID, nil
+}

@@ -1,0 +1,289 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/pecplatform/pec/shared/domain"
+	"github.com/pecplatform/pec/shared/provider"
+)
+
+// ErrUnknownAddress: a provider event for an address this platform never assigned.
+var ErrUnknownAddress = &domain.Error{Kind: domain.KindNotFound, Code: "unknown_address", Message: "no mailbox has this address"}
+
+// ProviderEvent applies an authenticated provider callback. A duplicate event id, or an
+// event that arrives late (the mailbox has moved on), changes nothing and is not an error.
+func (l *Lifecycle) ProviderEvent(ctx context.Context, ev provider.Event) error {
+	seen, err := l.Store.SeenEvent(ctx, ev.EventID)
+	if err != nil || seen {
+		return err
+	}
+	id, err := l.Store.MailboxIDForAddress(ctx, strings.ToLower(ev.Address))
+	if errors.Is(err, domain.ErrNotFound) {
+		return ErrUnknownAddress
+	}
+	if err != nil {
+		return err
+	}
+	var token string
+	var failWith string
+	_, _, err = l.Store.UpdateMailbox(ctx, id, func(m *domain.Mailbox) (bool, error) {
+		token, failWith = "", ""
+		var changed bool
+		var err error
+		switch ev.Type {
+		case provider.EventCreated:
+			changed, err = m.Transition(domain.StateAbilitata, l.now(), "provider", "created")
+			if changed {
+				if ev.ProviderRef != "" {
+					m.ProviderRef = ev.ProviderRef
+				}
+				token, _ = m.Unpark(domain.WaitingProvider)
+			}
+		case provider.EventRejected:
+			changed, err = m.Transition(domain.StateRevocata, l.now(), "provider", reasonOr("rejected", ev.Reason))
+			if changed {
+				token, _ = m.Unpark(domain.WaitingProvider)
+				failWith = ErrNameRejected
+			}
+		case provider.EventDeactivated:
+			// A mailbox the provider closed can no longer be anyone's domicilio digitale.
+			changed, err = m.Transition(domain.StateRevocata, l.now(), "provider", reasonOr("deactivated by the provider", ev.Reason))
+			if changed {
+				token, _ = m.Unpark(m.Park.Waiting)
+				failWith = ErrNameRevoked
+			}
+		}
+		return changed, err
+	})
+	if err != nil {
+		return err
+	}
+	if token != "" {
+		if failWith != "" {
+			err = l.Workflow.Fail(ctx, token, failWith, ev.Type)
+		} else {
+			err = l.Workflow.Resume(ctx, token)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return l.Store.RecordEvent(ctx, ev.EventID, id)
+}
+
+func reasonOr(prefix, reason string) string {
+	if reason == "" {
+		return prefix
+	}
+	return prefix + ": " + reason
+}
+
+// Errors of the activation link, shown to members as pages without detail.
+var (
+	ErrLinkUnknown = &domain.Error{Kind: domain.KindNotFound, Code: "link_unknown", Message: "unknown activation link"}
+	ErrLinkGone    = &domain.Error{Kind: domain.KindGone, Code: "link_gone", Message: "the activation link expired or was used"}
+)
+
+// ActivationView is what the activation page shows.
+type ActivationView struct {
+	Mailbox *domain.Mailbox
+	Member  *domain.Member
+	Order   *domain.Order
+}
+
+// ViewActivation resolves a link for the page.
+func (l *Lifecycle) ViewActivation(ctx context.Context, raw string) (*ActivationView, error) {
+	hash := HashLinkToken(raw)
+	id, err := l.Store.ActivationMailbox(ctx, hash)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil, ErrLinkUnknown
+	}
+	if err != nil {
+		return nil, err
+	}
+	mb, err := l.Store.GetMailbox(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !mb.ActivationUsable(hash, l.now()) {
+		return nil, ErrLinkGone
+	}
+	member, err := l.memberOf(ctx, mb)
+	if err != nil {
+		return nil, err
+	}
+	order, err := l.Store.GetOrder(ctx, mb.OrderID)
+	if err != nil {
+		return nil, err
+	}
+	return &ActivationView{Mailbox: mb, Member: member, Order: order}, nil
+}
+
+// Activate applies the member's choice. Confirming makes the mailbox ATTIVATA; declining
+// revokes it (reason "declined") and, when the member gives an existing PEC, records it as
+// their domicilio digitale. The link works once: the choice clears it.
+func (l *Lifecycle) Activate(ctx context.Context, raw string, confirm bool, ownPEC string) (*ActivationView, error) {
+	if !confirm && strings.TrimSpace(ownPEC) != "" {
+		pec, err := domain.NormaliseEmail(ownPEC)
+		if err != nil {
+			return nil, domain.Invalid("pec", "invalid_pec", "pec must be an e-mail address")
+		}
+		ownPEC = pec
+	} else {
+		ownPEC = ""
+	}
+	v, err := l.ViewActivation(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	hash := HashLinkToken(raw)
+	var token string
+	mb, _, err := l.Store.UpdateMailbox(ctx, v.Mailbox.ID, func(m *domain.Mailbox) (bool, error) {
+		token = ""
+		if !m.ActivationUsable(hash, l.now()) {
+			return false, ErrLinkGone // a second click racing the first
+		}
+		var err error
+		if confirm {
+			_, err = m.Transition(domain.StateAttivata, l.now(), "member", "confirmed")
+		} else {
+			_, err = m.Transition(domain.StateRevocata, l.now(), "member", "declined")
+		}
+		m.Activation.Hash = ""
+		token, _ = m.Unpark(domain.WaitingMember)
+		return true, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	v.Mailbox = mb
+	if !confirm && ownPEC != "" {
+		if v.Member, err = l.Store.UpdateMember(ctx, mb.OrderID, v.Member.CodiceFiscale, func(m *domain.Member) (bool, error) {
+			m.PEC, m.UpdatedAt = ownPEC, l.now()
+			return true, nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case token != "" && confirm:
+		err = l.Workflow.Resume(ctx, token)
+	case token != "":
+		err = l.Workflow.Fail(ctx, token, ErrNameDeclined, "declined by the member")
+	case !confirm:
+		// The workflow already ended (reminders exhausted): tell the Order from here.
+		err = l.NotifyOrder(ctx, NoticeDeclined, mb.ID)
+	}
+	return v, err
+}
+
+// Revoke makes a mailbox REVOCATA from any state. Revoking a revoked mailbox is a success that
+// changes nothing. A waiting workflow is failed with MailboxRevoked and tells the provider
+// itself; otherwise, if the provider knows the mailbox, it is told from here.
+func (l *Lifecycle) Revoke(ctx context.Context, c Caller, id, reason string) (*domain.Mailbox, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || len(reason) > 500 {
+		return nil, domain.Invalid("reason", "invalid_reason", "reason is required, at most 500 characters")
+	}
+	mb, err := l.Store.GetMailbox(ctx, id)
+	if errors.Is(err, domain.ErrNotFound) || (err == nil && !c.CanAccessOrder(mb.OrderID)) {
+		return nil, errMailboxNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return l.revoke(ctx, id, c.Actor(), reason)
+}
+
+var errMailboxNotFound = &domain.Error{Kind: domain.KindNotFound, Code: "mailbox_not_found", Message: "no such mailbox"}
+
+func (l *Lifecycle) revoke(ctx context.Context, id, actor, reason string) (*domain.Mailbox, error) {
+	var token string
+	mb, changed, err := l.Store.UpdateMailbox(ctx, id, func(m *domain.Mailbox) (bool, error) {
+		changed, err := m.Transition(domain.StateRevocata, l.now(), actor, reason)
+		token = ""
+		if changed {
+			m.Activation.Hash = ""
+			token, _ = m.Unpark(m.Park.Waiting)
+		}
+		return changed, err
+	})
+	if err != nil || !changed {
+		return mb, err
+	}
+	if token != "" {
+		return mb, l.Workflow.Fail(ctx, token, ErrNameRevoked, "revoked")
+	}
+	return mb, l.DeactivateAtProvider(ctx, id)
+}
+
+// ResendActivation sends a fresh link to a mailbox waiting for its member; the old link dies.
+func (l *Lifecycle) ResendActivation(ctx context.Context, c Caller, id string) (*domain.Mailbox, error) {
+	mb, err := l.Store.GetMailbox(ctx, id)
+	if errors.Is(err, domain.ErrNotFound) || (err == nil && !c.CanAccessOrder(mb.OrderID)) {
+		return nil, errMailboxNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if mb.State != domain.StateAbilitata {
+		return nil, errNotAwaitingActivation
+	}
+	return l.issueActivation(ctx, mb, mb.Activation.Sent, nil)
+}
+
+// CancelMember records that the member left the albo and revokes their mailbox, if any.
+func (l *Lifecycle) CancelMember(ctx context.Context, c Caller, orderID, codiceFiscale, date, reason string) (*domain.Member, *domain.Mailbox, error) {
+	if !c.CanAccessOrder(orderID) {
+		return nil, nil, domain.ErrForbidden
+	}
+	cf, err := domain.ParseCodiceFiscale(codiceFiscale)
+	if err != nil {
+		return nil, nil, err
+	}
+	on, reason, err := domain.ValidateCancellation(date, reason, l.now())
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := l.Store.UpdateMember(ctx, orderID, cf, func(m *domain.Member) (bool, error) {
+		if m.Cancelled() {
+			return false, nil
+		}
+		m.CancelledOn, m.CancelReason, m.UpdatedAt = on, reason, l.now()
+		return true, nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if m.MailboxID == "" {
+		return m, nil, nil
+	}
+	mb, err := l.revoke(ctx, m.MailboxID, c.Actor(), "member cancelled from the albo: "+m.CancelReason)
+	return m, mb, err
+}
+
+// RunBatching is the scheduled batching: for every Order in the convention it gathers the new
+// RICHIESTA mailboxes into a batch, as POST /v1/orders/{id}/batches would.
+func (l *Lifecycle) RunBatching(ctx context.Context) (created int, err error) {
+	orders, err := l.Store.ListOrders(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var errs []error
+	for _, o := range orders {
+		if !o.Convention.WebPEC {
+			continue
+		}
+		_, err := l.CreateBatch(ctx, Caller{Role: RoleFederation}, o.ID)
+		switch {
+		case errors.Is(err, domain.ErrNothingToAuthorize):
+		case err != nil:
+			errs = append(errs, err)
+		default:
+			created++
+		}
+	}
+	return created, errors.Join(errs...)
+}

@@ -1,0 +1,140 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/domain"
+)
+
+type batchView struct {
+	ID           string            `json:"id"`
+	OrderID      string            `json:"orderId"`
+	MailboxCount int               `json:"mailboxCount"`
+	AmountCents  int               `json:"amountCents"`
+	Confirmed    bool              `json:"confirmed"`
+	Paid         bool              `json:"paid"`
+	State        domain.BatchState `json:"state"`
+	CreatedAt    time.Time         `json:"createdAt"`
+	UpdatedAt    time.Time         `json:"updatedAt"`
+}
+
+func viewBatch(b *domain.Batch) batchView {
+	return batchView{ID: b.ID, OrderID: b.OrderID, MailboxCount: b.MailboxCount, AmountCents: b.AmountCents,
+		Confirmed: b.Confirmed, Paid: b.Paid, State: b.State, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
+}
+
+func limitParam(r *Request) int {
+	s, ok := r.QueryStringParameters["limit"]
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return -1 // refused by the use case, after authorization
+	}
+	return n
+}
+
+// Batches serves the Order's authorisation and payment (BatchesFunction).
+func Batches(l *app.Lifecycle, log *slog.Logger, idem app.Idempotency) *Router {
+	rt := NewRouter(log, idem)
+	rt.HandleIdempotent("POST /v1/orders/{orderId}/batches", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		b, err := l.CreateBatch(ctx, c, r.PathParameters["orderId"])
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{http.StatusCreated, viewBatch(b)}, nil
+	})
+	rt.Handle("GET /v1/orders/{orderId}/batches", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		items, next, err := l.ListBatches(ctx, c, r.PathParameters["orderId"], limitParam(r), r.QueryStringParameters["cursor"])
+		if err != nil {
+			return Result{}, err
+		}
+		v := listView[batchView]{Items: make([]batchView, 0, len(items)), NextCursor: next}
+		for _, b := range items {
+			v.Items = append(v.Items, viewBatch(b))
+		}
+		return Result{http.StatusOK, v}, nil
+	})
+	rt.Handle("GET /v1/batches/{id}", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		b, err := l.GetBatch(ctx, c, r.PathParameters["id"])
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{http.StatusOK, viewBatch(b)}, nil
+	})
+	rt.Handle("POST /v1/batches/{id}/confirm", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		b, err := l.ConfirmBatch(ctx, c, r.PathParameters["id"])
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{http.StatusOK, viewBatch(b)}, nil
+	})
+	rt.Handle("POST /v1/batches/{id}/payment", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		var body struct {
+			Reference   string `json:"reference"`
+			AmountCents int    `json:"amountCents"`
+		}
+		if err := DecodeJSON(r, &body); err != nil {
+			return Result{}, err
+		}
+		b, err := l.PayBatch(ctx, c, r.PathParameters["id"], body.Reference, body.AmountCents)
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{http.StatusOK, viewBatch(b)}, nil
+	})
+	return rt
+}
+
+// MailboxActions serves revocation, a fresh activation link and a member's cancellation
+// (MailboxActionsFunction).
+func MailboxActions(l *app.Lifecycle, log *slog.Logger, idem app.Idempotency) *Router {
+	rt := NewRouter(log, idem)
+	rt.Handle("POST /v1/mailboxes/{id}/revoke", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		var body struct {
+			Reason string `json:"reason"`
+		}
+		if err := DecodeJSON(r, &body); err != nil {
+			return Result{}, err
+		}
+		mb, err := l.Revoke(ctx, c, r.PathParameters["id"], body.Reason)
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{http.StatusOK, viewMailbox(mb)}, nil
+	})
+	rt.Handle("POST /v1/mailboxes/{id}/resend-activation", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		mb, err := l.ResendActivation(ctx, c, r.PathParameters["id"])
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{http.StatusOK, viewMailbox(mb)}, nil
+	})
+	rt.Handle("POST /v1/orders/{orderId}/members/{codiceFiscale}/cancel", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		var body struct {
+			Date   string `json:"date"`
+			Reason string `json:"reason"`
+		}
+		if err := DecodeJSON(r, &body); err != nil {
+			return Result{}, err
+		}
+		m, mb, err := l.CancelMember(ctx, c, r.PathParameters["orderId"], r.PathParameters["codiceFiscale"], body.Date, body.Reason)
+		if err != nil {
+			return Result{}, err
+		}
+		v := struct {
+			memberView
+			CancelledOn  string       `json:"cancelledOn"`
+			CancelReason string       `json:"cancelReason"`
+			Mailbox      *mailboxView `json:"mailbox"`
+		}{viewMember(m, mb), m.CancelledOn, m.CancelReason, viewMailbox(mb)}
+		return Result{http.StatusOK, v}, nil
+	})
+	return rt
+}

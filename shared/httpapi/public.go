@@ -1,0 +1,181 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/pecplatform/pec/shared/activationpage"
+	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/domain"
+	"github.com/pecplatform/pec/shared/provider"
+)
+
+// maxCallbackBody bounds a provider callback; real ones are a few hundred bytes.
+const maxCallbackBody = 64 << 10
+
+// ProviderCallback serves POST /v1/provider/callback (ProviderCallbackFunction): authenticated
+// by the HMAC signature, not by a portal token.
+func ProviderCallback(l *app.Lifecycle, log *slog.Logger, secrets [][]byte, now func() time.Time) func(context.Context, Request) (Response, error) {
+	return func(ctx context.Context, r Request) (resp Response, _ error) {
+		defer func() {
+			log.InfoContext(ctx, "request", "route", r.RouteKey, "status", resp.StatusCode, "apiRequestId", r.RequestContext.RequestID)
+		}()
+		body, ok := rawBody(&r, maxCallbackBody)
+		if !ok {
+			return errorResponse(http.StatusRequestEntityTooLarge, "payload_too_large", "the body is too large", ""), nil
+		}
+		if err := provider.Verify(secrets, header(&r, "x-pec-signature"), body, now(), 300*time.Second); err != nil {
+			return errorResponse(http.StatusUnauthorized, "bad_signature", "missing, invalid or stale X-Pec-Signature", ""), nil
+		}
+		ev, err := provider.ParseEvent(body)
+		if err != nil {
+			var ee *provider.EventError
+			field := ""
+			if errors.As(err, &ee) {
+				field = ee.Field
+			}
+			return errorResponse(http.StatusBadRequest, "malformed_event", "the event is not valid", field), nil
+		}
+		err = l.ProviderEvent(ctx, ev)
+		var de *domain.Error
+		switch {
+		case err == nil:
+			return Response{StatusCode: http.StatusNoContent}, nil
+		case errors.As(err, &de) && de.Kind != domain.KindInternal:
+			return errorResponse(statusOf(de.Kind), de.Code, de.Message, de.Field), nil
+		}
+		log.ErrorContext(ctx, "provider event failed", "eventType", ev.Type, "error", err)
+		return errorResponse(http.StatusInternalServerError, "internal", "internal error", ""), nil
+	}
+}
+
+func rawBody(r *Request, limit int) ([]byte, bool) {
+	body := []byte(r.Body)
+	if r.IsBase64Encoded {
+		var err error
+		if body, err = base64.StdEncoding.DecodeString(r.Body); err != nil {
+			return nil, true
+		}
+	}
+	return body, len(body) <= limit
+}
+
+// linkToken is the shape of the tokens this platform issues: 256 bits, base64url.
+var linkToken = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+
+// Activation serves GET and POST /activate/{token} (ActivationFunction): the member's page.
+func Activation(l *app.Lifecycle, log *slog.Logger) func(context.Context, Request) (Response, error) {
+	return func(ctx context.Context, r Request) (resp Response, _ error) {
+		defer func() {
+			log.InfoContext(ctx, "request", "route", r.RouteKey, "status", resp.StatusCode, "apiRequestId", r.RequestContext.RequestID)
+		}()
+		raw := r.PathParameters["token"]
+		if !linkToken.MatchString(raw) {
+			return page(activationpage.NotFound()), nil
+		}
+		if r.RequestContext.HTTP.Method == http.MethodPost {
+			return page(activate(ctx, l, log, &r, raw)), nil
+		}
+		v, err := l.ViewActivation(ctx, raw)
+		if err != nil {
+			return page(errorPage(ctx, log, err)), nil
+		}
+		return page(activationpage.Form(formData(v))), nil
+	}
+}
+
+func activate(ctx context.Context, l *app.Lifecycle, log *slog.Logger, r *Request, raw string) activationpage.Rendered {
+	if crossSite(r) {
+		return forbidden()
+	}
+	body, ok := rawBody(r, 16<<10)
+	if !ok {
+		return activationpage.Gone()
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		form = url.Values{}
+	}
+	choice, pec := form.Get(activationpage.FieldChoice), strings.TrimSpace(form.Get(activationpage.FieldPEC))
+	if choice != activationpage.ChoiceConfirm && choice != activationpage.ChoiceDecline {
+		v, err := l.ViewActivation(ctx, raw)
+		if err != nil {
+			return errorPage(ctx, log, err)
+		}
+		d := formData(v)
+		d.PEC = pec
+		return activationpage.Invalid(d, activationpage.MsgNoChoice)
+	}
+	v, err := l.Activate(ctx, raw, choice == activationpage.ChoiceConfirm, pec)
+	var de *domain.Error
+	if errors.As(err, &de) && de.Field == "pec" {
+		v, verr := l.ViewActivation(ctx, raw)
+		if verr != nil {
+			return errorPage(ctx, log, verr)
+		}
+		d := formData(v)
+		d.Choice, d.PEC = choice, pec
+		return activationpage.Invalid(d, activationpage.MsgInvalidPEC)
+	}
+	if err != nil && v == nil {
+		return errorPage(ctx, log, err)
+	}
+	if err != nil {
+		// The choice is recorded; only resuming the workflow or a notice failed, and the
+		// workflow's own timeout and the store's state cover that.
+		log.ErrorContext(ctx, "after activation choice", "mailboxId", v.Mailbox.ID, "error", err)
+	}
+	res := activationpage.ResultData{OrderName: v.Order.Name, Nome: v.Member.Nome, Address: v.Mailbox.Address}
+	if choice == activationpage.ChoiceConfirm {
+		return activationpage.Confirmed(res)
+	}
+	res.OwnPEC = v.Member.PEC
+	return activationpage.Declined(res)
+}
+
+// crossSite refuses a form posted from another site. The link's token is the real protection
+// (another site cannot know it); this stops a page that learnt it from making the choice.
+func crossSite(r *Request) bool {
+	if header(r, "sec-fetch-site") == "cross-site" {
+		return true
+	}
+	origin := header(r, "origin")
+	if origin == "" || origin == "null" {
+		return origin == "null"
+	}
+	u, err := url.Parse(origin)
+	return err != nil || !strings.EqualFold(u.Host, header(r, "host"))
+}
+
+func forbidden() activationpage.Rendered {
+	p := activationpage.Error()
+	p.Status = http.StatusForbidden
+	return p
+}
+
+func formData(v *app.ActivationView) activationpage.FormData {
+	return activationpage.FormData{OrderName: v.Order.Name, Nome: v.Member.Nome, Cognome: v.Member.Cognome,
+		MaskedCF: v.Member.CodiceFiscale.Masked(), Address: v.Mailbox.Address, ExpiresAt: v.Mailbox.Activation.ExpiresAt}
+}
+
+func errorPage(ctx context.Context, log *slog.Logger, err error) activationpage.Rendered {
+	switch {
+	case errors.Is(err, app.ErrLinkUnknown):
+		return activationpage.NotFound()
+	case errors.Is(err, app.ErrLinkGone):
+		return activationpage.Gone()
+	}
+	log.ErrorContext(ctx, "activation page", "error", err)
+	return activationpage.Error()
+}
+
+func page(p activationpage.Rendered) Response {
+	return Response{StatusCode: p.Status, Headers: p.Headers, Body: string(p.Body)}
+}

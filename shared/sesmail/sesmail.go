@@ -1,0 +1,101 @@
+// Package sesmail sends the platform's ordinary e-mails to members (notice.Message) through
+// Amazon SES v2, as Simple content with a UTF-8 HTML part and text part.
+package sesmail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+
+	"github.com/pecplatform/pec/shared/notice"
+)
+
+// API is the part of the SES v2 client that Sender uses; *sesv2.Client implements it.
+type API interface {
+	SendEmail(ctx context.Context, in *sesv2.SendEmailInput, optFns ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
+}
+
+var _ API = (*sesv2.Client)(nil)
+
+// ErrInvalidMessage is wrapped by the errors about what Send was asked to send, before anything
+// reaches SES. The errors never repeat the addresses or the message.
+var ErrInvalidMessage = errors.New("sesmail: invalid message")
+
+// Sender sends members' e-mails from one verified identity.
+type Sender struct {
+	API              API
+	From             string // "noreply@pec.example.it" or "Federazione <noreply@pec.example.it>"
+	ConfigurationSet string // optional SES configuration set (event publishing, suppression)
+}
+
+const charset = "UTF-8"
+
+// Send sends m to the single address to ("a@b.it" or "Mario Rossi <a@b.it>") and returns the
+// SES message id. A to with a line break or more than one address is refused.
+func (s *Sender) Send(ctx context.Context, to string, m notice.Message) (messageID string, err error) {
+	if s.API == nil {
+		return "", errors.New("sesmail: Sender.API is nil")
+	}
+	from, err := oneAddress("From", s.From)
+	if err != nil {
+		return "", err
+	}
+	rcpt, err := oneAddress("to", to)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case strings.TrimSpace(m.Subject) == "":
+		return "", fmt.Errorf("%w: empty subject", ErrInvalidMessage)
+	case strings.ContainsAny(m.Subject, "\r\n"):
+		return "", fmt.Errorf("%w: line break in the subject", ErrInvalidMessage)
+	case m.Text == "" && m.HTML == "":
+		return "", fmt.Errorf("%w: empty body", ErrInvalidMessage)
+	}
+
+	body := &types.Body{}
+	if m.Text != "" {
+		body.Text = &types.Content{Data: aws.String(m.Text), Charset: aws.String(charset)}
+	}
+	if m.HTML != "" {
+		body.Html = &types.Content{Data: aws.String(m.HTML), Charset: aws.String(charset)}
+	}
+	in := &sesv2.SendEmailInput{
+		FromEmailAddress: aws.String(from),
+		Destination:      &types.Destination{ToAddresses: []string{rcpt}},
+		Content: &types.EmailContent{Simple: &types.Message{
+			Subject: &types.Content{Data: aws.String(m.Subject), Charset: aws.String(charset)},
+			Body:    body,
+		}},
+	}
+	if s.ConfigurationSet != "" {
+		in.ConfigurationSetName = aws.String(s.ConfigurationSet)
+	}
+	out, err := s.API.SendEmail(ctx, in)
+	if err != nil {
+		return "", fmt.Errorf("sesmail: send: %w", err)
+	}
+	return aws.ToString(out.MessageId), nil
+}
+
+// oneAddress checks that s is exactly one address without line breaks and returns it as SES
+// takes it: the bare address, or "name <address>" with a non-ASCII name encoded (RFC 2047).
+func oneAddress(field, s string) (string, error) {
+	if strings.ContainsAny(s, "\r\n") {
+		return "", fmt.Errorf("%w: line break in %s", ErrInvalidMessage, field)
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s is not a single e-mail address", ErrInvalidMessage, field)
+	}
+	if a.Name == "" {
+		return a.Address, nil
+	}
+	return a.String(), nil
+}

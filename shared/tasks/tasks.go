@@ -1,0 +1,87 @@
+// Package tasks holds the handlers the state machines invoke. Each returns the lifecycle's
+// named errors unwrapped: their Go type name is the error Step Functions matches.
+package tasks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/pecplatform/pec/shared/app"
+)
+
+// Event is a task's payload, as the state machines' Parameters build it.
+type Event struct {
+	Action    string `json:"action"`
+	BatchID   string `json:"batchId,omitempty"`
+	MailboxID string `json:"mailboxId,omitempty"`
+	Token     string `json:"token,omitempty"`
+	Cursor    string `json:"cursor,omitempty"`
+	Reminder  int    `json:"reminder,omitempty"`
+	Notice    string `json:"notice,omitempty"`
+}
+
+// Page is where StartMailboxes stopped.
+type Page struct {
+	Cursor string `json:"cursor"`
+	Done   bool   `json:"done"`
+}
+
+// UnknownAction is a payload no state machine sends.
+type UnknownAction struct{ Action string }
+
+func (e *UnknownAction) Error() string { return fmt.Sprintf("unknown action %q", e.Action) }
+
+// Batch is BatchTaskFunction's handler.
+func Batch(l *app.Lifecycle) func(context.Context, Event) (*Page, error) {
+	return func(ctx context.Context, e Event) (*Page, error) {
+		switch e.Action {
+		case "await":
+			return nil, l.AwaitAuthorization(ctx, e.BatchID, e.Token)
+		case "start":
+			next, err := l.StartMailboxes(ctx, e.BatchID, e.Cursor)
+			if err != nil {
+				return nil, err
+			}
+			return &Page{Cursor: next, Done: next == ""}, nil
+		}
+		return nil, &UnknownAction{e.Action}
+	}
+}
+
+// Mailbox is MailboxTaskFunction's handler.
+func Mailbox(l *app.Lifecycle) func(context.Context, Event) (json.RawMessage, error) {
+	done := json.RawMessage(`{}`)
+	return func(ctx context.Context, e Event) (json.RawMessage, error) {
+		var err error
+		switch e.Action {
+		case "submit":
+			err = l.SubmitMailbox(ctx, e.MailboxID, e.BatchID, e.Token)
+		case "activation":
+			err = l.SendActivation(ctx, e.MailboxID, e.Token, e.Reminder)
+		case "notify":
+			err = l.NotifyOrder(ctx, app.NoticeKind(e.Notice), e.MailboxID)
+		case "deactivate":
+			err = l.DeactivateAtProvider(ctx, e.MailboxID)
+		default:
+			err = &UnknownAction{e.Action}
+		}
+		if err != nil {
+			return nil, err
+		}
+		return done, nil
+	}
+}
+
+// ScheduleResult is what a scheduled run reports.
+type ScheduleResult struct {
+	BatchesCreated int `json:"batchesCreated"`
+}
+
+// Schedule is BatchScheduleFunction's handler: the periodic gathering of new enrolments.
+func Schedule(l *app.Lifecycle) func(context.Context, json.RawMessage) (*ScheduleResult, error) {
+	return func(ctx context.Context, _ json.RawMessage) (*ScheduleResult, error) {
+		n, err := l.RunBatching(ctx)
+		return &ScheduleResult{BatchesCreated: n}, err
+	}
+}
