@@ -12,20 +12,46 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/pecplatform/pec/infra/emulators"
 	"github.com/pecplatform/pec/infra/localcloud"
+	"github.com/pecplatform/pec/infra/providersim"
 	"github.com/pecplatform/pec/shared/wire"
 )
 
 // Functions maps each function's CodeUri to the constructor its main uses.
 var Functions = map[string]localcloud.Constructor{
-	"functions/orders":    wire.Orders,
-	"functions/members":   wire.Members,
-	"functions/mailboxes": wire.Mailboxes,
+	"functions/orders":           wire.Orders,
+	"functions/members":          wire.Members,
+	"functions/mailboxes":        wire.Mailboxes,
+	"functions/batches":          wire.Batches,
+	"functions/mailboxactions":   wire.MailboxActions,
+	"functions/providercallback": wire.ProviderCallback,
+	"functions/activation":       wire.Activation,
+	"functions/batchtask":        wire.BatchTask,
+	"functions/mailboxtask":      wire.MailboxTask,
+	"functions/batchschedule":    wire.BatchSchedule,
+}
+
+// Local credentials of the provider stand-in; in AWS they come from PlatformSecrets.
+const (
+	ProviderAPIKey        = "local-provider-api-key"
+	ProviderWebhookSecret = "local-provider-webhook-secret"
+)
+
+// FastParameters make a day last a second: the template's waits and retries, for tests.
+var FastParameters = map[string]string{
+	"ActivationReminderSeconds":    "6",
+	"ActivationTtlSeconds":         "5",
+	"AuthorizationReminderSeconds": "30",
+	"ProviderTimeoutSeconds":       "20",
+	"ProviderRetrySeconds":         "1",
+	"RetrySeconds":                 "1",
+	"StartPaceSeconds":             "1",
 }
 
 // Region is the region the local cloud pretends to be in.
@@ -35,22 +61,31 @@ const Region = "eu-south-1"
 type Config struct {
 	Root                                     string // the repository root (found from the working directory if empty)
 	APIPort, DynamoDBPort, MotoPort, SESPort int
-	SMTPPort, MailpitPort                    int
-	Logs                                     string       // emulator logs (default .local/logs/<APIPort>)
-	Logger                                   *slog.Logger // the host's request log (default: discarded)
-	Env                                      map[string]string
+	SMTPPort, MailpitPort, ProviderPort      int
+	// Parameters override template parameters (e.g. FastParameters).
+	Parameters map[string]string
+	// ProviderDelay and ProviderReject configure the provider stand-in (PROVIDER_DELAY_MS,
+	// PROVIDER_REJECT).
+	ProviderDelay  time.Duration
+	ProviderReject *regexp.Regexp
+	Logs           string       // emulator logs (default .local/logs/<APIPort>)
+	Logger         *slog.Logger // the host's request log (default: discarded)
+	Env            map[string]string
 }
 
 // Cloud is a running local cloud.
 type Cloud struct {
 	APIURL, DynamoDBURL, MotoURL, SESURL, MailpitURL, SMTPAddr string
+	ProviderURL                                                string
+	Provider                                                   *providersim.Sim
 	KeyDir                                                     string
 	Host                                                       *localcloud.Host
 
-	procs  []*emulators.Process
-	server *http.Server
-	cancel context.CancelFunc
-	once   sync.Once
+	procs    []*emulators.Process
+	server   *http.Server
+	provider *http.Server
+	cancel   context.CancelFunc
+	once     sync.Once
 }
 
 // Start starts the emulators and the host and returns when all of them answer.
@@ -60,7 +95,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 			return nil, err
 		}
 	}
-	for _, p := range []*int{&cfg.APIPort, &cfg.DynamoDBPort, &cfg.MotoPort, &cfg.SESPort, &cfg.SMTPPort, &cfg.MailpitPort} {
+	for _, p := range []*int{&cfg.APIPort, &cfg.DynamoDBPort, &cfg.MotoPort, &cfg.SESPort, &cfg.SMTPPort, &cfg.MailpitPort, &cfg.ProviderPort} {
 		if *p == 0 {
 			if *p, err = emulators.FreePort(); err != nil {
 				return nil, err
@@ -115,7 +150,24 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 	c.SMTPAddr = fmt.Sprintf("127.0.0.1:%d", cfg.SMTPPort)
 	c.APIURL = fmt.Sprintf("http://127.0.0.1:%d", cfg.APIPort)
 
-	env := map[string]string{"AWS_ENDPOINT_URL": c.APIURL, "AWS_REGION": Region, "SMTP_ADDR": c.SMTPAddr}
+	c.ProviderURL = fmt.Sprintf("http://127.0.0.1:%d", cfg.ProviderPort)
+	c.Provider = providersim.New(providersim.Options{
+		CallbackURL: c.APIURL + "/v1/provider/callback", Secret: []byte(ProviderWebhookSecret),
+		APIKey: ProviderAPIKey, Delay: cfg.ProviderDelay, Reject: cfg.ProviderReject, Logger: cfg.Logger,
+	})
+	pln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", cfg.ProviderPort))
+	if err != nil {
+		return nil, fmt.Errorf("provider stand-in port %d: %w", cfg.ProviderPort, err)
+	}
+	c.provider = &http.Server{Handler: c.Provider, ReadHeaderTimeout: 10 * time.Second}
+	go c.provider.Serve(pln)
+
+	env := map[string]string{
+		"AWS_ENDPOINT_URL": c.APIURL, "AWS_REGION": Region,
+		"SMTP_ADDR": c.SMTPAddr, "SMTP_TLS": "none", "PUBLIC_URL": c.APIURL,
+		"PROVIDER_URL": c.ProviderURL, "PROVIDER_API_KEY": ProviderAPIKey, "PROVIDER_WEBHOOK_SECRETS": ProviderWebhookSecret,
+		"SECRETS_ARN": "", "SMTP_PASSWORD": "",
+	}
 	for k, v := range cfg.Env {
 		env[k] = v
 	}
@@ -126,6 +178,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 	c.Host, err = localcloud.New(ctx, localcloud.Options{
 		TemplatePath: filepath.Join(cfg.Root, "template.yaml"),
 		Functions:    Functions,
+		Parameters:   cfg.Parameters,
 		Env:          env,
 		DynamoDBURL:  c.DynamoDBURL, MotoURL: c.MotoURL, SESURL: c.SESURL,
 		KeyDir: c.KeyDir, Region: Region, Logger: log,
@@ -154,10 +207,15 @@ func (c *Cloud) Close() {
 		if c.cancel != nil {
 			c.cancel()
 		}
-		if c.server != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			c.server.Shutdown(ctx)
-			cancel()
+		if c.Provider != nil {
+			c.Provider.Close()
+		}
+		for _, s := range []*http.Server{c.server, c.provider} {
+			if s != nil {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				s.Shutdown(ctx)
+				cancel()
+			}
 		}
 		for _, p := range c.procs {
 			p.Stop()

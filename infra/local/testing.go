@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -28,7 +29,8 @@ func ForTests(tb testing.TB) *Cloud {
 	sharedOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		shared, sharedErr = Start(ctx, Config{})
+		shared, sharedErr = Start(ctx, Config{Parameters: FastParameters, ProviderDelay: 300 * time.Millisecond,
+			ProviderReject: regexp.MustCompile(`^rifiutata\.`)})
 	})
 	if sharedErr != nil {
 		if errors.Is(sharedErr, emulators.ErrNotInstalled) && os.Getenv("CI") != "true" {

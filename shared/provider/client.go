@@ -177,27 +177,29 @@ type response struct {
 // do posts body until the provider gives an answer that is not worth retrying, which it returns
 // whatever its status; it returns an error only when the attempts are exhausted or ctx is done.
 func (c *HTTPClient) do(ctx context.Context, op, path, idempotencyKey string, body []byte) (response, error) {
-	attempts := cmp(c.Attempts, DefaultAttempts)
-	backoff := cmp(c.Backoff, DefaultBackoff)
+	endpoint := strings.TrimRight(c.BaseURL, "/") + path
+	if u, err := url.Parse(endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return response{}, &ProviderRefused{Op: op, Detail: "the base URL is not an http(s) URL"}
+	}
+	attempts := orDefault(c.Attempts, DefaultAttempts)
+	backoff := orDefault(c.Backoff, DefaultBackoff)
 	last := &ProviderUnavailable{Op: op}
 	for attempt := 1; ; attempt++ {
 		last.Attempts = attempt
-		res, wait, err := c.attempt(ctx, path, idempotencyKey, body)
-		switch {
-		case ctx.Err() != nil:
-			return response{}, fmt.Errorf("provider %s: %w", op, context.Cause(ctx))
-		case err != nil:
-			last.Status, last.Err = 0, err
-		case retryable(res.status):
-			last.Status, last.Err = res.status, nil
-		default:
+		res, wait, err := c.attempt(ctx, endpoint, idempotencyKey, body)
+		if err == nil && !retryable(res.status) {
 			return res, nil
 		}
+		if ctx.Err() != nil {
+			return response{}, fmt.Errorf("provider %s: %w", op, context.Cause(ctx))
+		}
+		last.Status, last.Err = res.status, err
 		if attempt >= attempts {
 			return response{}, last
 		}
 		if wait == 0 {
-			wait = jitter(backoff << (attempt - 1))
+			wait = jitter(backoff)
+			backoff = min(2*backoff, maxRetryAfter)
 		}
 		if c.Logger != nil {
 			c.Logger.WarnContext(ctx, "provider call failed, retrying",
@@ -214,12 +216,12 @@ func (c *HTTPClient) do(ctx context.Context, op, path, idempotencyKey string, bo
 }
 
 // attempt makes one request. wait is the provider's Retry-After, if it gave one.
-func (c *HTTPClient) attempt(ctx context.Context, path, idempotencyKey string, body []byte) (res response, wait time.Duration, err error) {
-	ctx, cancel := context.WithTimeout(ctx, cmp(c.Timeout, DefaultTimeout))
+func (c *HTTPClient) attempt(ctx context.Context, endpoint, idempotencyKey string, body []byte) (res response, wait time.Duration, err error) {
+	ctx, cancel := context.WithTimeout(ctx, orDefault(c.Timeout, DefaultTimeout))
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(c.BaseURL, "/")+path, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
-		return response{}, 0, errors.New("cannot build the request: check the base URL")
+		return response{}, 0, errors.New("cannot build the request")
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -283,7 +285,13 @@ func jitter(d time.Duration) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-var machineCode = regexp.MustCompile(`^[a-zA-Z0-9_.\[\]-]{1,64}$`)
+// The provider's error code and field are kept only when they look like identifiers and hold
+// nothing shaped like a codice fiscale.
+var (
+	errorCode     = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+	errorField    = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_.]{0,63}$`)
+	codiceFiscale = regexp.MustCompile(`(?i)[a-z]{6}[0-9lmnp-v]{2}[a-z][0-9lmnp-v]{2}[a-z][0-9lmnp-v]{3}[a-z]`)
+)
 
 func refused(op string, res response) error {
 	e := &ProviderRefused{Op: op, Status: res.status}
@@ -294,17 +302,17 @@ func refused(op string, res response) error {
 		} `json:"error"`
 	}
 	if json.Unmarshal(res.body, &body) == nil {
-		if machineCode.MatchString(body.Error.Code) {
+		if errorCode.MatchString(body.Error.Code) && !codiceFiscale.MatchString(body.Error.Code) {
 			e.Code = body.Error.Code
 		}
-		if machineCode.MatchString(body.Error.Field) {
+		if errorField.MatchString(body.Error.Field) && !codiceFiscale.MatchString(body.Error.Field) {
 			e.Field = body.Error.Field
 		}
 	}
 	return e
 }
 
-func cmp[T int | time.Duration](v, def T) T {
+func orDefault[T int | time.Duration](v, def T) T {
 	if v <= 0 {
 		return def
 	}

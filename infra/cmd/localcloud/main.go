@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pecplatform/pec/infra/local"
+	"github.com/pecplatform/pec/infra/providersim"
 )
 
 func port(env string, def int) int {
@@ -27,14 +28,22 @@ func port(env string, def int) int {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	delay, reject, err := providersim.OptionsFromEnv(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	cfg := local.Config{
-		APIPort:      port("PORT", 3000),
-		DynamoDBPort: port("DYNAMODB_PORT", 8000),
-		MotoPort:     port("MOTO_SERVER_PORT", 5050),
-		SESPort:      port("SES_PORT", 8005),
-		MailpitPort:  port("MAILPIT_PORT", 8025),
-		SMTPPort:     port("SMTP_PORT", 1025),
-		Logger:       slog.New(slog.NewJSONHandler(os.Stdout, nil)),
+		ProviderDelay:  delay,
+		ProviderReject: reject,
+		APIPort:        port("PORT", 3000),
+		DynamoDBPort:   port("DYNAMODB_PORT", 8000),
+		MotoPort:       port("MOTO_SERVER_PORT", 5050),
+		SESPort:        port("SES_PORT", 8005),
+		MailpitPort:    port("MAILPIT_PORT", 8025),
+		SMTPPort:       port("SMTP_PORT", 1025),
+		ProviderPort:   port("PROVIDER_PORT", 8010),
+		Logger:         slog.New(slog.NewJSONHandler(os.Stdout, nil)),
 	}
 	fmt.Println("Starting the local cloud (DynamoDB Local, moto, SES stand-in, mailpit, the host)...")
 	start := time.Now()
@@ -55,6 +64,7 @@ func main() {
 	fmt.Fprintf(&b, "  Outgoing PEC inbox (mailpit)           %s   SMTP: %s\n", c.MailpitURL, c.SMTPAddr)
 	fmt.Fprintf(&b, "  DynamoDB Local                         %s   table: %s\n", c.DynamoDBURL, strings.Join(c.Host.Tables(), ", "))
 	fmt.Fprintf(&b, "  Step Functions (moto)                  %s\n", c.MotoURL)
+	fmt.Fprintf(&b, "  PEC provider stand-in                  %s   (PROVIDER_DELAY_MS, PROVIDER_REJECT)\n", c.ProviderURL)
 	fmt.Fprintf(&b, "  Run a schedule now                     POST %s/_local/run/{LogicalId}\n", c.APIURL)
 	fmt.Fprintf(&b, "\nRoutes:\n")
 	routes := c.Host.Routes()

@@ -1,0 +1,377 @@
+// Package providersim is the local stand-in for the PEC provider (never deployed). It speaks the
+// provider contract of package provider: it accepts every well-formed request and, after a delay,
+// calls the platform back with a signed event, as a real provider would once the mailbox exists.
+package providersim
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/mail"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pecplatform/pec/shared/provider"
+)
+
+// Defaults.
+const (
+	DefaultDelay           = 500 * time.Millisecond
+	DefaultCallbackBackoff = 500 * time.Millisecond
+	// RejectReason is the reason of the mailbox.rejected events the stand-in sends.
+	RejectReason = "rejected by the provider stand-in"
+
+	callbackAttempts = 5
+	callbackTimeout  = 5 * time.Second
+	maxBody          = 64 << 10
+)
+
+// Options configure a Sim.
+type Options struct {
+	CallbackURL string         // e.g. http://127.0.0.1:3000/v1/provider/callback; no callbacks when empty
+	Secret      []byte         // shared HMAC secret for signing callbacks
+	APIKey      string         // bearer token required on every request (401 otherwise, always when empty)
+	Delay       time.Duration  // from request to callback; used as given, 0 calls back at once (see OptionsFromEnv)
+	Reject      *regexp.Regexp // addresses matching it get mailbox.rejected instead of mailbox.created
+	Logger      *slog.Logger   // discards when nil
+	// CallbackBackoff is the wait before the second callback attempt, doubling after each
+	// failure (5 attempts in all); DefaultCallbackBackoff when zero.
+	CallbackBackoff time.Duration
+}
+
+// Received is one request the stand-in accepted. It never holds the codice fiscale.
+type Received struct {
+	Kind        string    `json:"kind"` // "submit" or "deactivate"
+	RequestID   string    `json:"requestId"`
+	Address     string    `json:"address"`
+	ProviderRef string    `json:"providerRef"`
+	At          time.Time `json:"at"`
+}
+
+// Sim is the stand-in, an http.Handler. Close it to stop the callbacks still pending.
+type Sim struct {
+	o      Options
+	log    *slog.Logger
+	mux    *http.ServeMux
+	client *http.Client
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu        sync.Mutex
+	closed    bool
+	refs      int
+	mailboxes map[string]*mailbox // by requestId
+	received  []Received
+}
+
+type mailbox struct {
+	ref         string
+	address     string
+	deactivated bool
+}
+
+// New returns a stand-in configured by o.
+func New(o Options) *Sim {
+	if o.CallbackBackoff <= 0 {
+		o.CallbackBackoff = DefaultCallbackBackoff
+	}
+	s := &Sim{
+		o:         o,
+		log:       o.Logger,
+		mux:       http.NewServeMux(),
+		client:    &http.Client{Timeout: callbackTimeout},
+		mailboxes: map[string]*mailbox{},
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if len(o.Secret) == 0 {
+		s.log.Warn("provider stand-in: no callback secret; the platform will refuse every callback")
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.mux.HandleFunc("POST /v1/mailboxes", s.submit)
+	s.mux.HandleFunc("POST /v1/mailboxes/{requestId}/deactivate", s.deactivate)
+	s.mux.HandleFunc("GET /v1/mailboxes", s.list)
+	return s
+}
+
+// OptionsFromEnv reads PROVIDER_DELAY_MS (milliseconds, default 500) and PROVIDER_REJECT (a
+// regular expression matched anywhere in the address, none by default).
+func OptionsFromEnv(getenv func(string) string) (delay time.Duration, reject *regexp.Regexp, err error) {
+	delay = DefaultDelay
+	if v := strings.TrimSpace(getenv("PROVIDER_DELAY_MS")); v != "" {
+		ms, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || ms < 0 {
+			return 0, nil, fmt.Errorf("PROVIDER_DELAY_MS=%q: want a number of milliseconds", v)
+		}
+		delay = time.Duration(ms) * time.Millisecond
+	}
+	if v := getenv("PROVIDER_REJECT"); v != "" {
+		if reject, err = regexp.Compile(v); err != nil {
+			return 0, nil, fmt.Errorf("PROVIDER_REJECT: %w", err)
+		}
+	}
+	return delay, reject, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.authorised(r) {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+		writeError(w, http.StatusUnauthorized, "unauthorized", "a valid bearer token is required", "")
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Sim) authorised(r *http.Request) bool {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && s.o.APIKey != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.o.APIKey)) == 1
+}
+
+// Requests returns what the stand-in accepted, oldest first.
+func (s *Sim) Requests() []Received {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Received(nil), s.received...)
+}
+
+// Close stops the callbacks not yet delivered and waits for them to give up. Requests served
+// afterwards are answered but never called back.
+func (s *Sim) Close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+}
+
+func (s *Sim) submit(w http.ResponseWriter, r *http.Request) {
+	var req provider.SubmitRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	for _, f := range []struct{ name, value string }{
+		{"requestId", req.RequestID}, {"address", req.Address}, {"nome", req.Nome},
+		{"cognome", req.Cognome}, {"codiceFiscale", req.CodiceFiscale},
+	} {
+		if strings.TrimSpace(f.value) == "" {
+			writeError(w, http.StatusBadRequest, "missing_field", f.name+" is required", f.name)
+			return
+		}
+	}
+	if !isAddress(req.Address) {
+		writeError(w, http.StatusBadRequest, "invalid_address", "address must be an e-mail address", "address")
+		return
+	}
+	if k := r.Header.Get("Idempotency-Key"); k != "" && k != req.RequestID {
+		writeError(w, http.StatusBadRequest, "idempotency_key_mismatch", "Idempotency-Key must equal requestId", "requestId")
+		return
+	}
+
+	s.mu.Lock()
+	mb, repeated := s.mailboxes[req.RequestID]
+	if repeated && mb.address != req.Address {
+		s.mu.Unlock()
+		writeError(w, http.StatusConflict, "request_id_reused", "this requestId was submitted with another address", "requestId")
+		return
+	}
+	if !repeated {
+		s.refs++
+		mb = &mailbox{ref: "SIM-" + strconv.Itoa(s.refs), address: req.Address}
+		s.mailboxes[req.RequestID] = mb
+	}
+	s.received = append(s.received, Received{Kind: "submit", RequestID: req.RequestID, Address: req.Address, ProviderRef: mb.ref, At: time.Now().UTC()})
+	s.mu.Unlock()
+
+	s.log.InfoContext(r.Context(), "provider stand-in: submit", "requestId", req.RequestID, "address", req.Address, "providerRef", mb.ref, "repeated", repeated)
+	if !repeated {
+		ev := provider.Event{Type: provider.EventCreated, Address: req.Address, ProviderRef: mb.ref}
+		if s.o.Reject != nil && s.o.Reject.MatchString(req.Address) {
+			ev.Type, ev.Reason = provider.EventRejected, RejectReason
+		}
+		s.callBack(ev)
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"providerRef": mb.ref})
+}
+
+func (s *Sim) deactivate(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("requestId")
+	var req struct {
+		Address string `json:"address"`
+		Reason  string `json:"reason"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	if !isAddress(req.Address) {
+		writeError(w, http.StatusBadRequest, "invalid_address", "address must be an e-mail address", "address")
+		return
+	}
+
+	s.mu.Lock()
+	mb, known := s.mailboxes[id]
+	if known && mb.address != req.Address {
+		s.mu.Unlock()
+		writeError(w, http.StatusConflict, "address_mismatch", "this requestId was submitted with another address", "address")
+		return
+	}
+	// A mailbox the stand-in never saw (it keeps nothing across restarts) is closed all the same,
+	// so that a local run survives restarting it.
+	if !known {
+		mb = &mailbox{address: req.Address}
+		s.mailboxes[id] = mb
+	}
+	repeated := mb.deactivated
+	mb.deactivated = true
+	s.received = append(s.received, Received{Kind: "deactivate", RequestID: id, Address: req.Address, ProviderRef: mb.ref, At: time.Now().UTC()})
+	s.mu.Unlock()
+
+	s.log.InfoContext(r.Context(), "provider stand-in: deactivate", "requestId", id, "address", req.Address, "repeated", repeated)
+	if !repeated {
+		s.callBack(provider.Event{Type: provider.EventDeactivated, Address: req.Address, ProviderRef: mb.ref, Reason: req.Reason})
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Sim) list(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.Requests())
+}
+
+// callBack delivers ev after the delay, in the background, with a fresh eventId kept across
+// the retries so that the platform can recognise a repeat.
+func (s *Sim) callBack(ev provider.Event) {
+	if s.o.CallbackURL == "" {
+		s.log.Warn("provider stand-in: no callback URL, event not sent", "type", ev.Type, "address", ev.Address)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	ev.EventID = "sim-" + rand.Text()
+	s.wg.Go(func() {
+		if !sleep(s.ctx, s.o.Delay) {
+			return
+		}
+		ev.OccurredAt = time.Now().UTC()
+		body, _ := json.Marshal(ev) // strings and a time: cannot fail
+		wait := s.o.CallbackBackoff
+		for attempt := 1; ; attempt++ {
+			status, err := s.post(body)
+			if err == nil && status/100 == 2 {
+				s.log.Info("provider stand-in: callback delivered", "eventId", ev.EventID, "type", ev.Type, "address", ev.Address, "attempt", attempt, "status", status)
+				return
+			}
+			if s.ctx.Err() != nil {
+				return
+			}
+			s.log.Warn("provider stand-in: callback failed", "eventId", ev.EventID, "type", ev.Type, "attempt", attempt, "status", status, "error", errString(err))
+			if attempt == callbackAttempts {
+				s.log.Error("provider stand-in: callback abandoned", "eventId", ev.EventID, "type", ev.Type, "address", ev.Address)
+				return
+			}
+			if !sleep(s.ctx, wait) {
+				return
+			}
+			wait *= 2
+		}
+	})
+}
+
+// post sends one signed attempt, signed afresh so that a late retry is not stale.
+func (s *Sim) post(body []byte) (int, error) {
+	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, s.o.CallbackURL, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(provider.SignatureHeader, provider.Sign(s.o.Secret, time.Now(), body))
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
+	return resp.StatusCode, nil
+}
+
+// sleep waits d, or less when ctx ends first; it reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// decode reads a JSON object with only the expected fields, as the provider contract asks the
+// platform to send nothing more than needed; it answers the error itself and reports success.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
+		err = errors.New("trailing data")
+	}
+	if err == nil {
+		return true
+	}
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", "the body is too large", "")
+		return false
+	}
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		writeError(w, http.StatusBadRequest, "malformed", "wrong JSON type", te.Field)
+		return false
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		f, _ = strconv.Unquote(f)
+		writeError(w, http.StatusBadRequest, "unknown_field", "the provider contract has no such field", f)
+		return false
+	}
+	writeError(w, http.StatusBadRequest, "malformed", "the body must be one JSON object", "")
+	return false
+}
+
+func isAddress(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && a.Address == s && !strings.ContainsAny(s, "\r\n<>,; \t")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, message, field string) {
+	type body struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Field   string `json:"field,omitempty"`
+	}
+	writeJSON(w, status, map[string]body{"error": {Code: code, Message: message, Field: field}})
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
