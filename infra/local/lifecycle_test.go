@@ -423,6 +423,16 @@ func TestProviderCallback_DuplicateLateForgedAndUnknownChangeNothing(t *testing.
 	if code := send(forged, ""); code != 401 {
 		t.Errorf("no signature: %d", code)
 	}
+	// Out of order: created for a mailbox never sent to the provider.
+	waiting := newScenario(t, "Nino", freshSurname("Ferri"))
+	wmb := waiting.order.expect(200, "GET", "/v1/mailboxes/"+waiting.mailboxID, nil).json(t)
+	early := ev(uniqueID("ev"), "mailbox.created", wmb["address"].(string))
+	if code := send(early, provider.Sign(secret, time.Now(), []byte(early))); code != 409 {
+		t.Errorf("created before submission: %d", code)
+	}
+	if st, _ := mailboxState(t, waiting.order, waiting.mailboxID); st != "RICHIESTA" {
+		t.Errorf("an out-of-order callback moved the mailbox to %s", st)
+	}
 	unknown := ev(uniqueID("ev"), "mailbox.created", "nessuno@pec.tsrm.org")
 	if code := send(unknown, provider.Sign(secret, time.Now(), []byte(unknown))); code != 404 {
 		t.Errorf("unknown address: %d", code)
@@ -491,4 +501,83 @@ func TestBatches_OnlyTheOrderConfirms_AmountMustMatch_OthersSeeNothing(t *testin
 		t.Fatalf("after confirm: %v", got)
 	}
 	waitState(t, s.order, s.mailboxID, "ABILITATA", 15*time.Second)
+}
+
+func TestLifecycle_RevokeWhileWaitingForTheProvider(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "Elena", freshSurname("Greco"))
+	s.authorize(t)
+	// The provider stand-in calls back after 1.5 s: revoke while the workflow waits for it.
+	waitState(t, s.order, s.mailboxID, "RICHIESTA_INVIATA", 10*time.Second)
+	s.order.expect(200, "POST", "/v1/mailboxes/"+s.mailboxID+"/revoke", map[string]any{"reason": "richiesta per errore"})
+	if st := execution(t, "mailbox-"+s.mailboxID); st != "SUCCEEDED" {
+		t.Errorf("execution %s", st)
+	}
+	eventually(t, "the provider told to close the mailbox", 10*time.Second, func() bool {
+		for _, r := range local.ForTests(t).Provider.Requests() {
+			if r.Kind == "deactivate" && r.RequestID == s.mailboxID {
+				return true
+			}
+		}
+		return false
+	})
+	time.Sleep(2 * time.Second) // the provider's late mailbox.created arrives meanwhile
+	st, hist := mailboxState(t, s.order, s.mailboxID)
+	if got := strings.Join(states(hist), ","); st != "REVOCATA" || got != "RICHIESTA,RICHIESTA_INVIATA,REVOCATA" {
+		t.Errorf("after the late callback: %s, history %s", st, got)
+	}
+	if n := len(memberEmails(t, s.email)); n != 0 {
+		t.Errorf("%d activation e-mails for a revoked mailbox", n)
+	}
+}
+
+func TestLifecycle_ResendActivationKillsTheOldLink(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "Giulia", freshSurname("Costa"))
+	if code, _ := s.order.expect(409, "POST", "/v1/mailboxes/"+s.mailboxID+"/resend-activation", nil).errorOf(t); code != "not_awaiting_activation" {
+		t.Errorf("resend in RICHIESTA: %s", code)
+	}
+	s.authorize(t)
+	old := s.link(t, 1)
+	s.order.expect(200, "POST", "/v1/mailboxes/"+s.mailboxID+"/resend-activation", nil)
+	fresh := s.link(t, 2)
+	if old == fresh {
+		t.Fatal("the resent link is the old one")
+	}
+	if code, _ := click(t, old, nil); code != 410 {
+		t.Errorf("old link after resend: %d", code)
+	}
+	if code, _ := click(t, fresh, url.Values{"choice": {"confirm"}}); code != 200 {
+		t.Fatalf("fresh link: %d", code)
+	}
+	waitState(t, s.order, s.mailboxID, "ATTIVATA", 5*time.Second)
+	if st := execution(t, "mailbox-"+s.mailboxID); st != "SUCCEEDED" {
+		t.Errorf("execution %s", st)
+	}
+	as(t, "order", "SOMEONE-ELSE").expect(404, "POST", "/v1/mailboxes/"+s.mailboxID+"/resend-activation", nil)
+	if code, _ := click(t, strings.Replace(fresh, "/activate/", "/activate/x", 1), nil); code != 404 {
+		t.Errorf("malformed token: %d", code)
+	}
+	if code, _ := click(t, fresh[:len(fresh)-1]+"A", nil); code != 404 && code != 410 {
+		t.Errorf("guessed token: %d", code)
+	}
+}
+
+func TestLifecycle_CancelledMemberLosesTheMailbox(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "Franco", freshSurname("Villa"))
+	s.authorize(t)
+	s.link(t, 1)
+	path := "/v1/orders/" + s.orderID + "/members/ZRZCRL72R10H501D/cancel"
+	if _, f := s.order.expect(422, "POST", path, map[string]any{"date": "2099-01-01", "reason": "x"}).errorOf(t); f != "date" {
+		t.Errorf("future date: field %s", f)
+	}
+	r := s.order.expect(200, "POST", path, map[string]any{"date": "2026-11-20", "reason": "trasferimento ad altro Ordine"}).json(t)
+	if r["cancelledOn"] != "2026-11-20" || r["mailbox"].(map[string]any)["state"] != "REVOCATA" {
+		t.Fatalf("cancel = %v", r)
+	}
+	s.order.expect(200, "POST", path, map[string]any{"date": "2026-11-20", "reason": "trasferimento ad altro Ordine"})
+	if st := execution(t, "mailbox-"+s.mailboxID); st != "SUCCEEDED" {
+		t.Errorf("execution %s", st)
+	}
 }

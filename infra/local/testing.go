@@ -29,7 +29,7 @@ func ForTests(tb testing.TB) *Cloud {
 	sharedOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		shared, sharedErr = Start(ctx, Config{Parameters: FastParameters, ProviderDelay: 300 * time.Millisecond,
+		shared, sharedErr = Start(ctx, Config{Parameters: FastParameters, ProviderDelay: 1500 * time.Millisecond,
 			ProviderReject: regexp.MustCompile(`^rifiutata\.`)})
 	})
 	if sharedErr != nil {
