@@ -85,9 +85,24 @@ func (l *Lifecycle) batchFor(ctx context.Context, c Caller, id string) (*domain.
 	return b, park, nil
 }
 
+// orderAccess checks the Order id, the caller's right to it, and that it exists.
+func (l *Lifecycle) orderAccess(ctx context.Context, c Caller, orderID string) error {
+	if err := domain.ValidateOrderID(orderID); err != nil {
+		return err
+	}
+	if !c.CanAccessOrder(orderID) {
+		return domain.ErrForbidden
+	}
+	_, err := l.Store.GetOrder(ctx, orderID)
+	return err
+}
+
 // CreateBatch gathers the Order's RICHIESTA mailboxes not yet in a batch and asks the Order,
 // by PEC, to authorise and pay (through the batch workflow).
 func (l *Lifecycle) CreateBatch(ctx context.Context, c Caller, orderID string) (*domain.Batch, error) {
+	if err := domain.ValidateOrderID(orderID); err != nil {
+		return nil, err
+	}
 	if !c.CanAccessOrder(orderID) {
 		return nil, domain.ErrForbidden
 	}
@@ -139,8 +154,8 @@ func (l *Lifecycle) GetBatch(ctx context.Context, c Caller, id string) (*domain.
 
 // ListBatches lists an Order's batches, newest first.
 func (l *Lifecycle) ListBatches(ctx context.Context, c Caller, orderID string, limit int, cursor string) ([]*domain.Batch, string, error) {
-	if !c.CanAccessOrder(orderID) {
-		return nil, "", domain.ErrForbidden
+	if err := l.orderAccess(ctx, c, orderID); err != nil {
+		return nil, "", err
 	}
 	if limit == 0 {
 		limit = DefaultLimit

@@ -183,9 +183,9 @@ func (l *Lifecycle) Activate(ctx context.Context, raw string, confirm bool, ownP
 // changes nothing. A waiting workflow is failed with MailboxRevoked and tells the provider
 // itself; otherwise, if the provider knows the mailbox, it is told from here.
 func (l *Lifecycle) Revoke(ctx context.Context, c Caller, id, reason string) (*domain.Mailbox, error) {
-	reason = strings.TrimSpace(reason)
-	if reason == "" || len(reason) > 500 {
-		return nil, domain.Invalid("reason", "invalid_reason", "reason is required, at most 500 characters")
+	reason, err := domain.ValidateReason(reason)
+	if err != nil {
+		return nil, err
 	}
 	mb, err := l.Store.GetMailbox(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) || (err == nil && !c.CanAccessOrder(mb.OrderID)) {
@@ -210,8 +210,13 @@ func (l *Lifecycle) revoke(ctx context.Context, id, actor, reason string) (*doma
 		}
 		return changed, err
 	})
-	if err != nil || !changed {
+	if err != nil {
 		return mb, err
+	}
+	if !changed {
+		// Already revoked: if telling the provider failed the first time, this retry tells it
+		// again (the provider's deactivation is idempotent).
+		return mb, l.DeactivateAtProvider(ctx, id)
 	}
 	if token != "" {
 		return mb, l.Workflow.Fail(ctx, token, ErrNameRevoked, "revoked")
@@ -236,8 +241,8 @@ func (l *Lifecycle) ResendActivation(ctx context.Context, c Caller, id string) (
 
 // CancelMember records that the member left the albo and revokes their mailbox, if any.
 func (l *Lifecycle) CancelMember(ctx context.Context, c Caller, orderID, codiceFiscale, date, reason string) (*domain.Member, *domain.Mailbox, error) {
-	if !c.CanAccessOrder(orderID) {
-		return nil, nil, domain.ErrForbidden
+	if err := l.orderAccess(ctx, c, orderID); err != nil {
+		return nil, nil, err
 	}
 	cf, err := domain.ParseCodiceFiscale(codiceFiscale)
 	if err != nil {

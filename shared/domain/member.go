@@ -106,9 +106,12 @@ type Domicilio struct {
 }
 
 // DomicilioDigitale returns the member's domicilio digitale: the own PEC (always usable, so
-// shown as ATTIVATA), else the convention mailbox in whatever state it is, else nil.
+// shown as ATTIVATA), else the convention mailbox in whatever state it is, else nil; nil too
+// once the member has left the albo.
 func (m *Member) DomicilioDigitale(mb *Mailbox) *Domicilio {
 	switch {
+	case m.Cancelled():
+		return nil // no longer in the albo: the Order keeps no domicilio digitale for them
 	case m.PEC != "":
 		return &Domicilio{Address: m.PEC, Source: SourceOwn, State: StateAttivata}
 	case mb != nil:
@@ -166,9 +169,15 @@ func ValidateCancellation(date, reason string, now time.Time) (string, string, e
 	if err != nil || d.After(now.AddDate(0, 0, 1)) {
 		return "", "", Invalid("date", "invalid_date", "date must be a date YYYY-MM-DD, not in the future")
 	}
+	reason, err = ValidateReason(reason)
+	return d.Format(time.DateOnly), reason, err
+}
+
+// ValidateReason checks the free-text reason of a revocation or cancellation.
+func ValidateReason(reason string) (string, error) {
 	reason = strings.Join(strings.Fields(reason), " ")
 	if reason == "" || utf8.RuneCountInString(reason) > 500 || hasControl(reason) {
-		return "", "", Invalid("reason", "invalid_reason", "reason is required, at most 500 characters")
+		return "", Invalid("reason", "invalid_reason", "reason is required, at most 500 characters")
 	}
-	return d.Format(time.DateOnly), reason, nil
+	return reason, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -12,8 +13,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/pecplatform/pec/shared/provider"
 )
 
 // The sample events in events/ are what `make invoke` feeds the functions, so they must be events
@@ -67,8 +71,14 @@ func TestSampleEvents_AreRequestsForTemplateRoutes(t *testing.T) {
 				t.Errorf("requestContext: stage %q, requestId %q; want $default and an id", rc.Stage, rc.RequestID)
 			}
 			checkQuery(t, ev)
-			checkClaims(t, ev, tpl)
+			if tpl.public[rt] {
+				checkAnonymous(t, ev)
+			} else {
+				checkClaims(t, ev, tpl)
+			}
+			checkParameters(t, ev, ops[rt], v)
 			checkBody(t, ev, ops[rt], v)
+			checkSignature(t, ev)
 		})
 	}
 	for _, r := range tpl.routes {
@@ -169,8 +179,49 @@ func checkClaims(t *testing.T, ev events.APIGatewayV2HTTPRequest, tpl template) 
 	}
 }
 
-// checkBody: a route that takes a JSON body gets one its schema accepts, sent as API Gateway
-// passes text (not base64); other routes get none.
+// checkAnonymous: a route without an authorizer gets neither claims nor a token, as API Gateway
+// passes a request it did not authorize.
+func checkAnonymous(t *testing.T, ev events.APIGatewayV2HTTPRequest) {
+	t.Helper()
+	if ev.RequestContext.Authorizer != nil {
+		t.Error("requestContext.authorizer is set, but the route has no authorizer (Auth.Authorizer: NONE)")
+	}
+	if header(ev, "authorization") != "" {
+		t.Error("an Authorization header on a public route: nobody sends a portal token there")
+	}
+}
+
+// checkParameters: the path parameters are values their schemas accept, and every required
+// header is there with such a value.
+func checkParameters(t *testing.T, ev events.APIGatewayV2HTTPRequest, op operation, v *validator) {
+	t.Helper()
+	for _, p := range parameters(t, v.doc, op) {
+		name, _ := p["name"].(string)
+		var value string
+		var present bool
+		switch p["in"] {
+		case "path":
+			value, present = ev.PathParameters[name]
+		case "header":
+			value = header(ev, name)
+			present = value != ""
+		default:
+			continue
+		}
+		if !present {
+			if p["required"] == true {
+				t.Errorf("no %s parameter %s, which %s requires", p["in"], name, op)
+			}
+			continue
+		}
+		for _, e := range v.validate(p["schema"], value, "") {
+			t.Errorf("%s parameter %s: %s", p["in"], name, e)
+		}
+	}
+}
+
+// checkBody: a route that takes a body gets one its schema accepts, of a media type the route
+// documents, sent as text (as API Gateway passes JSON and forms); other routes get none.
 func checkBody(t *testing.T, ev events.APIGatewayV2HTTPRequest, op operation, v *validator) {
 	t.Helper()
 	rb, ok := op.op["requestBody"]
@@ -180,22 +231,63 @@ func checkBody(t *testing.T, ev events.APIGatewayV2HTTPRequest, op operation, v 
 		}
 		return
 	}
-	media := obj(obj(deRef(t, v.doc, rb)["content"])["application/json"])
-	if media == nil {
-		t.Fatalf("%s: openapi.yaml has no application/json request body", op)
+	mt, _, err := mime.ParseMediaType(header(ev, "content-type"))
+	if err != nil {
+		t.Fatalf("content-type %q: %v", header(ev, "content-type"), err)
 	}
-	if ev.IsBase64Encoded || !strings.HasPrefix(header(ev, "content-type"), "application/json") {
-		t.Error("a JSON body must come as text with Content-Type: application/json")
+	media := obj(obj(deRef(t, v.doc, rb)["content"])[mt])
+	if media == nil {
+		t.Fatalf("%s: openapi.yaml has no %s request body", op, mt)
+	}
+	if ev.IsBase64Encoded {
+		t.Errorf("a %s body must come as text (isBase64Encoded false)", mt)
 	}
 	if n := header(ev, "content-length"); n != "" && n != strconv.Itoa(len(ev.Body)) {
 		t.Errorf("content-length %s, the body has %d bytes", n, len(ev.Body))
 	}
 	var body any
-	if err := json.Unmarshal([]byte(ev.Body), &body); err != nil {
-		t.Fatalf("body is not JSON: %v", err)
+	switch mt {
+	case "application/json":
+		if err := json.Unmarshal([]byte(ev.Body), &body); err != nil {
+			t.Fatalf("body is not JSON: %v", err)
+		}
+	case "application/x-www-form-urlencoded":
+		// A form's fields are strings; a field sent twice is not something the schema can say.
+		form, err := url.ParseQuery(ev.Body)
+		if err != nil {
+			t.Fatalf("body is not a form: %v", err)
+		}
+		fields := map[string]any{}
+		for k, vs := range form {
+			if len(vs) != 1 {
+				t.Errorf("form field %s is sent %d times", k, len(vs))
+			}
+			fields[k] = vs[0]
+		}
+		body = fields
+	default:
+		t.Fatalf("no check for a %s body", mt)
 	}
 	for _, e := range v.validate(media["schema"], body, "") {
 		t.Errorf("body: %s", e)
+	}
+}
+
+// localWebhookSecret is the provider stand-in's secret in the local stack
+// (infra/local.ProviderWebhookSecret), which the sample callbacks are signed with.
+const localWebhookSecret = "local-provider-webhook-secret"
+
+// checkSignature: a signed callback is signed for its own body at the time of the request, so
+// that invoking it with a fresh t (and v1) is the only change needed.
+func checkSignature(t *testing.T, ev events.APIGatewayV2HTTPRequest) {
+	t.Helper()
+	sig := header(ev, provider.SignatureHeader)
+	if sig == "" {
+		return
+	}
+	at := time.UnixMilli(ev.RequestContext.TimeEpoch)
+	if err := provider.Verify([][]byte{[]byte(localWebhookSecret)}, sig, []byte(ev.Body), at, provider.DefaultTolerance); err != nil {
+		t.Errorf("%s does not verify for the body with the local secret at the request's time (%s): %v", provider.SignatureHeader, at.UTC().Format(time.RFC3339), err)
 	}
 }
 

@@ -130,10 +130,8 @@ func MailboxActions(l *app.Lifecycle, log *slog.Logger, idem app.Idempotency) *R
 		}
 		v := struct {
 			memberView
-			CancelledOn  string       `json:"cancelledOn"`
-			CancelReason string       `json:"cancelReason"`
-			Mailbox      *mailboxView `json:"mailbox"`
-		}{viewMember(m, mb), m.CancelledOn, m.CancelReason, viewMailbox(mb)}
+			Mailbox *mailboxView `json:"mailbox"`
+		}{viewMember(m, mb), viewMailbox(mb)}
 		return Result{http.StatusOK, v}, nil
 	})
 	return rt

@@ -35,6 +35,7 @@ func (r route) String() string { return r.Method + " " + r.Path }
 // template is what the tests need from template.yaml.
 type template struct {
 	routes []route
+	public map[route]bool    // the routes without an authorizer (Auth.Authorizer: NONE, or no default)
 	params map[string]string // the Parameters' defaults
 }
 
@@ -54,13 +55,22 @@ func readTemplate(t *testing.T) template {
 		t.Fatalf("%s: not one YAML document", templatePath)
 	}
 	root := doc.Content[0]
-	tpl := template{params: map[string]string{}}
+	tpl := template{public: map[route]bool{}, params: map[string]string{}}
 	for name, p := range mapping(field(root, "Parameters")) {
 		if d := field(p, "Default"); d != nil && d.Kind == yaml.ScalarNode {
 			tpl.params[name] = d.Value
 		}
 	}
-	for res, r := range mapping(field(root, "Resources")) {
+	resources := mapping(field(root, "Resources"))
+	// defaultAuthorizer is the DefaultAuthorizer of the HttpApi an event names ("" for none, as
+	// for the implicit API that an event without ApiId gets).
+	defaultAuthorizer := func(apiID *yaml.Node) string {
+		if apiID == nil || apiID.Tag != "!Ref" {
+			return ""
+		}
+		return plainString(field(field(field(resources[apiID.Value], "Properties"), "Auth"), "DefaultAuthorizer"))
+	}
+	for res, r := range resources {
 		for ev, e := range mapping(field(field(r, "Properties"), "Events")) {
 			if typ := field(e, "Type"); typ == nil || typ.Value != "HttpApi" {
 				continue
@@ -75,7 +85,18 @@ func readTemplate(t *testing.T) template {
 				t.Errorf("%s: %s event %s: method %s cannot be checked against openapi.yaml; list the methods", templatePath, res, ev, method)
 				continue
 			}
-			tpl.routes = append(tpl.routes, route{method, path})
+			rt := route{method, path}
+			tpl.routes = append(tpl.routes, rt)
+			authorizer := defaultAuthorizer(field(props, "ApiId"))
+			if a := field(field(props, "Auth"), "Authorizer"); a != nil {
+				if authorizer = plainString(a); authorizer == "" {
+					t.Errorf("%s: %s event %s: Auth.Authorizer must be a plain string", templatePath, res, ev)
+					continue
+				}
+			}
+			if authorizer == "" || authorizer == "NONE" {
+				tpl.public[rt] = true
+			}
 		}
 	}
 	if len(tpl.routes) == 0 {
@@ -252,6 +273,34 @@ func TestOpenAPI_DescribesExactlyTheTemplateRoutes(t *testing.T) {
 	}
 }
 
+// TestOpenAPI_SecurityMatchesTheTemplate: a route API Gateway serves without its authorizer is
+// documented as public (`security: []`), and every other route keeps the portal token.
+func TestOpenAPI_SecurityMatchesTheTemplate(t *testing.T) {
+	tpl := readTemplate(t)
+	doc := readOpenAPI(t)
+	ops := map[route]operation{}
+	for _, op := range operations(doc) {
+		ops[op.route] = op
+	}
+	if !slices.ContainsFunc(anySlice(doc["security"]), func(req any) bool { _, ok := obj(req)["bearerAuth"]; return ok }) {
+		t.Error("the global security requirement is not bearerAuth")
+	}
+	for _, r := range tpl.routes {
+		op, ok := ops[r]
+		if !ok {
+			continue // TestOpenAPI_DescribesExactlyTheTemplateRoutes reports it
+		}
+		sec, overridden := op.op["security"]
+		reqs := anySlice(sec)
+		switch {
+		case tpl.public[r] && (!overridden || sec == nil || len(reqs) > 0):
+			t.Errorf("%s: the template serves it without an authorizer; openapi.yaml must say `security: []`", r)
+		case !tpl.public[r] && overridden && !slices.ContainsFunc(reqs, func(req any) bool { _, ok := obj(req)["bearerAuth"]; return ok }):
+			t.Errorf("%s: the template puts it behind the JWT authorizer; openapi.yaml must not drop bearerAuth (security %v)", r, sec)
+		}
+	}
+}
+
 var pathParam = regexp.MustCompile(`\{([^{}]+)\}`)
 
 func TestOpenAPI_IsWellFormed(t *testing.T) {
@@ -373,12 +422,13 @@ func TestOpenAPI_ExamplesMatchTheirSchemas(t *testing.T) {
 	v := &validator{doc: doc}
 	checked := 0
 	// examples validates a Media Type Object's examples; it returns how many there were.
-	examples := func(at string, media map[string]any) int {
+	examples := func(at, mt string, media map[string]any) int {
 		schema, ok := media["schema"]
 		if !ok {
 			t.Errorf("%s: no schema", at)
 			return 0
 		}
+		checkMediaType(t, v, at, mt, schema, media)
 		n := 0
 		if ex, ok := media["example"]; ok {
 			n++
@@ -410,7 +460,7 @@ func TestOpenAPI_ExamplesMatchTheirSchemas(t *testing.T) {
 		}
 		if rb, ok := op.op["requestBody"]; ok {
 			for mt, media := range obj(deRef(t, doc, rb)["content"]) {
-				n := examples(fmt.Sprintf("%s request %s", op, mt), obj(media))
+				n := examples(fmt.Sprintf("%s request %s", op, mt), mt, obj(media))
 				if n == 0 {
 					t.Errorf("%s request %s: no example", op, mt)
 				}
@@ -419,7 +469,7 @@ func TestOpenAPI_ExamplesMatchTheirSchemas(t *testing.T) {
 		}
 		for status, resp := range obj(op.op["responses"]) {
 			for mt, media := range obj(deRef(t, doc, resp)["content"]) {
-				n := examples(fmt.Sprintf("%s %s %s", op, status, mt), obj(media))
+				n := examples(fmt.Sprintf("%s %s %s", op, status, mt), mt, obj(media))
 				if n == 0 && strings.HasPrefix(status, "2") {
 					t.Errorf("%s %s %s: a success response needs an example", op, status, mt)
 				}
@@ -429,6 +479,47 @@ func TestOpenAPI_ExamplesMatchTheirSchemas(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Fatal("no examples found")
+	}
+}
+
+// checkMediaType holds a Media Type Object to what the functions send and accept: JSON; HTML
+// pages, whose schema is a string and whose examples are whole documents; and HTML forms, whose
+// fields are strings (a form has no other type).
+func checkMediaType(t *testing.T, v *validator, at, mt string, schema any, media map[string]any) {
+	t.Helper()
+	var exs []any
+	if ex, ok := media["example"]; ok {
+		exs = append(exs, ex)
+	}
+	for _, ex := range obj(media["examples"]) {
+		exs = append(exs, deRef(t, v.doc, ex)["value"])
+	}
+	switch mt {
+	case "application/json":
+	case "text/html":
+		if typ := deRef(t, v.doc, schema)["type"]; typ != "string" {
+			t.Errorf("%s: the schema of an HTML page must be a string, not %v", at, typ)
+		}
+		for _, ex := range exs {
+			s, ok := ex.(string)
+			if !ok {
+				t.Errorf("%s: an HTML example must be a string, not %s", at, jsonType(ex))
+			} else if !strings.HasPrefix(strings.ToLower(s), "<!doctype html>") || !strings.HasSuffix(strings.TrimSpace(s), "</html>") {
+				t.Errorf("%s: an HTML example must be a whole document (<!doctype html> ... </html>)", at)
+			}
+		}
+	case "application/x-www-form-urlencoded":
+		s := deRef(t, v.doc, schema)
+		if s["type"] != "object" {
+			t.Errorf("%s: the schema of a form must be an object", at)
+		}
+		for name, p := range obj(s["properties"]) {
+			if typ := deRef(t, v.doc, p)["type"]; typ != "string" {
+				t.Errorf("%s: form field %s must be a string, not %v", at, name, typ)
+			}
+		}
+	default:
+		t.Errorf("%s: media type %s is neither JSON, an HTML page nor an HTML form", at, mt)
 	}
 }
 

@@ -97,7 +97,9 @@ func activate(ctx context.Context, l *app.Lifecycle, log *slog.Logger, r *Reques
 	}
 	body, ok := rawBody(r, 16<<10)
 	if !ok {
-		return activationpage.Gone()
+		p := activationpage.Error()
+		p.Status = http.StatusRequestEntityTooLarge
+		return p
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {

@@ -34,6 +34,8 @@ type memberView struct {
 	PEC               *string           `json:"pec"`
 	CTU               bool              `json:"ctu"`
 	EnrolledAt        time.Time         `json:"enrolledAt"`
+	CancelledOn       *string           `json:"cancelledOn"`
+	CancelReason      *string           `json:"cancelReason"`
 	DomicilioDigitale *domain.Domicilio `json:"domicilioDigitale"`
 }
 
@@ -45,6 +47,9 @@ func viewMember(m *domain.Member, mb *domain.Mailbox) memberView {
 	}
 	if m.PEC != "" {
 		v.PEC = &m.PEC
+	}
+	if m.Cancelled() {
+		v.CancelledOn, v.CancelReason = &m.CancelledOn, &m.CancelReason
 	}
 	return v
 }
