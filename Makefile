@@ -3,11 +3,14 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 GO        ?= go
-FUNCTIONS := OrdersFunction:orders MembersFunction:members MailboxesFunction:mailboxes
+FUNCTIONS := OrdersFunction:orders MembersFunction:members MailboxesFunction:mailboxes \
+             BatchesFunction:batches MailboxActionsFunction:mailboxactions \
+             ProviderCallbackFunction:providercallback ActivationFunction:activation \
+             BatchTaskFunction:batchtask MailboxTaskFunction:mailboxtask BatchScheduleFunction:batchschedule
 BUILD_DIR ?= .local/build
 GOBUILD   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: help deps run test test-unit lint fmt-check vet build token clean
+.PHONY: help deps browser run test test-unit lint fmt-check vet build token clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -15,10 +18,13 @@ help: ## list the targets
 deps: ## install the local cloud's emulators into .local/ (pinned; cached)
 	@bash infra/scripts/install-deps.sh
 
+browser: ## Debian's chromium at /usr/bin/chromium, for the activation page's browser test (apt)
+	@bash infra/scripts/install-chromium.sh
+
 run: deps ## the whole system on this machine (API on :3000); Ctrl-C stops it
 	@$(GO) run ./infra/cmd/localcloud
 
-test: deps fmt-check vet lint ## everything that proves it works, against the real emulators
+test: deps browser fmt-check vet lint ## everything that proves it works, against the real emulators
 	$(GO) test -count=1 -timeout 15m ./...
 
 test-unit: ## the pure tests only (no emulators)

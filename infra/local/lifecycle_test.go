@@ -581,3 +581,37 @@ func TestLifecycle_CancelledMemberLosesTheMailbox(t *testing.T) {
 		t.Errorf("execution %s", st)
 	}
 }
+
+func TestActivation_FormPostedFromAnotherSiteIsRefused(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "Rita", freshSurname("Longo"))
+	s.authorize(t)
+	link := s.link(t, 1)
+	post := func(headers map[string]string) int {
+		req, _ := http.NewRequest("POST", link, strings.NewReader("choice=decline"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, h := range []map[string]string{
+		{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
+		{"Origin": "https://evil.example"},
+	} {
+		if code := post(h); code != 403 {
+			t.Errorf("%v: %d, want 403", h, code)
+		}
+	}
+	if st, _ := mailboxState(t, s.order, s.mailboxID); st != "ABILITATA" {
+		t.Fatalf("a cross-site post changed the mailbox to %s", st)
+	}
+	if code, _ := click(t, link, url.Values{"choice": {"confirm"}}); code != 200 {
+		t.Fatalf("the member's own post after the refused ones: %d", code)
+	}
+}

@@ -144,13 +144,19 @@ func activate(ctx context.Context, l *app.Lifecycle, log *slog.Logger, r *Reques
 
 // crossSite refuses a form posted from another site. The link's token is the real protection
 // (another site cannot know it); this stops a page that learnt it from making the choice.
+// Browsers say where a request comes from in Sec-Fetch-Site; without it, the Origin header is
+// checked. Under the page's Referrer-Policy no-referrer a browser posts the page's own form
+// with "Origin: null", so null is not evidence of another site.
 func crossSite(r *Request) bool {
-	if header(r, "sec-fetch-site") == "cross-site" {
+	switch header(r, "sec-fetch-site") {
+	case "same-origin", "none":
+		return false
+	case "cross-site", "same-site":
 		return true
 	}
 	origin := header(r, "origin")
 	if origin == "" || origin == "null" {
-		return origin == "null"
+		return false
 	}
 	u, err := url.Parse(origin)
 	return err != nil || !strings.EqualFold(u.Host, header(r, "host"))
