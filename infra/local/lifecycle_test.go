@@ -615,3 +615,35 @@ func TestActivation_FormPostedFromAnotherSiteIsRefused(t *testing.T) {
 		t.Fatalf("the member's own post after the refused ones: %d", code)
 	}
 }
+
+// Not parallel, like the other scheduled-run test.
+func TestSchedule_StartsABatchPaidAfterItsWorkflowEnded(t *testing.T) {
+	s := newScenario(t, "Dario", freshSurname("Fontana"))
+	b := s.order.expect(201, "POST", "/v1/orders/"+s.orderID+"/batches", nil).json(t)
+	id := b["id"].(string)
+	c := local.ForTests(t)
+	api := sfn.New(sfn.Options{BaseEndpoint: aws.String(c.MotoURL), Region: local.Region,
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	arn := fmt.Sprintf("arn:aws:states:%s:123456789012:execution:BatchStateMachine:batch-%s", local.Region, id)
+	eventually(t, "the authorisation request", 10*time.Second, func() bool { return len(pecMessages(t, s.orderPEC)) == 1 })
+	// The batch workflow ends without submitting (as when the Order pays after every reminder).
+	if _, err := api.StopExecution(context.Background(), &sfn.StopExecutionInput{ExecutionArn: &arn}); err != nil {
+		t.Fatal(err)
+	}
+	s.order.expect(200, "POST", "/v1/batches/"+id+"/confirm", nil)
+	s.fed.expect(200, "POST", "/v1/batches/"+id+"/payment", map[string]any{"reference": "LATE-" + id, "amountCents": 488})
+	time.Sleep(time.Second)
+	if st, _ := mailboxState(t, s.order, s.mailboxID); st != "RICHIESTA" {
+		t.Fatalf("state %s before the repair", st)
+	}
+	resp, err := http.Post(c.APIURL+"/_local/run/BatchScheduleFunction", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(out), `"batchesRepaired":1`) {
+		t.Errorf("schedule run: %s", out)
+	}
+	waitState(t, s.order, s.mailboxID, "ABILITATA", 15*time.Second)
+}

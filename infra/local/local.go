@@ -52,6 +52,7 @@ var FastParameters = map[string]string{
 	"ProviderRetrySeconds":         "1",
 	"RetrySeconds":                 "1",
 	"StartPaceSeconds":             "1",
+	"BatchRepairAfterSeconds":      "0",
 }
 
 // Region is the region the local cloud pretends to be in.

@@ -66,6 +66,7 @@ type Lifecycle struct {
 	PublicURL     string        // base of the links sent to members, e.g. https://pec.example.it
 	ActivationTTL time.Duration // how long an activation link works
 	StartPage     int           // mailbox executions started per StartMailboxes call
+	RepairAfter   time.Duration // how long a submitted batch may take to start its mailboxes
 }
 
 func (l *Lifecycle) now() time.Time { return l.Now().UTC() }
@@ -130,7 +131,7 @@ func (l *Lifecycle) CreateBatch(ctx context.Context, c Caller, orderID string) (
 		}
 		// Enrolments that raced the close joined this sequence: count again, now exactly.
 		if exact, err := l.Store.CountOpen(ctx, orderID, b.Seq); err == nil && exact != n {
-			b, _, _, err = l.Store.UpdateBatch(ctx, b.ID, func(b *domain.Batch, _ *BatchPark) (bool, error) {
+			b, _, _, err = l.Store.UpdateBatch(ctx, b.ID, Audit{"system", "batch.recounted"}, func(b *domain.Batch, _ *BatchPark) (bool, error) {
 				b.MailboxCount, b.AmountCents = exact, domain.Amount(exact, order.Convention)
 				return true, nil
 			})
@@ -174,7 +175,7 @@ func (l *Lifecycle) ConfirmBatch(ctx context.Context, c Caller, id string) (*dom
 	if c.Role != RoleOrder {
 		return nil, &domain.Error{Kind: domain.KindForbidden, Code: "order_staff_only", Message: "only the Order's own staff can authorise its batch"}
 	}
-	return l.advanceBatch(ctx, id, func(b *domain.Batch) (bool, error) { return b.Confirm(l.now(), c.Actor()), nil })
+	return l.advanceBatch(ctx, id, Audit{c.Actor(), "batch.confirmed"}, func(b *domain.Batch) (bool, error) { return b.Confirm(l.now(), c.Actor()), nil })
 }
 
 // PayBatch records the payment of a batch.
@@ -182,14 +183,14 @@ func (l *Lifecycle) PayBatch(ctx context.Context, c Caller, id, reference string
 	if _, _, err := l.batchFor(ctx, c, id); err != nil {
 		return nil, err
 	}
-	return l.advanceBatch(ctx, id, func(b *domain.Batch) (bool, error) { return b.Pay(reference, amountCents, l.now()) })
+	return l.advanceBatch(ctx, id, Audit{c.Actor(), "batch.paid"}, func(b *domain.Batch) (bool, error) { return b.Pay(reference, amountCents, l.now()) })
 }
 
 // advanceBatch applies change and, once the batch is submitted, resumes its parked workflow.
 // If the workflow has not parked yet, AwaitAuthorization will find the batch submitted.
-func (l *Lifecycle) advanceBatch(ctx context.Context, id string, change func(*domain.Batch) (bool, error)) (*domain.Batch, error) {
+func (l *Lifecycle) advanceBatch(ctx context.Context, id string, audit Audit, change func(*domain.Batch) (bool, error)) (*domain.Batch, error) {
 	var token string
-	b, _, _, err := l.Store.UpdateBatch(ctx, id, func(b *domain.Batch, p *BatchPark) (bool, error) {
+	b, _, _, err := l.Store.UpdateBatch(ctx, id, audit, func(b *domain.Batch, p *BatchPark) (bool, error) {
 		token = ""
 		changed, err := change(b)
 		if err != nil || !changed {
@@ -216,7 +217,7 @@ func (l *Lifecycle) advanceBatch(ctx context.Context, id string, change func(*do
 // already confirmed and paid, in which case it resumes at once.
 func (l *Lifecycle) AwaitAuthorization(ctx context.Context, batchID, token string) error {
 	var reminder int
-	b, _, _, err := l.Store.UpdateBatch(ctx, batchID, func(b *domain.Batch, p *BatchPark) (bool, error) {
+	b, _, _, err := l.Store.UpdateBatch(ctx, batchID, Audit{}, func(b *domain.Batch, p *BatchPark) (bool, error) {
 		if b.Submitted() {
 			return false, nil
 		}

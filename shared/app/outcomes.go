@@ -160,7 +160,7 @@ func (l *Lifecycle) Activate(ctx context.Context, raw string, confirm bool, ownP
 	}
 	v.Mailbox = mb
 	if !confirm && ownPEC != "" {
-		if v.Member, err = l.Store.UpdateMember(ctx, mb.OrderID, v.Member.CodiceFiscale, func(m *domain.Member) (bool, error) {
+		if v.Member, err = l.Store.UpdateMember(ctx, mb.OrderID, v.Member.CodiceFiscale, Audit{"member", "member.own_pec_given"}, func(m *domain.Member) (bool, error) {
 			m.PEC, m.UpdatedAt = ownPEC, l.now()
 			return true, nil
 		}); err != nil {
@@ -252,7 +252,7 @@ func (l *Lifecycle) CancelMember(ctx context.Context, c Caller, orderID, codiceF
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := l.Store.UpdateMember(ctx, orderID, cf, func(m *domain.Member) (bool, error) {
+	m, err := l.Store.UpdateMember(ctx, orderID, cf, Audit{c.Actor(), "member.cancelled"}, func(m *domain.Member) (bool, error) {
 		if m.Cancelled() {
 			return false, nil
 		}
@@ -270,18 +270,25 @@ func (l *Lifecycle) CancelMember(ctx context.Context, c Caller, orderID, codiceF
 }
 
 // RunBatching is the scheduled batching: for every Order in the convention it gathers the new
-// RICHIESTA mailboxes into a batch, as POST /v1/orders/{id}/batches would.
-func (l *Lifecycle) RunBatching(ctx context.Context) (created int, err error) {
+// RICHIESTA mailboxes into a batch, as POST /v1/orders/{id}/batches would. It also repairs: a
+// batch confirmed and paid at least RepairAfter ago whose mailboxes have not all started (its
+// workflow ended first, say because the Order paid after every reminder) is started from here.
+func (l *Lifecycle) RunBatching(ctx context.Context) (created, repaired int, err error) {
 	orders, err := l.Store.ListOrders(ctx)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	var errs []error
 	for _, o := range orders {
+		n, err := l.repairBatches(ctx, o.ID)
+		repaired += n
+		if err != nil {
+			errs = append(errs, err)
+		}
 		if !o.Convention.WebPEC {
 			continue
 		}
-		_, err := l.CreateBatch(ctx, Caller{Role: RoleFederation}, o.ID)
+		_, err = l.CreateBatch(ctx, Caller{Role: RoleFederation}, o.ID)
 		switch {
 		case errors.Is(err, domain.ErrNothingToAuthorize):
 		case err != nil:
@@ -290,5 +297,38 @@ func (l *Lifecycle) RunBatching(ctx context.Context) (created int, err error) {
 			created++
 		}
 	}
-	return created, errors.Join(errs...)
+	return created, repaired, errors.Join(errs...)
+}
+
+// repairBatches looks at the Order's recent batches (a batch is repaired long before twenty
+// newer ones exist).
+func (l *Lifecycle) repairBatches(ctx context.Context, orderID string) (int, error) {
+	batches, _, err := l.Store.ListBatches(ctx, orderID, 20, "")
+	if err != nil {
+		return 0, err
+	}
+	repaired := 0
+	for _, b := range batches {
+		if !b.Submitted() || l.now().Sub(b.UpdatedAt) < l.RepairAfter {
+			continue
+		}
+		open, err := l.Store.CountOpen(ctx, orderID, b.Seq)
+		if err != nil || open == 0 {
+			if err != nil {
+				return repaired, err
+			}
+			continue
+		}
+		l.Log.WarnContext(ctx, "starting the mailboxes of a submitted batch", "batchId", b.ID, "open", open)
+		for cursor := ""; ; {
+			if cursor, err = l.StartMailboxes(ctx, b.ID, cursor); err != nil {
+				return repaired, err
+			}
+			if cursor == "" {
+				break
+			}
+		}
+		repaired++
+	}
+	return repaired, nil
 }

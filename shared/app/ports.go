@@ -14,13 +14,20 @@ type BatchPark struct {
 	Requests int
 }
 
+// Audit names who makes a change and what it is, for the Order's audit trail. An empty
+// Action records nothing (workflow bookkeeping such as a parked token is not a change of the
+// Order's records).
+type Audit struct {
+	Actor, Action string
+}
+
 // LifecycleStore is what the lifecycle's use cases need from persistence, beyond Store.
 type LifecycleStore interface {
 	Store
 	// UpdateMailbox reads the mailbox, lets change decide, and writes the result under an
 	// optimistic lock, deciding again if someone wrote in between.
 	UpdateMailbox(ctx context.Context, id string, change func(*domain.Mailbox) (bool, error)) (*domain.Mailbox, bool, error)
-	UpdateMember(ctx context.Context, orderID string, cf domain.CodiceFiscale, change func(*domain.Member) (bool, error)) (*domain.Member, error)
+	UpdateMember(ctx context.Context, orderID string, cf domain.CodiceFiscale, audit Audit, change func(*domain.Member) (bool, error)) (*domain.Member, error)
 	ListOrders(ctx context.Context) ([]*domain.Order, error)
 
 	// CountOpen counts the Order's RICHIESTA mailboxes enrolled under batch sequence seq.
@@ -30,7 +37,7 @@ type LifecycleStore interface {
 	// CreateBatch closes the Order's batch sequence b.Seq (it must still be open) and stores b.
 	CreateBatch(ctx context.Context, b *domain.Batch) error
 	GetBatch(ctx context.Context, id string) (*domain.Batch, BatchPark, error)
-	UpdateBatch(ctx context.Context, id string, change func(*domain.Batch, *BatchPark) (bool, error)) (*domain.Batch, BatchPark, bool, error)
+	UpdateBatch(ctx context.Context, id string, audit Audit, change func(*domain.Batch, *BatchPark) (bool, error)) (*domain.Batch, BatchPark, bool, error)
 	ListBatches(ctx context.Context, orderID string, limit int, cursor string) ([]*domain.Batch, string, error)
 
 	// PutActivation records an activation link's hash for the mailbox until it expires.

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -20,7 +21,7 @@ var _ app.LifecycleStore = (*Store)(nil)
 const eventRetention = 30 * 24 * time.Hour
 
 // UpdateMember reads the member, lets change decide, and writes it back under an optimistic lock.
-func (s *Store) UpdateMember(ctx context.Context, orderID string, cf domain.CodiceFiscale, change func(*domain.Member) (bool, error)) (*domain.Member, error) {
+func (s *Store) UpdateMember(ctx context.Context, orderID string, cf domain.CodiceFiscale, audit app.Audit, change func(*domain.Member) (bool, error)) (*domain.Member, error) {
 	for attempt := 0; attempt < 5; attempt++ {
 		var it memberItem
 		ok, err := s.getItem(ctx, orderPK(orderID), memberSK(string(cf.Canonical())), &it)
@@ -37,12 +38,8 @@ func (s *Store) UpdateMember(ctx context.Context, orderID string, cf domain.Codi
 		}
 		next := toMemberItem(m)
 		next.Version = it.Version + 1
-		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName: &s.table, Item: mustMarshal(next),
-			ConditionExpression:       aws.String("version = :v"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(it.Version)},
-		})
-		if isConditionFailed(err) {
+		err = s.putAudited(ctx, next, it.Version, orderPK(orderID), "member:"+m.Key(), audit)
+		if errors.Is(err, errStale) {
 			continue
 		}
 		if err != nil {
@@ -172,7 +169,7 @@ func (s *Store) GetBatch(ctx context.Context, id string) (*domain.Batch, app.Bat
 }
 
 // UpdateBatch implements app.LifecycleStore.
-func (s *Store) UpdateBatch(ctx context.Context, id string, change func(*domain.Batch, *app.BatchPark) (bool, error)) (*domain.Batch, app.BatchPark, bool, error) {
+func (s *Store) UpdateBatch(ctx context.Context, id string, audit app.Audit, change func(*domain.Batch, *app.BatchPark) (bool, error)) (*domain.Batch, app.BatchPark, bool, error) {
 	for attempt := 0; attempt < 5; attempt++ {
 		b, park, err := s.GetBatch(ctx, id)
 		if err != nil {
@@ -184,12 +181,8 @@ func (s *Store) UpdateBatch(ctx context.Context, id string, change func(*domain.
 		}
 		old := b.Version
 		b.Version++
-		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName: &s.table, Item: mustMarshal(toBatchItem(b, park)),
-			ConditionExpression:       aws.String("version = :v"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(old)},
-		})
-		if isConditionFailed(err) {
+		err = s.putAudited(ctx, toBatchItem(b, park), old, orderPK(b.OrderID), "batch:"+b.ID, audit)
+		if errors.Is(err, errStale) {
 			continue
 		}
 		if err != nil {
@@ -304,4 +297,35 @@ func (s *Store) MailboxIDForAddress(ctx context.Context, address string) (string
 		return "", domain.ErrNotFound
 	}
 	return it.MailboxID, nil
+}
+
+// errStale: the item changed since it was read; read and decide again.
+var errStale = errors.New("stale version")
+
+// putAudited writes item if its version is still version and, when audit names an action,
+// appends the audit entry in the same transaction.
+func (s *Store) putAudited(ctx context.Context, item any, version int, auditPK, entity string, audit app.Audit) error {
+	put := &types.Put{
+		TableName: &s.table, Item: mustMarshal(item),
+		ConditionExpression:       aws.String("version = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(version)},
+	}
+	if audit.Action == "" {
+		_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item,
+			ConditionExpression: put.ConditionExpression, ExpressionAttributeValues: put.ExpressionAttributeValues})
+		if isConditionFailed(err) {
+			return errStale
+		}
+		return err
+	}
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: put}, s.audit(auditPK, entity, audit.Action, audit.Actor, time.Now()),
+	}})
+	if r := cancelReasons(err); r != nil && r[0] == "ConditionalCheckFailed" {
+		return errStale
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", entity, err)
+	}
+	return nil
 }

@@ -75,13 +75,14 @@ func Mailbox(l *app.Lifecycle) func(context.Context, Event) (json.RawMessage, er
 
 // ScheduleResult is what a scheduled run reports.
 type ScheduleResult struct {
-	BatchesCreated int `json:"batchesCreated"`
+	BatchesCreated  int `json:"batchesCreated"`
+	BatchesRepaired int `json:"batchesRepaired"`
 }
 
 // Schedule is BatchScheduleFunction's handler: the periodic gathering of new enrolments.
 func Schedule(l *app.Lifecycle) func(context.Context, json.RawMessage) (*ScheduleResult, error) {
 	return func(ctx context.Context, _ json.RawMessage) (*ScheduleResult, error) {
-		n, err := l.RunBatching(ctx)
-		return &ScheduleResult{BatchesCreated: n}, err
+		created, repaired, err := l.RunBatching(ctx)
+		return &ScheduleResult{BatchesCreated: created, BatchesRepaired: repaired}, err
 	}
 }

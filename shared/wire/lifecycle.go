@@ -80,6 +80,10 @@ func Lifecycle(ctx context.Context, getenv Getenv) (*app.Lifecycle, Secrets, err
 		return nil, secrets, err
 	}
 	page, _ := strconv.Atoi(getenv("START_PAGE_SIZE"))
+	repair := time.Hour
+	if v, err := strconv.Atoi(getenv("BATCH_REPAIR_AFTER_SECONDS")); err == nil && v >= 0 {
+		repair = time.Duration(v) * time.Second
+	}
 	l := &app.Lifecycle{
 		Store: store,
 		Workflow: &sfnflow.Flow{API: sfn.NewFromConfig(cfg),
@@ -93,6 +97,7 @@ func Lifecycle(ctx context.Context, getenv Getenv) (*app.Lifecycle, Secrets, err
 		PublicURL:     strings.TrimRight(getenv("PUBLIC_URL"), "/"),
 		ActivationTTL: ttl,
 		StartPage:     max(page, 100),
+		RepairAfter:   repair,
 	}
 	return l, secrets, nil
 }
