@@ -22,6 +22,9 @@ import (
 //	Address      ADDRESS#<address>   #ADDRESS
 //	Activation   ACTIVATION#<hash>   #ACTIVATION     (expires through TTL)
 //	Provider ev. PROVIDER_EVENT#<id> #EVENT          (expires through TTL)
+//	INI-PEC      INIPEC#<orderId>    CHANGE#<time>#<random>   a change to deliver (outbox)
+//	                                 DELIVERY#<n>             one delivered file
+//	                                 #CURSOR                  the last change delivered
 //	Idempotency  IDEMPOTENCY#<key>   #IDEMPOTENCY    (expires through TTL)
 const (
 	attrPK     = "PK"
@@ -64,13 +67,19 @@ func batchPK(id string) string               { return "BATCH#" + id }
 func orderBatchesPK(orderID string) string   { return "ORDER#" + orderID + "#BATCHES" }
 func activationPK(hash string) string        { return "ACTIVATION#" + hash }
 func eventPK(id string) string               { return "PROVIDER_EVENT#" + id }
+func inipecPK(orderID string) string         { return "INIPEC#" + orderID }
 
-const timeLayout = time.RFC3339Nano
+// timeLayout is fixed-width (RFC3339Nano drops trailing zeros), so that times stored in sort
+// keys sort as they compare.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
 
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+// FormatTime is how the store writes a time, in items and in sort keys.
+func FormatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func formatTime(t time.Time) string { return FormatTime(t) }
 
 func parseTime(s string) time.Time {
-	t, _ := time.Parse(timeLayout, s)
+	t, _ := time.Parse(time.RFC3339Nano, s)
 	return t
 }
 

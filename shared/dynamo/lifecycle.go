@@ -32,13 +32,14 @@ func (s *Store) UpdateMember(ctx context.Context, orderID string, cf domain.Codi
 			return nil, domain.ErrMemberNotFound
 		}
 		m := it.member()
+		before := *m
 		changed, err := change(m)
 		if err != nil || !changed {
 			return m, err
 		}
 		next := toMemberItem(m)
 		next.Version = it.Version + 1
-		err = s.putAudited(ctx, next, it.Version, orderPK(orderID), "member:"+m.Key(), audit)
+		err = s.putAudited(ctx, next, it.Version, orderPK(orderID), "member:"+m.Key(), audit, domain.MemberPublication(&before, m))
 		if errors.Is(err, errStale) {
 			continue
 		}
@@ -181,7 +182,7 @@ func (s *Store) UpdateBatch(ctx context.Context, id string, audit app.Audit, cha
 		}
 		old := b.Version
 		b.Version++
-		err = s.putAudited(ctx, toBatchItem(b, park), old, orderPK(b.OrderID), "batch:"+b.ID, audit)
+		err = s.putAudited(ctx, toBatchItem(b, park), old, orderPK(b.OrderID), "batch:"+b.ID, audit, nil)
 		if errors.Is(err, errStale) {
 			continue
 		}
@@ -304,13 +305,13 @@ var errStale = errors.New("stale version")
 
 // putAudited writes item if its version is still version and, when audit names an action,
 // appends the audit entry in the same transaction.
-func (s *Store) putAudited(ctx context.Context, item any, version int, auditPK, entity string, audit app.Audit) error {
+func (s *Store) putAudited(ctx context.Context, item any, version int, auditPK, entity string, audit app.Audit, p *domain.Publication) error {
 	put := &types.Put{
 		TableName: &s.table, Item: mustMarshal(item),
 		ConditionExpression:       aws.String("version = :v"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(version)},
 	}
-	if audit.Action == "" {
+	if audit.Action == "" && p == nil {
 		_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item,
 			ConditionExpression: put.ConditionExpression, ExpressionAttributeValues: put.ExpressionAttributeValues})
 		if isConditionFailed(err) {
@@ -318,9 +319,14 @@ func (s *Store) putAudited(ctx context.Context, item any, version int, auditPK, 
 		}
 		return err
 	}
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Put: put}, s.audit(auditPK, entity, audit.Action, audit.Actor, time.Now()),
-	}})
+	items := []types.TransactWriteItem{{Put: put}}
+	if audit.Action != "" {
+		items = append(items, s.audit(auditPK, entity, audit.Action, audit.Actor, time.Now()))
+	}
+	if p != nil {
+		items = append(items, s.outbox(p))
+	}
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if r := cancelReasons(err); r != nil && r[0] == "ConditionalCheckFailed" {
 		return errStale
 	}

@@ -75,6 +75,21 @@ func (s *Store) audit(pk, entity, action, actor string, at time.Time) types.Tran
 	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: mustMarshal(it)}}
 }
 
+// changeRetention keeps delivered INI-PEC changes as history for this long.
+const changeRetention = 400 * 24 * time.Hour
+
+// outbox returns the write that records an INI-PEC change, for the transaction that makes it.
+func (s *Store) outbox(p *domain.Publication) types.TransactWriteItem {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: map[string]types.AttributeValue{
+		attrPK: str(inipecPK(p.OrderID)), attrSK: str("CHANGE#" + formatTime(p.At) + "#" + hex.EncodeToString(b[:])),
+		"type": str("inipecChange"), "kind": str(string(p.Kind)), "memberKey": str(p.MemberKey),
+		"address": str(p.Address), "at": str(formatTime(p.At)),
+		AttrTTL: num(int(p.At.Add(changeRetention).Unix())),
+	}}}
+}
+
 // cancelReasons returns the per-item codes of a cancelled transaction, or nil for other errors.
 func cancelReasons(err error) []string {
 	var tce *types.TransactionCanceledException
@@ -204,6 +219,10 @@ func (s *Store) CreateMember(ctx context.Context, m *domain.Member, mb *domain.M
 			}},
 		)
 	}
+	// Last, so that the positions above hold in the cancellation reasons.
+	if p := domain.MemberPublication(nil, m); p != nil {
+		items = append(items, s.outbox(p))
+	}
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if reasons := cancelReasons(err); reasons != nil {
 		switch {
@@ -262,14 +281,15 @@ func (s *Store) UpdateMailbox(ctx context.Context, id string, change func(*domai
 		if err != nil {
 			return nil, false, err
 		}
+		before := *mb
 		changed, err := change(mb)
 		if err != nil || !changed {
 			return mb, false, err
 		}
 		old := mb.Version
 		mb.Version++
-		err = s.putMailboxIfVersion(ctx, mb, old)
-		if isConditionFailed(err) {
+		err = s.putMailboxIfVersion(ctx, mb, old, domain.MailboxPublication(&before, mb))
+		if errors.Is(err, errStale) {
 			continue
 		}
 		if err != nil {
@@ -280,13 +300,27 @@ func (s *Store) UpdateMailbox(ctx context.Context, id string, change func(*domai
 	return nil, false, domain.ErrConcurrentUpdate
 }
 
-func (s *Store) putMailboxIfVersion(ctx context.Context, mb *domain.Mailbox, version int) error {
-	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+// putMailboxIfVersion writes the mailbox if its version is still version, with the INI-PEC
+// change it makes, if any, in the same transaction.
+func (s *Store) putMailboxIfVersion(ctx context.Context, mb *domain.Mailbox, version int, p *domain.Publication) error {
+	put := &types.Put{
 		TableName:                 &s.table,
 		Item:                      mustMarshal(toMailboxItem(mb)),
 		ConditionExpression:       aws.String("version = :v"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(version)},
-	})
+	}
+	if p == nil {
+		_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item,
+			ConditionExpression: put.ConditionExpression, ExpressionAttributeValues: put.ExpressionAttributeValues})
+		if isConditionFailed(err) {
+			return errStale
+		}
+		return err
+	}
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Put: put}, s.outbox(p)}})
+	if r := cancelReasons(err); r != nil && r[0] == "ConditionalCheckFailed" {
+		return errStale
+	}
 	return err
 }
 
