@@ -404,3 +404,42 @@ func TestUnknownOrder_IsOrderNotFoundEverywhere(t *testing.T) {
 	// query was malformed.
 	as(t, "order", "SOMEONE-ELSE").expect(403, "GET", "/v1/orders/"+id+"/mailboxes?state=bogus&limit=x", nil)
 }
+
+func TestCompliance_ListsMembersWithoutDomicilioPastTheGracePeriod(t *testing.T) {
+	id := createOrder(t, true)
+	o := as(t, "order", id)
+	old := func(cf, nome string) map[string]any {
+		m := member(cf, nome, freshSurname("Esposito"))
+		m["dataIscrizione"] = time.Now().AddDate(0, 0, -45).Format(time.DateOnly)
+		return m
+	}
+	o.expect(201, "POST", "/v1/orders/"+id+"/members", old("ZRZCRL72R10H501D", "Carlo"))
+	withPEC := old("RSSMRA80A01H501U", "Mario")
+	withPEC["pec"] = "mario@pec.example.it"
+	o.expect(201, "POST", "/v1/orders/"+id+"/members", withPEC)
+	recent := member("BNCGNN80A01H501T", "Gianni", freshSurname("Bianco"))
+	recent["dataIscrizione"] = time.Now().AddDate(0, 0, -5).Format(time.DateOnly)
+	o.expect(201, "POST", "/v1/orders/"+id+"/members", recent)
+	cancelled := old("BNCGNN80A02H501Y", "Luca")
+	o.expect(201, "POST", "/v1/orders/"+id+"/members", cancelled)
+	o.expect(200, "POST", "/v1/orders/"+id+"/members/BNCGNN80A02H501Y/cancel", map[string]any{"date": time.Now().Format(time.DateOnly), "reason": "deceduto"})
+
+	r := o.expect(200, "GET", "/v1/orders/"+id+"/compliance", nil).json(t)
+	items := r["items"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("compliance = %v, want only the member enrolled 45 days ago without PEC", items)
+	}
+	it := items[0].(map[string]any)
+	if it["codiceFiscale"] != "ZRZCRL72R10H501D" || it["daysWithoutDomicilio"].(float64) < 44 || it["mailboxState"] != "RICHIESTA" {
+		t.Errorf("item = %v", it)
+	}
+	csv := o.expect(200, "GET", "/v1/orders/"+id+"/compliance?format=csv", nil)
+	if ct := csv.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
+		t.Errorf("content type %s", ct)
+	}
+	lines := strings.Split(strings.TrimSpace(string(csv.body)), "\r\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[1], "ZRZCRL72R10H501D;") {
+		t.Errorf("csv = %q", csv.body)
+	}
+	as(t, "order", "SOMEONE-ELSE").expect(403, "GET", "/v1/orders/"+id+"/compliance", nil)
+}

@@ -335,3 +335,81 @@ func (s *Store) putAudited(ctx context.Context, item any, version int, auditPK, 
 	}
 	return nil
 }
+
+var _ app.ComplianceStore = (*Store)(nil)
+
+// WithoutOwnPEC implements app.ComplianceStore: a query of the Order's member partition with a
+// filter (a report, run on demand; the filter reads every member of the Order once).
+func (s *Store) WithoutOwnPEC(ctx context.Context, orderID, enrolledBy string, limit int, cursor string) ([]*domain.Member, string, error) {
+	partition := orderPK(orderID)
+	in := &dynamodb.QueryInput{
+		TableName:              &s.table,
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :m)"),
+		FilterExpression:       aws.String("attribute_not_exists(pec) AND attribute_not_exists(cancelledOn) AND dataIscrizione <= :by"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(partition), ":m": str("MEMBER#"), ":by": str(enrolledBy),
+		},
+	}
+	if cursor != "" {
+		start, err := decodeCursor(cursor, attrPK, partition, attrPK, attrSK)
+		if err != nil {
+			return nil, "", err
+		}
+		in.ExclusiveStartKey = start
+	}
+	var out []*domain.Member
+	for {
+		res, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, "", fmt.Errorf("members without own PEC: %w", err)
+		}
+		for i, r := range res.Items {
+			var it memberItem
+			if err := attributevalue.UnmarshalMap(r, &it); err != nil {
+				return nil, "", err
+			}
+			out = append(out, it.member())
+			if len(out) == limit {
+				if i == len(res.Items)-1 && res.LastEvaluatedKey == nil {
+					return out, "", nil
+				}
+				return out, encodeCursor(r, attrPK, attrSK), nil
+			}
+		}
+		if res.LastEvaluatedKey == nil {
+			return out, "", nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
+// MailboxesByID implements app.ComplianceStore.
+func (s *Store) MailboxesByID(ctx context.Context, ids []string) (map[string]*domain.Mailbox, error) {
+	out := map[string]*domain.Mailbox{}
+	for start := 0; start < len(ids); start += 100 {
+		var keys []map[string]types.AttributeValue
+		for _, id := range ids[start:min(start+100, len(ids))] {
+			keys = append(keys, key(mailboxPK(id), skMailbox))
+		}
+		req := map[string]types.KeysAndAttributes{s.table: {Keys: keys}}
+		for backoff := 10 * time.Millisecond; len(req) > 0; backoff *= 2 {
+			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, fmt.Errorf("mailboxes by id: %w", err)
+			}
+			for _, r := range res.Responses[s.table] {
+				var it mailboxItem
+				if err := attributevalue.UnmarshalMap(r, &it); err != nil {
+					return nil, err
+				}
+				out[it.ID] = it.mailbox()
+			}
+			if req = res.UnprocessedKeys; len(req) > 0 {
+				if err := sleep(ctx, backoff); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return out, nil
+}

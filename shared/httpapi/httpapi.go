@@ -29,10 +29,13 @@ type (
 // MaxBody is the largest JSON body the API accepts.
 const MaxBody = 1 << 20
 
-// Result is what a route returns: a status and a value to encode as JSON (nil: no body).
+// Result is what a route returns: a status and a value to encode as JSON (nil: no body), or,
+// when ContentType is set, Text as it is.
 type Result struct {
-	Status int
-	Body   any
+	Status      int
+	Body        any
+	ContentType string
+	Text        string
 }
 
 // RouteFunc serves one route for an authenticated caller.
@@ -97,6 +100,11 @@ func (rt *Router) run(ctx context.Context, r *Request, c app.Caller, fn RouteFun
 	res, err := fn(ctx, r, c)
 	if err != nil {
 		return rt.fail(ctx, r, err)
+	}
+	if res.ContentType != "" {
+		h := jsonHeaders()
+		h["Content-Type"] = res.ContentType
+		return Response{StatusCode: res.Status, Headers: h, Body: res.Text}
 	}
 	return jsonResponse(res.Status, res.Body)
 }

@@ -48,7 +48,7 @@ func Batches(l *app.Lifecycle, log *slog.Logger, idem app.Idempotency) *Router {
 		if err != nil {
 			return Result{}, err
 		}
-		return Result{http.StatusCreated, viewBatch(b)}, nil
+		return Result{Status: http.StatusCreated, Body: viewBatch(b)}, nil
 	})
 	rt.Handle("GET /v1/orders/{orderId}/batches", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
 		items, next, err := l.ListBatches(ctx, c, r.PathParameters["orderId"], limitParam(r), r.QueryStringParameters["cursor"])
@@ -59,21 +59,21 @@ func Batches(l *app.Lifecycle, log *slog.Logger, idem app.Idempotency) *Router {
 		for _, b := range items {
 			v.Items = append(v.Items, viewBatch(b))
 		}
-		return Result{http.StatusOK, v}, nil
+		return Result{Status: http.StatusOK, Body: v}, nil
 	})
 	rt.Handle("GET /v1/batches/{id}", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
 		b, err := l.GetBatch(ctx, c, r.PathParameters["id"])
 		if err != nil {
 			return Result{}, err
 		}
-		return Result{http.StatusOK, viewBatch(b)}, nil
+		return Result{Status: http.StatusOK, Body: viewBatch(b)}, nil
 	})
 	rt.Handle("POST /v1/batches/{id}/confirm", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
 		b, err := l.ConfirmBatch(ctx, c, r.PathParameters["id"])
 		if err != nil {
 			return Result{}, err
 		}
-		return Result{http.StatusOK, viewBatch(b)}, nil
+		return Result{Status: http.StatusOK, Body: viewBatch(b)}, nil
 	})
 	rt.Handle("POST /v1/batches/{id}/payment", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
 		var body struct {
@@ -87,7 +87,7 @@ func Batches(l *app.Lifecycle, log *slog.Logger, idem app.Idempotency) *Router {
 		if err != nil {
 			return Result{}, err
 		}
-		return Result{http.StatusOK, viewBatch(b)}, nil
+		return Result{Status: http.StatusOK, Body: viewBatch(b)}, nil
 	})
 	return rt
 }
@@ -107,14 +107,14 @@ func MailboxActions(l *app.Lifecycle, log *slog.Logger, idem app.Idempotency) *R
 		if err != nil {
 			return Result{}, err
 		}
-		return Result{http.StatusOK, viewMailbox(mb)}, nil
+		return Result{Status: http.StatusOK, Body: viewMailbox(mb)}, nil
 	})
 	rt.Handle("POST /v1/mailboxes/{id}/resend-activation", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
 		mb, err := l.ResendActivation(ctx, c, r.PathParameters["id"])
 		if err != nil {
 			return Result{}, err
 		}
-		return Result{http.StatusOK, viewMailbox(mb)}, nil
+		return Result{Status: http.StatusOK, Body: viewMailbox(mb)}, nil
 	})
 	rt.Handle("POST /v1/orders/{orderId}/members/{codiceFiscale}/cancel", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
 		var body struct {
@@ -132,7 +132,7 @@ func MailboxActions(l *app.Lifecycle, log *slog.Logger, idem app.Idempotency) *R
 			memberView
 			Mailbox *mailboxView `json:"mailbox"`
 		}{viewMember(m, mb), viewMailbox(mb)}
-		return Result{http.StatusOK, v}, nil
+		return Result{Status: http.StatusOK, Body: v}, nil
 	})
 	return rt
 }

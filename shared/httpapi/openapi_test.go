@@ -508,6 +508,15 @@ func checkMediaType(t *testing.T, v *validator, at, mt string, schema any, media
 				t.Errorf("%s: an HTML example must be a whole document (<!doctype html> ... </html>)", at)
 			}
 		}
+	case "text/csv":
+		if typ := deRef(t, v.doc, schema)["type"]; typ != "string" {
+			t.Errorf("%s: the schema of a CSV file must be a string, not %v", at, typ)
+		}
+		for _, ex := range exs {
+			if s, ok := ex.(string); !ok || !strings.Contains(s, ";") {
+				t.Errorf("%s: a CSV example must be a string of ;-separated lines", at)
+			}
+		}
 	case "application/x-www-form-urlencoded":
 		s := deRef(t, v.doc, schema)
 		if s["type"] != "object" {
@@ -519,7 +528,7 @@ func checkMediaType(t *testing.T, v *validator, at, mt string, schema any, media
 			}
 		}
 	default:
-		t.Errorf("%s: media type %s is neither JSON, an HTML page nor an HTML form", at, mt)
+		t.Errorf("%s: media type %s is neither JSON, CSV, an HTML page nor an HTML form", at, mt)
 	}
 }
 

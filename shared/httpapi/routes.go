@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/pecplatform/pec/shared/app"
 	"github.com/pecplatform/pec/shared/domain"
@@ -31,21 +33,24 @@ func Orders(svc *app.Service, log *slog.Logger, idem app.Idempotency) *Router {
 		if created {
 			status = http.StatusCreated
 		}
-		return Result{status, viewOrder(o)}, nil
+		return Result{Status: status, Body: viewOrder(o)}, nil
 	})
 	rt.Handle("GET /v1/orders/{orderId}", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
 		o, err := svc.GetOrder(ctx, c, r.PathParameters["orderId"])
 		if err != nil {
 			return Result{}, err
 		}
-		return Result{http.StatusOK, viewOrder(o)}, nil
+		return Result{Status: http.StatusOK, Body: viewOrder(o)}, nil
 	})
 	return rt
 }
 
-// Members serves enrolment and the member's file (MembersFunction).
-func Members(svc *app.Service, log *slog.Logger, idem app.Idempotency) *Router {
+// Members serves enrolment, the member's file and the compliance report (MembersFunction).
+func Members(svc *app.Service, comp *app.Compliance, log *slog.Logger, idem app.Idempotency) *Router {
 	rt := NewRouter(log, idem)
+	rt.Handle("GET /v1/orders/{orderId}/compliance", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		return complianceReport(ctx, comp, r, c)
+	})
 	rt.HandleIdempotent("POST /v1/orders/{orderId}/members", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
 		var e domain.Enrolment
 		if err := DecodeJSON(r, &e); err != nil {
@@ -55,7 +60,7 @@ func Members(svc *app.Service, log *slog.Logger, idem app.Idempotency) *Router {
 		if err != nil {
 			return Result{}, err
 		}
-		return Result{http.StatusCreated, map[string]any{"member": viewMember(m, mb), "mailbox": viewMailbox(mb)}}, nil
+		return Result{Status: http.StatusCreated, Body: map[string]any{"member": viewMember(m, mb), "mailbox": viewMailbox(mb)}}, nil
 	})
 	rt.Handle("GET /v1/orders/{orderId}/members/{codiceFiscale}", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
 		f, err := svc.GetMember(ctx, c, r.PathParameters["orderId"], r.PathParameters["codiceFiscale"])
@@ -66,7 +71,7 @@ func Members(svc *app.Service, log *slog.Logger, idem app.Idempotency) *Router {
 			memberView
 			Mailbox *mailboxView `json:"mailbox"`
 		}{viewMember(f.Member, f.Mailbox), viewMailbox(f.Mailbox)}
-		return Result{http.StatusOK, v}, nil
+		return Result{Status: http.StatusOK, Body: v}, nil
 	})
 	return rt
 }
@@ -92,21 +97,91 @@ func Mailboxes(svc *app.Service, log *slog.Logger, idem app.Idempotency) *Router
 		for _, m := range items {
 			v.Items = append(v.Items, viewMailbox(m))
 		}
-		return Result{http.StatusOK, v}, nil
+		return Result{Status: http.StatusOK, Body: v}, nil
 	})
 	rt.Handle("GET /v1/orders/{orderId}/mailboxes/summary", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
 		counts, err := svc.MailboxSummary(ctx, c, r.PathParameters["orderId"])
 		if err != nil {
 			return Result{}, err
 		}
-		return Result{http.StatusOK, counts}, nil
+		return Result{Status: http.StatusOK, Body: counts}, nil
 	})
 	rt.Handle("GET /v1/mailboxes/{id}", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
 		mb, err := svc.GetMailbox(ctx, c, r.PathParameters["id"])
 		if err != nil {
 			return Result{}, err
 		}
-		return Result{http.StatusOK, viewMailbox(mb)}, nil
+		return Result{Status: http.StatusOK, Body: viewMailbox(mb)}, nil
 	})
 	return rt
+}
+
+type lackingView struct {
+	CodiceFiscale    string  `json:"codiceFiscale"`
+	Nome             string  `json:"nome"`
+	Cognome          string  `json:"cognome"`
+	NumeroIscrizione string  `json:"numeroIscrizione"`
+	DataIscrizione   string  `json:"dataIscrizione"`
+	Email            string  `json:"email"`
+	DaysWithout      int     `json:"daysWithoutDomicilio"`
+	MailboxID        *string `json:"mailboxId"`
+	MailboxState     *string `json:"mailboxState"`
+}
+
+// maxCSVRows bounds the CSV report to what a Lambda response holds; larger Orders page the JSON.
+const maxCSVRows = 20000
+
+func complianceReport(ctx context.Context, comp *app.Compliance, r *Request, c app.Caller) (Result, error) {
+	orderID := r.PathParameters["orderId"]
+	asCSV := r.QueryStringParameters["format"] == "csv" || strings.Contains(header(r, "accept"), "text/csv")
+	limit, cursor := limitParam(r), r.QueryStringParameters["cursor"]
+	switch {
+	case asCSV:
+		limit = maxCSVRows
+	case limit > app.MaxLimit:
+		limit = -1 // refused by the use case, after authorization
+	}
+	items, next, err := comp.Report(ctx, c, orderID, limit, cursor)
+	if err != nil {
+		return Result{}, err
+	}
+	if asCSV {
+		if next != "" {
+			return Result{}, &domain.Error{Kind: domain.KindTooLarge, Code: "use_pagination", Message: "more than 20000 members: page the JSON report with limit and cursor"}
+		}
+		var b strings.Builder
+		b.WriteString("codiceFiscale;cognome;nome;numeroIscrizione;dataIscrizione;email;giorniSenzaDomicilio;statoCasella\r\n")
+		for _, l := range items {
+			state := ""
+			if l.Mailbox != nil {
+				state = string(l.Mailbox.State)
+			}
+			fmt.Fprintf(&b, "%s;%s;%s;%s;%s;%s;%d;%s\r\n", csvField(l.Member.CodiceFiscale.Value()), csvField(l.Member.Cognome),
+				csvField(l.Member.Nome), csvField(l.Member.NumeroIscrizione), l.Member.DataIscrizione, csvField(l.Member.Email), l.DaysWithout, state)
+		}
+		return Result{Status: http.StatusOK, ContentType: "text/csv; charset=utf-8", Text: b.String()}, nil
+	}
+	v := listView[lackingView]{Items: make([]lackingView, 0, len(items)), NextCursor: next}
+	for _, l := range items {
+		lv := lackingView{CodiceFiscale: l.Member.CodiceFiscale.Value(), Nome: l.Member.Nome, Cognome: l.Member.Cognome,
+			NumeroIscrizione: l.Member.NumeroIscrizione, DataIscrizione: l.Member.DataIscrizione, Email: l.Member.Email, DaysWithout: l.DaysWithout}
+		if l.Mailbox != nil {
+			state := string(l.Mailbox.State)
+			lv.MailboxID, lv.MailboxState = &l.Mailbox.ID, &state
+		}
+		v.Items = append(v.Items, lv)
+	}
+	return Result{Status: http.StatusOK, Body: v}, nil
+}
+
+// csvField quotes a field that holds the separator, a quote or a line break, and defuses a
+// leading formula character (a spreadsheet would run "=..." as a formula).
+func csvField(s string) string {
+	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
+		s = "'" + s
+	}
+	if strings.ContainsAny(s, ";\"\r\n") {
+		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+	}
+	return s
 }

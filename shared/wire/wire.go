@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -27,7 +29,14 @@ func Orders(ctx context.Context, getenv func(string) string) (any, error) {
 
 // Members builds MembersFunction's handler.
 func Members(ctx context.Context, getenv func(string) string) (any, error) {
-	return httpFunction(ctx, getenv, httpapi.Members)
+	grace := 30
+	if v, err := strconv.Atoi(getenv("COMPLIANCE_GRACE_DAYS")); err == nil && v >= 0 {
+		grace = v
+	}
+	return httpFunction(ctx, getenv, func(svc *app.Service, log *slog.Logger, idem app.Idempotency) *httpapi.Router {
+		store := idem.(*dynamo.Store)
+		return httpapi.Members(svc, &app.Compliance{Store: store, Now: time.Now, GraceDays: grace}, log, idem)
+	})
 }
 
 // Mailboxes builds MailboxesFunction's handler.
