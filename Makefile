@@ -6,7 +6,8 @@ GO        ?= go
 FUNCTIONS := OrdersFunction:orders MembersFunction:members MailboxesFunction:mailboxes \
              BatchesFunction:batches MailboxActionsFunction:mailboxactions \
              ProviderCallbackFunction:providercallback ActivationFunction:activation \
-             BatchTaskFunction:batchtask MailboxTaskFunction:mailboxtask BatchScheduleFunction:batchschedule
+             BatchTaskFunction:batchtask MailboxTaskFunction:mailboxtask BatchScheduleFunction:batchschedule \
+             INIPECSyncFunction:inipecsync INIPECFunction:inipec
 BUILD_DIR ?= .local/build
 GOBUILD   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 

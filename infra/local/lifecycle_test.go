@@ -187,7 +187,7 @@ func (s *scenario) authorize(t *testing.T) {
 func (s *scenario) link(t *testing.T, n int) string {
 	t.Helper()
 	var mails []sesEmail
-	eventually(t, fmt.Sprintf("activation e-mail #%d", n), 20*time.Second, func() bool {
+	eventually(t, fmt.Sprintf("activation e-mail #%d", n), 30*time.Second, func() bool {
 		mails = memberEmails(t, s.email)
 		return len(mails) >= n
 	})
@@ -367,7 +367,7 @@ func TestLifecycle_RemindersThenTheOrderIsTold(t *testing.T) {
 	if code, _ := click(t, first, nil); code != 410 {
 		t.Errorf("superseded link: %d", code)
 	}
-	eventually(t, "three reminders", 40*time.Second, func() bool { return len(memberEmails(t, s.email)) >= 4 })
+	eventually(t, "three reminders", 70*time.Second, func() bool { return len(memberEmails(t, s.email)) >= 4 })
 	eventually(t, "the Order told", 20*time.Second, func() bool { return pecWith(t, s.orderPEC, "Casella PEC non attivata") == 1 })
 	if st := execution(t, "mailbox-"+s.mailboxID); st != "SUCCEEDED" {
 		t.Errorf("execution %s", st)

@@ -18,8 +18,10 @@ import (
 	"time"
 
 	"github.com/pecplatform/pec/infra/emulators"
+	"github.com/pecplatform/pec/infra/inipecsim"
 	"github.com/pecplatform/pec/infra/localcloud"
 	"github.com/pecplatform/pec/infra/providersim"
+	"github.com/pecplatform/pec/shared/inipec"
 	"github.com/pecplatform/pec/shared/wire"
 )
 
@@ -35,24 +37,28 @@ var Functions = map[string]localcloud.Constructor{
 	"functions/batchtask":        wire.BatchTask,
 	"functions/mailboxtask":      wire.MailboxTask,
 	"functions/batchschedule":    wire.BatchSchedule,
+	"functions/inipecsync":       wire.INIPECSync,
+	"functions/inipec":           wire.INIPECAPI,
 }
 
 // Local credentials of the provider stand-in; in AWS they come from PlatformSecrets.
 const (
 	ProviderAPIKey        = "local-provider-api-key"
 	ProviderWebhookSecret = "local-provider-webhook-secret"
+	INIPECToken           = "local-inipec-token"
 )
 
 // FastParameters make a day last a second: the template's waits and retries, for tests.
 var FastParameters = map[string]string{
-	"ActivationReminderSeconds":    "6",
-	"ActivationTtlSeconds":         "5",
+	"ActivationReminderSeconds":    "15",
+	"ActivationTtlSeconds":         "14",
 	"AuthorizationReminderSeconds": "30",
 	"ProviderTimeoutSeconds":       "20",
 	"ProviderRetrySeconds":         "1",
 	"RetrySeconds":                 "1",
 	"StartPaceSeconds":             "1",
 	"BatchRepairAfterSeconds":      "0",
+	"InipecSettleSeconds":          "1",
 }
 
 // Region is the region the local cloud pretends to be in.
@@ -79,6 +85,7 @@ type Cloud struct {
 	APIURL, DynamoDBURL, MotoURL, SESURL, MailpitURL, SMTPAddr string
 	ProviderURL                                                string
 	Provider                                                   *providersim.Sim
+	INIPEC                                                     *inipecsim.Sim
 	KeyDir                                                     string
 	Host                                                       *localcloud.Host
 
@@ -168,6 +175,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 		"SMTP_ADDR": c.SMTPAddr, "SMTP_TLS": "none", "PUBLIC_URL": c.APIURL,
 		"PROVIDER_URL": c.ProviderURL, "PROVIDER_API_KEY": ProviderAPIKey, "PROVIDER_WEBHOOK_SECRETS": ProviderWebhookSecret,
 		"SECRETS_ARN": "", "SMTP_PASSWORD": "",
+		"INIPEC_URL": c.APIURL + "/_local/inipec", "INIPEC_TOKEN": INIPECToken,
 	}
 	for k, v := range cfg.Env {
 		env[k] = v
@@ -191,7 +199,15 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("API port %d: %w", cfg.APIPort, err)
 	}
-	c.server = &http.Server{Handler: c.Host, ReadHeaderTimeout: 10 * time.Second}
+	format, err := inipec.FormatFromEnv(func(k string) string { return cfg.Env[k] })
+	if err != nil {
+		return nil, err
+	}
+	c.INIPEC = inipecsim.New(format, INIPECToken)
+	mux := http.NewServeMux()
+	mux.Handle("/_local/inipec/", http.StripPrefix("/_local/inipec", c.INIPEC))
+	mux.Handle("/", c.Host)
+	c.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go c.server.Serve(ln)
 	if err := c.Host.Setup(ctx); err != nil {
 		return nil, fmt.Errorf("create the template's resources: %w", err)

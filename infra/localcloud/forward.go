@@ -65,13 +65,19 @@ func classify(r *http.Request) AWSCall {
 }
 
 // forwarder sends AWS calls to their emulator untouched (body, headers, even Host: the signature
-// covers it).
+// covers it). Bodies are streamed both ways: httputil.ReverseProxy hands the incoming body to the
+// transport as it is read and copies the emulator's answer in 32 KB buffers, so a large upload or
+// download never sits in the host's memory.
 type forwarder struct {
 	proxies   map[string]*httputil.ReverseProxy
 	intercept Interceptor
 }
 
-func newForwarder(targets map[string]string, intercept Interceptor, onError func(AWSCall, error)) (*forwarder, error) {
+// observer sees the emulator's answer to a forwarded call (resp.Request is the forwarded request)
+// before its body is copied to the client. It must only look at the status and headers.
+type observer func(backend string, resp *http.Response)
+
+func newForwarder(targets map[string]string, intercept Interceptor, onError func(AWSCall, error), observe observer) (*forwarder, error) {
 	f := &forwarder{proxies: map[string]*httputil.ReverseProxy{}, intercept: intercept}
 	for backend, raw := range targets {
 		if raw == "" {
@@ -86,6 +92,12 @@ func newForwarder(targets map[string]string, intercept Interceptor, onError func
 				pr.Out.URL.Scheme = u.Scheme
 				pr.Out.URL.Host = u.Host
 				pr.Out.Host = pr.In.Host
+			},
+			ModifyResponse: func(resp *http.Response) error {
+				if observe != nil {
+					observe(backend, resp)
+				}
+				return nil
 			},
 			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 				onError(classify(r), err)

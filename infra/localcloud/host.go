@@ -11,9 +11,13 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // Options configure a Host.
@@ -46,10 +50,16 @@ type Host struct {
 	schedules []*schedule
 	tables    []*tableSpec
 	machines  []*machineSpec
-	key       *rsa.PrivateKey
-	fwd       *forwarder
-	dynamoURL string
-	motoURL   string
+	buckets   []*bucketSpec
+	// s3Triggers are the functions' S3 events by bucket name.
+	s3Triggers map[string][]*s3Trigger
+	s3         *s3.Client // on moto: Setup, and the HeadObject some events need
+	s3Seq      atomic.Uint64
+	async      inflight
+	key        *rsa.PrivateKey
+	fwd        *forwarder
+	dynamoURL  string
+	motoURL    string
 }
 
 // New reads the template and builds every function once. It fails if a function of the template
@@ -79,12 +89,22 @@ func New(ctx context.Context, o Options) (*Host, error) {
 	h.fwd, err = newForwarder(map[string]string{BackendDynamoDB: o.DynamoDBURL, BackendMoto: o.MotoURL, BackendSES: o.SESURL},
 		o.Intercept, func(c AWSCall, err error) {
 			h.log.Error("emulator unreachable", "backend", c.Backend, "service", c.Service, "error", err)
-		})
+		}, h.observeS3)
 	if err != nil {
 		return nil, err
 	}
 
+	if o.MotoURL != "" {
+		h.s3 = s3.New(s3.Options{
+			Region:       h.region,
+			BaseEndpoint: aws.String(o.MotoURL),
+			UsePathStyle: true,
+			Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		})
+	}
+
 	used := map[string]bool{}
+	var triggers []*s3Trigger
 	for _, r := range h.tpl.ofType(typeFunction) {
 		f, err := h.buildFunction(r, o.Env)
 		if err != nil {
@@ -117,6 +137,11 @@ func New(ctx context.Context, o Options) (*Host, error) {
 			return nil, fmt.Errorf("function %s: %w", f.id, err)
 		}
 		h.schedules = append(h.schedules, f.schedules...)
+		trs, err := h.buildS3Triggers(r, f)
+		if err != nil {
+			return nil, fmt.Errorf("function %s: %w", f.id, err)
+		}
+		triggers = append(triggers, trs...)
 		h.functions[f.id] = f
 	}
 	for k := range o.Functions {
@@ -144,6 +169,14 @@ func New(ctx context.Context, o Options) (*Host, error) {
 		}
 		h.machines = append(h.machines, m)
 	}
+	for _, r := range h.tpl.ofType(typeBucket) {
+		b, err := h.buildBucket(r)
+		if err != nil {
+			return nil, fmt.Errorf("bucket %s: %w", r.ID, err)
+		}
+		h.buckets = append(h.buckets, b)
+	}
+	h.s3Triggers = groupTriggers(triggers)
 	return h, nil
 }
 
@@ -304,11 +337,7 @@ func (h *Host) serveInvoke(w http.ResponseWriter, r *http.Request, name string, 
 		w.WriteHeader(http.StatusNoContent)
 		return
 	case "Event":
-		go func() {
-			if _, ferr := f.invoke(context.WithoutCancel(r.Context()), requestID, payload); ferr != nil {
-				h.log.Error("function failed", "function", f.id, "request_id", requestID, "error_type", ferr.Type, "error", ferr.Message)
-			}
-		}()
+		h.invokeAsync(f, requestID, payload, "trigger", "invoke")
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}

@@ -293,8 +293,9 @@ func checkASL(def map[string]any) error {
 	return errors.Join(errs...)
 }
 
-// Setup creates every table on DynamoDB Local and every state machine on moto. It is idempotent:
-// what exists already is kept (tables) or updated (state machine definitions).
+// Setup creates every table on DynamoDB Local, and every state machine and S3 bucket on moto. It
+// is idempotent: what exists already is kept (tables, buckets) or updated (state machine
+// definitions, bucket encryption and lifecycle rules).
 func (h *Host) Setup(ctx context.Context) error {
 	var errs []error
 	if len(h.tables) > 0 {
@@ -325,6 +326,16 @@ func (h *Host) Setup(ctx context.Context) error {
 		for _, m := range h.machines {
 			if err := h.setupStateMachine(ctx, sf, m); err != nil {
 				errs = append(errs, fmt.Errorf("state machine %s: %w", m.Name, err))
+			}
+		}
+	}
+	if len(h.buckets) > 0 {
+		if h.s3 == nil {
+			return errors.Join(append(errs, errors.New("setup: no MotoURL"))...)
+		}
+		for _, b := range h.buckets {
+			if err := h.setupBucket(ctx, h.s3, b); err != nil {
+				errs = append(errs, fmt.Errorf("bucket %s: %w", b.Name, err))
 			}
 		}
 	}

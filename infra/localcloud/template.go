@@ -26,6 +26,7 @@ const (
 	typeTable           = "AWS::DynamoDB::Table"
 	typeStateMachine    = "AWS::Serverless::StateMachine"
 	typeSFNStateMachine = "AWS::StepFunctions::StateMachine"
+	typeBucket          = "AWS::S3::Bucket"
 	implicitHTTPAPI     = "ServerlessHttpApi" // SAM's logical ID for the API of events without ApiId
 )
 
@@ -455,9 +456,8 @@ func (t *template) ref(name string) (any, error) {
 	case "AWS::SQS::Queue":
 		n, err := t.physicalName(r, "QueueName")
 		return fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", t.region, AccountID, n), err
-	case "AWS::S3::Bucket":
-		n, err := t.physicalName(r, "BucketName")
-		return strings.ToLower(n), err
+	case typeBucket:
+		return t.bucketName(r), nil
 	}
 	return r.ID, nil
 }
@@ -496,6 +496,26 @@ func (t *template) physicalName(r *resource, prop string) (string, error) {
 		return "", fmt.Errorf("%s.%s: %w", r.ID, prop, err)
 	}
 	return s, nil
+}
+
+// bucketName is an AWS::S3::Bucket's name: its BucketName if set and resolvable locally (lower
+// case, as S3 wants), else a deterministic name derived from the stack name and the logical ID
+// (CloudFormation's own would end in a random suffix).
+func (t *template) bucketName(r *resource) string {
+	if n := get(r.Props, "BucketName"); n != nil {
+		if s, err := t.resolveString(n); err == nil && s != "" {
+			return strings.ToLower(s)
+		}
+	}
+	return defaultBucketName(r.ID)
+}
+
+func defaultBucketName(logicalID string) string {
+	name := strings.ToLower(StackName + "-" + logicalID)
+	if len(name) > 63 {
+		name = strings.TrimRight(name[:63], "-.")
+	}
+	return name
 }
 
 func (t *template) stateMachineName(r *resource) (string, error) {
@@ -541,9 +561,8 @@ func (t *template) getAtt(id, attr string) (any, error) {
 	case r.Type == "AWS::SQS::Queue" && attr == "Arn":
 		n, err := t.physicalName(r, "QueueName")
 		return fmt.Sprintf("arn:aws:sqs:%s:%s:%s", t.region, AccountID, n), err
-	case r.Type == "AWS::S3::Bucket" && attr == "Arn":
-		n, err := t.physicalName(r, "BucketName")
-		return "arn:aws:s3:::" + strings.ToLower(n), err
+	case r.Type == typeBucket && attr == "Arn":
+		return "arn:aws:s3:::" + t.bucketName(r), nil
 	}
 	return nil, fmt.Errorf("GetAtt %s.%s (%s) is not supported by the local host", id, attr, r.Type)
 }

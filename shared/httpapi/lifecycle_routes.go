@@ -136,3 +136,20 @@ func MailboxActions(l *app.Lifecycle, log *slog.Logger, idem app.Idempotency) *R
 	})
 	return rt
 }
+
+// INIPEC serves an Order's INI-PEC delivery history (INIPECFunction).
+func INIPEC(s *app.INIPEC, log *slog.Logger, idem app.Idempotency) *Router {
+	rt := NewRouter(log, idem)
+	rt.Handle("GET /v1/orders/{orderId}/inipec/deliveries", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		items, next, err := s.Deliveries(ctx, c, r.PathParameters["orderId"], limitParam(r), r.QueryStringParameters["cursor"])
+		if err != nil {
+			return Result{}, err
+		}
+		v := listView[*app.Delivery]{Items: items, NextCursor: next}
+		if v.Items == nil {
+			v.Items = []*app.Delivery{}
+		}
+		return Result{Status: http.StatusOK, Body: v}, nil
+	})
+	return rt
+}

@@ -27,10 +27,12 @@ type Secrets struct {
 	ProviderAPIKey         string `json:"providerApiKey"`
 	ProviderWebhookSecrets string `json:"providerWebhookSecrets"` // comma-separated: the current first, then any being rotated out
 	SMTPPassword           string `json:"smtpPassword"`
+	INIPECToken            string `json:"inipecToken"`
 }
 
 func loadSecrets(ctx context.Context, getenv Getenv) (Secrets, error) {
-	s := Secrets{ProviderAPIKey: getenv("PROVIDER_API_KEY"), ProviderWebhookSecrets: getenv("PROVIDER_WEBHOOK_SECRETS"), SMTPPassword: getenv("SMTP_PASSWORD")}
+	s := Secrets{ProviderAPIKey: getenv("PROVIDER_API_KEY"), ProviderWebhookSecrets: getenv("PROVIDER_WEBHOOK_SECRETS"),
+		SMTPPassword: getenv("SMTP_PASSWORD"), INIPECToken: getenv("INIPEC_TOKEN")}
 	arn := getenv("SECRETS_ARN")
 	if arn == "" {
 		return s, nil

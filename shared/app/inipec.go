@@ -1,0 +1,288 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/pecplatform/pec/shared/domain"
+	"github.com/pecplatform/pec/shared/inipec"
+)
+
+// Change is one INI-PEC change waiting in an Order's outbox.
+type Change struct {
+	Key       string // its position in the outbox; deliveries cover ranges of keys
+	Kind      domain.PublicationKind
+	MemberKey string
+	Address   string
+	At        time.Time
+}
+
+// Delivery is one file sent (or being sent) to INI-PEC for an Order.
+type Delivery struct {
+	OrderID     string    `json:"orderId"`
+	N           int       `json:"number"`
+	FileName    string    `json:"fileName"`
+	FromKey     string    `json:"-"` // the changes after this key...
+	ToKey       string    `json:"-"` // ...up to this one, inclusive
+	Inserts     int       `json:"inserts"`
+	Updates     int       `json:"updates"`
+	Deletes     int       `json:"deletes"`
+	State       string    `json:"state"` // PREPARED, DELIVERED
+	Outcome     string    `json:"outcome,omitempty"`
+	PreparedAt  time.Time `json:"preparedAt"`
+	DeliveredAt time.Time `json:"deliveredAt,omitzero"`
+}
+
+// Delivery states.
+const (
+	DeliveryPrepared  = "PREPARED"
+	DeliveryDelivered = "DELIVERED"
+)
+
+// INIPECStore is what the INI-PEC sync needs from persistence.
+type INIPECStore interface {
+	ListOrders(ctx context.Context) ([]*domain.Order, error)
+	// Changes pages through the Order's outbox after key `after`, up to `upTo` inclusive.
+	Changes(ctx context.Context, orderID, after, upTo string, limit int) ([]Change, error)
+	// LastDelivery returns the Order's latest delivery (nil before the first one).
+	LastDelivery(ctx context.Context, orderID string) (*Delivery, error)
+	// PrepareDelivery records d before it is sent; it fails with domain.ErrConcurrentUpdate if
+	// delivery d.N already exists (another run got there first).
+	PrepareDelivery(ctx context.Context, d *Delivery) error
+	// CompleteDelivery marks d delivered.
+	CompleteDelivery(ctx context.Context, d *Delivery) error
+	ListDeliveries(ctx context.Context, orderID string, limit int, cursor string) ([]*Delivery, string, error)
+	MembersByKey(ctx context.Context, orderID string, keys []string) (map[string]*domain.Member, error)
+}
+
+// ChangeKeyBefore is the outbox key that sorts after every change stamped at or before t. The
+// store's outbox keys are "CHANGE#" + a fixed-width UTC time + "#" + a random suffix.
+func ChangeKeyBefore(t time.Time) string {
+	return "CHANGE#" + t.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#~"
+}
+
+// Archive keeps every delivered file, so that a delivery cut off halfway is re-sent byte for
+// byte rather than rebuilt.
+type Archive interface {
+	Put(ctx context.Context, key string, body io.ReadSeeker) error
+	Get(ctx context.Context, key string) (io.ReadCloser, error)
+}
+
+// Deliverer hands a file to INI-PEC. Delivering the same name and content twice is one file.
+type Deliverer interface {
+	Deliver(ctx context.Context, name string, content []byte) error
+}
+
+// maxFile bounds a delivered file held in memory (a full export of 10^5 lines is ~15 MB).
+const maxFile = 50 << 20
+
+// INIPEC runs the daily delta of each Order to INI-PEC.
+type INIPEC struct {
+	Store   INIPECStore
+	Archive Archive
+	Deliver Deliverer
+	Format  inipec.Format
+	Log     *slog.Logger
+	Now     func() time.Time
+	// Settle leaves out the changes of the last few minutes: a change is stamped before its
+	// transaction commits, and a function may take up to its timeout to commit it.
+	Settle time.Duration
+}
+
+// SyncResult says what one run did.
+type SyncResult struct {
+	Delivered []*Delivery `json:"delivered"`
+	Unchanged int         `json:"unchanged"` // Orders with nothing to send
+}
+
+// Sync delivers, for every Order, the changes not yet delivered. Each change is in exactly one
+// delivered file: a run that died after preparing a delivery is completed by the next run with
+// the archived file, and two runs at once cannot prepare the same delivery.
+func (s *INIPEC) Sync(ctx context.Context) (*SyncResult, error) {
+	orders, err := s.Store.ListOrders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res := &SyncResult{}
+	var errs []error
+	for _, o := range orders {
+		ds, err := s.syncOrder(ctx, o.ID)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("order %s: %w", o.ID, err))
+		}
+		if len(ds) == 0 && err == nil {
+			res.Unchanged++
+		}
+		res.Delivered = append(res.Delivered, ds...)
+	}
+	s.Log.InfoContext(ctx, "inipec sync", "delivered", len(res.Delivered), "unchanged", res.Unchanged, "failed", len(errs))
+	return res, errors.Join(errs...)
+}
+
+func (s *INIPEC) syncOrder(ctx context.Context, orderID string) ([]*Delivery, error) {
+	var done []*Delivery
+	last, err := s.Store.LastDelivery(ctx, orderID)
+	if err != nil {
+		return nil, err
+	}
+	if last != nil && last.State == DeliveryPrepared {
+		// A run died between preparing and completing this delivery: send it again.
+		if err := s.send(ctx, last); err != nil {
+			return nil, err
+		}
+		done = append(done, last)
+	}
+	d, err := s.prepare(ctx, orderID, last)
+	if err != nil || d == nil {
+		if d == nil && err == nil && len(done) == 0 {
+			s.Log.InfoContext(ctx, "no INI-PEC change to deliver", "orderId", orderID)
+		}
+		return done, err
+	}
+	if err := s.send(ctx, d); err != nil {
+		return done, err
+	}
+	return append(done, d), nil
+}
+
+// prepare builds the next file from the changes after the last delivery, archives it and
+// records the delivery. It returns nil when there is nothing to send.
+func (s *INIPEC) prepare(ctx context.Context, orderID string, last *Delivery) (*Delivery, error) {
+	d := &Delivery{OrderID: orderID, N: 1, State: DeliveryPrepared, PreparedAt: s.Now().UTC()}
+	if last != nil {
+		d.N, d.FromKey = last.N+1, last.ToKey
+	}
+	d.FileName = inipec.FileName(orderID, d.PreparedAt, d.N)
+	upTo := ChangeKeyBefore(d.PreparedAt.Add(-s.Settle))
+	tmp, err := os.CreateTemp("", "inipec-*.csv")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	w, err := inipec.NewWriter(tmp, s.Format)
+	if err != nil {
+		return nil, err
+	}
+	after := d.FromKey
+	for {
+		changes, err := s.Store.Changes(ctx, orderID, after, upTo, 500)
+		if err != nil {
+			return nil, err
+		}
+		if len(changes) == 0 {
+			break
+		}
+		if err := s.writeLines(ctx, w, orderID, changes); err != nil {
+			return nil, err
+		}
+		after = changes[len(changes)-1].Key
+	}
+	if after == d.FromKey {
+		return nil, nil
+	}
+	if err := w.Flush(); err != nil {
+		return nil, err
+	}
+	d.ToKey = after
+	d.Inserts, d.Updates, d.Deletes = w.Count()
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	if err := s.Archive.Put(ctx, archiveKey(d), tmp); err != nil {
+		return nil, err
+	}
+	err = s.Store.PrepareDelivery(ctx, d)
+	if errors.Is(err, domain.ErrConcurrentUpdate) {
+		// Another run prepared this delivery first; it sends it (or the next run does).
+		s.Log.InfoContext(ctx, "inipec delivery prepared by another run", "orderId", orderID, "number", d.N)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func archiveKey(d *Delivery) string { return "inipec/" + d.OrderID + "/" + d.FileName }
+
+func (s *INIPEC) writeLines(ctx context.Context, w *inipec.Writer, orderID string, changes []Change) error {
+	keys := make([]string, 0, len(changes))
+	for _, c := range changes {
+		keys = append(keys, c.MemberKey)
+	}
+	members, err := s.Store.MembersByKey(ctx, orderID, keys)
+	if err != nil {
+		return err
+	}
+	for _, c := range changes {
+		m := members[c.MemberKey]
+		if m == nil {
+			return fmt.Errorf("change %s names a member that does not exist", c.Key)
+		}
+		l := inipec.Line{PEC: c.Address, Nome: m.Nome, Cognome: m.Cognome, NumeroIscrizione: m.NumeroIscrizione,
+			CodiceFiscale: m.CodiceFiscale.Value(), Stato: stato(c.Kind)}
+		l.DataIscrizione, _ = time.Parse(time.DateOnly, m.DataIscrizione)
+		if c.Kind == domain.PublishDelete && m.Cancelled() {
+			l.DataCancellazione, _ = time.Parse(time.DateOnly, m.CancelledOn)
+		}
+		if err := w.Write(l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func stato(k domain.PublicationKind) inipec.Stato {
+	switch k {
+	case domain.PublishInsert:
+		return inipec.Insert
+	case domain.PublishUpdate:
+		return inipec.Update
+	}
+	return inipec.Delete
+}
+
+// send delivers an archived file and completes its delivery.
+func (s *INIPEC) send(ctx context.Context, d *Delivery) error {
+	body, err := s.Archive.Get(ctx, archiveKey(d))
+	if err != nil {
+		return err
+	}
+	content, err := io.ReadAll(io.LimitReader(body, maxFile+1))
+	body.Close()
+	if err != nil {
+		return err
+	}
+	if len(content) > maxFile {
+		return fmt.Errorf("delivery %s is larger than %d bytes", d.FileName, maxFile)
+	}
+	if err := s.Deliver.Deliver(ctx, d.FileName, content); err != nil {
+		s.Log.ErrorContext(ctx, "inipec delivery failed; the next run sends it again", "orderId", d.OrderID, "file", d.FileName, "error", err)
+		return err
+	}
+	d.State, d.DeliveredAt, d.Outcome = DeliveryDelivered, s.Now().UTC(), "accepted"
+	return s.Store.CompleteDelivery(ctx, d)
+}
+
+// Deliveries lists an Order's INI-PEC deliveries, newest first.
+func (s *INIPEC) Deliveries(ctx context.Context, c Caller, orderID string, limit int, cursor string) ([]*Delivery, string, error) {
+	if err := domain.ValidateOrderID(orderID); err != nil {
+		return nil, "", err
+	}
+	if !c.CanAccessOrder(orderID) {
+		return nil, "", domain.ErrForbidden
+	}
+	if limit == 0 {
+		limit = DefaultLimit
+	}
+	if limit < 1 || limit > MaxLimit {
+		return nil, "", domain.Invalid("limit", "invalid_limit", "limit must be between 1 and 1000")
+	}
+	return s.Store.ListDeliveries(ctx, orderID, limit, cursor)
+}

@@ -1,0 +1,43 @@
+// Package s3files keeps the platform's files in its S3 bucket: the archive of INI-PEC
+// deliveries and the uploaded albo files.
+package s3files
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// API is the part of the S3 client the package uses.
+type API interface {
+	PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+// Bucket stores and reads objects of one bucket, encrypted at rest.
+type Bucket struct {
+	API  API
+	Name string
+}
+
+// Put stores body at key.
+func (b *Bucket) Put(ctx context.Context, key string, body io.ReadSeeker) error {
+	_, err := b.API.PutObject(ctx, &s3.PutObjectInput{Bucket: &b.Name, Key: &key, Body: body,
+		ServerSideEncryption: types.ServerSideEncryptionAes256})
+	if err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	return nil
+}
+
+// Get streams the object at key; the caller closes it.
+func (b *Bucket) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	out, err := b.API.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.Name, Key: &key})
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	return out.Body, nil
+}
