@@ -443,3 +443,95 @@ func TestCompliance_ListsMembersWithoutDomicilioPastTheGracePeriod(t *testing.T)
 	}
 	as(t, "order", "SOMEONE-ELSE").expect(403, "GET", "/v1/orders/"+id+"/compliance", nil)
 }
+
+func TestImport_SmallAlboKeepsGoodLinesReportsBadOnesAndIsRepeatable(t *testing.T) {
+	id := createOrder(t, true)
+	o := as(t, "order", id)
+	surname := freshSurname("Ricci")
+	csv := "\ufeffCodice Fiscale;Cognome;Nome;Albo;N. Iscrizione;Data iscrizione;E-mail;PEC\r\n" +
+		"ZRZCRL72R10H501D;" + surname + ";Anna;TSRM;1;01/03/2024;a@example.it;\r\n" +
+		"RSSMRA80A01H501U;" + surname + ";Anna;TSRM;2;2024-03-01;b@example.it;\r\n" + // a homonym in the same file
+		"BNCGNN80A01H501X;Bianchi;Gianni;TSRM;3;2024-03-01;c@example.it;\r\n" + // wrong check character
+		"BNCGNN80A02H501Y;\"Dell'Acqua; jr\";Luca;TSRM;4;2024-03-01;not-an-email;\r\n" +
+		"BNCGNN80A03H501A;Verdi;Ugo\r\n" + // too few fields
+		"BNCGNN80A01H501T;Neri;Lia;TSRM;6;2024-03-01;d@example.it;lia.neri@pec.example.it\r\n"
+	post := func(body string) map[string]any {
+		req, _ := http.NewRequest("POST", o.base+"/v1/orders/"+id+"/members:import", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+o.token)
+		req.Header.Set("Content-Type", "text/csv")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		if resp.StatusCode != 200 {
+			t.Fatalf("import: %d %v", resp.StatusCode, m)
+		}
+		return m
+	}
+	r := post(csv)
+	if r["created"] != float64(3) || r["existing"] != float64(0) {
+		t.Fatalf("import = %v", r)
+	}
+	failed := r["failed"].([]any)
+	want := map[float64]string{4: "invalid_codice_fiscale", 5: "invalid_email", 6: "wrong_field_count"}
+	if len(failed) != 3 {
+		t.Fatalf("failed = %v", failed)
+	}
+	for _, f := range failed {
+		f := f.(map[string]any)
+		if want[f["line"].(float64)] != f["code"] {
+			t.Errorf("failure %v, want %v", f, want)
+		}
+		if strings.Contains(fmt.Sprint(f), "BNCGNN") {
+			t.Errorf("a failure echoes the codice fiscale: %v", f)
+		}
+	}
+	sum := o.expect(200, "GET", "/v1/orders/"+id+"/mailboxes?state=RICHIESTA", nil).json(t)
+	addrs := map[string]bool{}
+	for _, it := range sum["items"].([]any) {
+		addrs[it.(map[string]any)["address"].(string)] = true
+	}
+	base := "anna." + strings.ToLower(surname)
+	if len(addrs) != 2 || !addrs[base+"@pec.tsrm.org"] || !addrs[base+"1@pec.tsrm.org"] {
+		t.Errorf("addresses = %v", addrs)
+	}
+	again := post(csv)
+	if again["created"] != float64(0) || again["existing"] != float64(3) {
+		t.Errorf("re-import = %v, want nothing created", again)
+	}
+	// JSON works too.
+	js := `[{"codiceFiscale":"BNCGNN80A02H501Y","nome":"Luca","cognome":"Acqua","albo":"TSRM","numeroIscrizione":"4","dataIscrizione":"2024-03-01","email":"l@example.it"}, {"nome": 3}]`
+	req, _ := http.NewRequest("POST", o.base+"/v1/orders/"+id+"/members:import", strings.NewReader(js))
+	req.Header.Set("Authorization", "Bearer "+o.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jr map[string]any
+	json.NewDecoder(resp.Body).Decode(&jr)
+	resp.Body.Close()
+	if jr["created"] != float64(1) || len(jr["failed"].([]any)) != 1 {
+		t.Errorf("JSON import = %v", jr)
+	}
+	var big strings.Builder
+	big.WriteString("codiceFiscale,cognome,nome,albo,numeroIscrizione,dataIscrizione,email\n")
+	for i := range 5001 {
+		fmt.Fprintf(&big, "ZRZCRL72R10H501D,Rossi,Mario,TSRM,%d,2024-03-01,m@example.it\n", i)
+	}
+	req, _ = http.NewRequest("POST", o.base+"/v1/orders/"+id+"/members:import", strings.NewReader(big.String()))
+	req.Header.Set("Authorization", "Bearer "+o.token)
+	req.Header.Set("Content-Type", "text/csv")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 413 {
+		t.Errorf("5001 lines: %d, want 413", resp.StatusCode)
+	}
+	as(t, "order", "SOMEONE-ELSE").expect(403, "POST", "/v1/orders/"+id+"/members:import", "codiceFiscale\n")
+}

@@ -25,11 +25,19 @@ func (s *Service) Enrol(ctx context.Context, c Caller, orderID string, e domain.
 	if err != nil {
 		return nil, nil, err
 	}
+	return s.enrol(ctx, c, order, e, "")
+}
+
+// enrol enrols into a known Order; importID, when set, marks the member as created by that
+// import, so that an import resumed after a cut-off tells its own members from older ones.
+func (s *Service) enrol(ctx context.Context, c Caller, order *domain.Order, e domain.Enrolment, importID string) (*domain.Member, *domain.Mailbox, error) {
+	orderID := order.ID
 	now := s.Now().UTC()
 	m, err := e.Member(orderID, now)
 	if err != nil {
 		return nil, nil, err
 	}
+	m.ImportID = importID
 	if !m.NeedsMailbox(order) {
 		return m, nil, s.Store.CreateMember(ctx, m, nil, c.Actor())
 	}

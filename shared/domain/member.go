@@ -32,6 +32,8 @@ type Member struct {
 	MailboxID        string // the convention mailbox, when one was issued
 	EnrolledAt       time.Time
 	UpdatedAt        time.Time
+	// ImportID is the albo import that enrolled the member, if one did.
+	ImportID string
 	// Cancellation from the albo, when it happened.
 	CancelledOn  string // YYYY-MM-DD
 	CancelReason string

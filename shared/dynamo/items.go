@@ -143,6 +143,7 @@ type memberItem struct {
 	MailboxID        string `dynamodbav:"mailboxId,omitempty"`
 	EnrolledAt       string `dynamodbav:"enrolledAt"`
 	UpdatedAt        string `dynamodbav:"updatedAt"`
+	ImportID         string `dynamodbav:"importId,omitempty"`
 	CancelledOn      string `dynamodbav:"cancelledOn,omitempty"`
 	CancelReason     string `dynamodbav:"cancelReason,omitempty"`
 	Version          int    `dynamodbav:"version"`
@@ -155,7 +156,7 @@ func toMemberItem(m *domain.Member) memberItem {
 		NumeroIscrizione: m.NumeroIscrizione, DataIscrizione: m.DataIscrizione, Email: m.Email,
 		PEC: m.PEC, CTU: m.CTU, MailboxID: m.MailboxID,
 		EnrolledAt: formatTime(m.EnrolledAt), UpdatedAt: formatTime(m.UpdatedAt),
-		CancelledOn: m.CancelledOn, CancelReason: m.CancelReason,
+		CancelledOn: m.CancelledOn, CancelReason: m.CancelReason, ImportID: m.ImportID,
 	}
 }
 
@@ -165,7 +166,7 @@ func (it memberItem) member() *domain.Member {
 		Cognome: it.Cognome, Albo: it.Albo, NumeroIscrizione: it.NumeroIscrizione,
 		DataIscrizione: it.DataIscrizione, Email: it.Email, PEC: it.PEC, CTU: it.CTU,
 		MailboxID: it.MailboxID, EnrolledAt: parseTime(it.EnrolledAt), UpdatedAt: parseTime(it.UpdatedAt),
-		CancelledOn: it.CancelledOn, CancelReason: it.CancelReason,
+		CancelledOn: it.CancelledOn, CancelReason: it.CancelReason, ImportID: it.ImportID,
 	}
 }
 

@@ -265,6 +265,11 @@ func checkBody(t *testing.T, ev events.APIGatewayV2HTTPRequest, op operation, v 
 			fields[k] = vs[0]
 		}
 		body = fields
+	case "text/csv":
+		if !strings.Contains(strings.SplitN(ev.Body, "\n", 2)[0], ";") && !strings.Contains(strings.SplitN(ev.Body, "\n", 2)[0], ",") {
+			t.Errorf("a CSV body starts with a header row of ; or , separated names")
+		}
+		body = ev.Body
 	default:
 		t.Fatalf("no check for a %s body", mt)
 	}

@@ -5,9 +5,11 @@ package httpapi
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -44,6 +46,7 @@ type RouteFunc func(ctx context.Context, r *Request, c app.Caller) (Result, erro
 type route struct {
 	fn         RouteFunc
 	idempotent bool
+	maxBody    int
 }
 
 // Router dispatches on the route key API Gateway matched ("POST /v1/orders/{orderId}/members").
@@ -59,11 +62,19 @@ func NewRouter(log *slog.Logger, idem app.Idempotency) *Router {
 }
 
 // Handle registers fn for the route key.
-func (rt *Router) Handle(routeKey string, fn RouteFunc) { rt.routes[routeKey] = route{fn: fn} }
+func (rt *Router) Handle(routeKey string, fn RouteFunc) {
+	rt.routes[routeKey] = route{fn: fn, maxBody: MaxBody}
+}
 
 // HandleIdempotent registers fn for a write that honours the Idempotency-Key header.
 func (rt *Router) HandleIdempotent(routeKey string, fn RouteFunc) {
-	rt.routes[routeKey] = route{fn: fn, idempotent: true}
+	rt.routes[routeKey] = route{fn: fn, idempotent: true, maxBody: MaxBody}
+}
+
+// HandleUpload registers fn for a route that takes a file of up to maxBody bytes (API Gateway
+// itself stops at 10 MB).
+func (rt *Router) HandleUpload(routeKey string, maxBody int, fn RouteFunc) {
+	rt.routes[routeKey] = route{fn: fn, maxBody: maxBody}
 }
 
 // Serve is the Lambda handler.
@@ -85,8 +96,8 @@ func (rt *Router) Serve(ctx context.Context, r Request) (resp Response, err erro
 	if err != nil {
 		return rt.fail(ctx, &r, err), nil
 	}
-	if len(r.Body) > MaxBody*4/3+4 || (!r.IsBase64Encoded && len(r.Body) > MaxBody) {
-		return errorResponse(http.StatusRequestEntityTooLarge, "payload_too_large", "the body is larger than 1 MB", ""), nil
+	if len(r.Body) > rte.maxBody*4/3+4 || (!r.IsBase64Encoded && len(r.Body) > rte.maxBody) {
+		return errorResponse(http.StatusRequestEntityTooLarge, "payload_too_large", fmt.Sprintf("the body is larger than %d MB", rte.maxBody>>20), ""), nil
 	}
 	if rte.idempotent {
 		if k := header(&r, "idempotency-key"); k != "" {
@@ -260,4 +271,17 @@ func errorResponse(status int, code, message, field string) Response {
 	var b errorBody
 	b.Error.Code, b.Error.Message, b.Error.Field = code, message, field
 	return jsonResponse(status, b)
+}
+
+// Body returns the request body, decoding it when API Gateway passed it as base64 (as it does
+// for content types it does not consider text).
+func Body(r *Request) ([]byte, error) {
+	if !r.IsBase64Encoded {
+		return []byte(r.Body), nil
+	}
+	b, err := base64.StdEncoding.DecodeString(r.Body)
+	if err != nil {
+		return nil, &domain.Error{Kind: domain.KindMalformed, Code: "malformed_body", Message: "the body is not valid base64"}
+	}
+	return b, nil
 }

@@ -51,6 +51,20 @@ func Members(svc *app.Service, comp *app.Compliance, log *slog.Logger, idem app.
 	rt.Handle("GET /v1/orders/{orderId}/compliance", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
 		return complianceReport(ctx, comp, r, c)
 	})
+	rt.HandleUpload("POST /v1/orders/{orderId}/members:import", 10<<20, func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		body, err := Body(r)
+		if err != nil {
+			return Result{}, err
+		}
+		res, err := svc.ImportFile(ctx, c, r.PathParameters["orderId"], body)
+		if err != nil {
+			return Result{}, err
+		}
+		if res.Failed == nil {
+			res.Failed = []app.Failure{}
+		}
+		return Result{Status: http.StatusOK, Body: res}, nil
+	})
 	rt.HandleIdempotent("POST /v1/orders/{orderId}/members", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
 		var e domain.Enrolment
 		if err := DecodeJSON(r, &e); err != nil {
