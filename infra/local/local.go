@@ -39,6 +39,8 @@ var Functions = map[string]localcloud.Constructor{
 	"functions/batchschedule":    wire.BatchSchedule,
 	"functions/inipecsync":       wire.INIPECSync,
 	"functions/inipec":           wire.INIPECAPI,
+	"functions/imports":          wire.ImportsAPI,
+	"functions/importjob":        wire.ImportJob,
 }
 
 // Local credentials of the provider stand-in; in AWS they come from PlatformSecrets.
@@ -59,6 +61,8 @@ var FastParameters = map[string]string{
 	"StartPaceSeconds":             "1",
 	"BatchRepairAfterSeconds":      "0",
 	"InipecSettleSeconds":          "1",
+	"ImportChunkRows":              "100",
+	"ImportReserveSeconds":         "899",
 }
 
 // Region is the region the local cloud pretends to be in.

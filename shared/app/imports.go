@@ -18,10 +18,10 @@ const MaxSyncImport = 5000
 
 // Failure is one line of an albo file that was not imported.
 type Failure struct {
-	Line    int    `json:"line"`
-	Code    string `json:"code"`
-	Field   string `json:"field,omitempty"`
-	Message string `json:"message"`
+	Line    int    `json:"line" dynamodbav:"line"`
+	Code    string `json:"code" dynamodbav:"code"`
+	Field   string `json:"field,omitempty" dynamodbav:"field"`
+	Message string `json:"message" dynamodbav:"message"`
 }
 
 // ImportResult counts what an import did.

@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pecplatform/pec/shared/app"
@@ -150,6 +152,58 @@ func INIPEC(s *app.INIPEC, log *slog.Logger, idem app.Idempotency) *Router {
 			v.Items = []*app.Delivery{}
 		}
 		return Result{Status: http.StatusOK, Body: v}, nil
+	})
+	return rt
+}
+
+type importView struct {
+	ImportID    string        `json:"importId"`
+	OrderID     string        `json:"orderId"`
+	State       string        `json:"state"`
+	Processed   int           `json:"processed"`
+	Created     int           `json:"created"`
+	Existing    int           `json:"existing"`
+	FailedCount int           `json:"failedCount"`
+	Failed      []app.Failure `json:"failed"`
+	Error       string        `json:"error,omitempty"`
+	CreatedAt   time.Time     `json:"createdAt"`
+	UpdatedAt   time.Time     `json:"updatedAt"`
+}
+
+// Imports serves albo import jobs (ImportsFunction).
+func Imports(j *app.Imports, log *slog.Logger, idem app.Idempotency) *Router {
+	rt := NewRouter(log, idem)
+	rt.HandleIdempotent("POST /v1/orders/{orderId}/imports", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		im, url, expires, err := j.Create(ctx, c, r.PathParameters["orderId"])
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{Status: http.StatusCreated, Body: map[string]any{"importId": im.ID, "uploadUrl": url,
+			"uploadExpiresAt": expires, "state": im.State}}, nil
+	})
+	rt.Handle("GET /v1/imports/{importId}", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		im, failed, err := j.Get(ctx, c, r.PathParameters["importId"], 1000)
+		if err != nil {
+			return Result{}, err
+		}
+		if failed == nil {
+			failed = []app.Failure{}
+		}
+		return Result{Status: http.StatusOK, Body: importView{ImportID: im.ID, OrderID: im.OrderID, State: im.State,
+			Processed: im.Processed, Created: im.Created, Existing: im.Existing, FailedCount: im.FailedCount,
+			Failed: failed, Error: im.Error, CreatedAt: im.CreatedAt, UpdatedAt: im.UpdatedAt}}, nil
+	})
+	rt.Handle("GET /v1/imports/{importId}/failures.csv", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		_, failed, err := j.Get(ctx, c, r.PathParameters["importId"], 0)
+		if err != nil {
+			return Result{}, err
+		}
+		var b strings.Builder
+		b.WriteString("line;code;field;message\r\n")
+		for _, f := range failed {
+			fmt.Fprintf(&b, "%d;%s;%s;%s\r\n", f.Line, f.Code, f.Field, csvField(f.Message))
+		}
+		return Result{Status: http.StatusOK, ContentType: "text/csv; charset=utf-8", Text: b.String()}, nil
 	})
 	return rt
 }

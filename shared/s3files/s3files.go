@@ -19,8 +19,9 @@ type API interface {
 
 // Bucket stores and reads objects of one bucket, encrypted at rest.
 type Bucket struct {
-	API  API
-	Name string
+	API     API
+	Presign Presigner // only for PresignPut
+	Name    string
 }
 
 // Put stores body at key.

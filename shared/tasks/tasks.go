@@ -6,6 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/pecplatform/pec/shared/app"
 )
@@ -84,5 +87,51 @@ func Schedule(l *app.Lifecycle) func(context.Context, json.RawMessage) (*Schedul
 	return func(ctx context.Context, _ json.RawMessage) (*ScheduleResult, error) {
 		created, repaired, err := l.RunBatching(ctx)
 		return &ScheduleResult{BatchesCreated: created, BatchesRepaired: repaired}, err
+	}
+}
+
+// importEvent is what starts or continues an import job: the S3 event of the upload, or a
+// run's hand-over to the next.
+type importEvent struct {
+	Records []struct {
+		S3 struct {
+			Object struct {
+				Key string `json:"key"`
+			} `json:"object"`
+		} `json:"s3"`
+	} `json:"Records"`
+	ImportID string `json:"importId"`
+}
+
+// ImportJob is ImportJobFunction's handler.
+func ImportJob(j *app.Imports) func(context.Context, json.RawMessage) error {
+	return func(ctx context.Context, raw json.RawMessage) error {
+		var ev importEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return fmt.Errorf("import job event: %w", err)
+		}
+		owner := "local"
+		if lc, ok := lambdacontext.FromContext(ctx); ok {
+			owner = lc.AwsRequestID
+		}
+		ids := []string{}
+		if ev.ImportID != "" {
+			ids = append(ids, ev.ImportID)
+		}
+		for _, r := range ev.Records {
+			key, err := url.QueryUnescape(r.S3.Object.Key) // S3 event keys are URL-encoded
+			if err != nil {
+				return err
+			}
+			if id, ok := app.ImportIDOfKey(key); ok {
+				ids = append(ids, id)
+			}
+		}
+		for _, id := range ids {
+			if err := j.Run(ctx, id, owner); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 }

@@ -26,7 +26,7 @@ func Files(ctx context.Context, getenv Getenv) (*s3files.Bucket, error) {
 	}
 	local := getenv("AWS_ENDPOINT_URL") != ""
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = local })
-	return &s3files.Bucket{API: client, Name: name}, nil
+	return &s3files.Bucket{API: client, Presign: s3.NewPresignClient(client), Name: name}, nil
 }
 
 // INIPEC builds the INI-PEC sync with the real adapters.
