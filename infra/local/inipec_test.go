@@ -29,7 +29,7 @@ func orderFiles(t *testing.T, orderID string) []string {
 	t.Helper()
 	var out []string
 	for _, f := range local.ForTests(t).INIPEC.Files() {
-		if strings.HasPrefix(f.Name, "INIPEC_"+orderID+"_") {
+		if strings.HasPrefix(f.Name, "INIPEC_"+orderID+"_") { // not -FULL_: the daily files
 			out = append(out, f.Content)
 		}
 	}
@@ -71,6 +71,26 @@ func TestINIPEC_DailyDeltaExactlyOnce(t *testing.T) {
 		if len(f) != 8 || f[5] != "2" || f[7] != "" || !strings.Contains(f[0], "@") || len(f[4]) != 16 || len(f[6]) != 10 || f[6][2] != '/' {
 			t.Errorf("insert line %q", l)
 		}
+	}
+
+	// A full export on demand: every current domicilio, as inserts, in a file of its own.
+	s.order.expect(202, "POST", "/v1/orders/"+s.orderID+"/inipec/exports", nil)
+	var full []string
+	eventually(t, "the full export", 15*time.Second, func() bool {
+		full = nil
+		for _, f := range local.ForTests(t).INIPEC.Files() {
+			if strings.HasPrefix(f.Name, "INIPEC_"+s.orderID+"-FULL_") {
+				full = append(full, f.Content)
+			}
+		}
+		return len(full) == 1
+	})
+	if got := lines(full[0]); len(got) != 2 || strings.Split(got[0], ";")[5] != "2" {
+		t.Errorf("full export %q", full[0])
+	}
+	exports := s.order.expect(200, "GET", "/v1/orders/"+s.orderID+"/inipec/deliveries?kind=full", nil).json(t)["items"].([]any)
+	if len(exports) != 1 || exports[0].(map[string]any)["inserts"] != float64(2) || exports[0].(map[string]any)["kind"] != "full" {
+		t.Errorf("exports = %v", exports)
 	}
 
 	// Nothing changed: a second run sends nothing for this Order.

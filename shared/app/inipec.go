@@ -33,6 +33,7 @@ type Delivery struct {
 	Updates     int       `json:"updates"`
 	Deletes     int       `json:"deletes"`
 	State       string    `json:"state"` // PREPARED, DELIVERED
+	Kind        string    `json:"kind"`  // delta (the daily file) or full (an export on demand)
 	Outcome     string    `json:"outcome,omitempty"`
 	PreparedAt  time.Time `json:"preparedAt"`
 	DeliveredAt time.Time `json:"deliveredAt,omitzero"`
@@ -56,7 +57,8 @@ type INIPECStore interface {
 	PrepareDelivery(ctx context.Context, d *Delivery) error
 	// CompleteDelivery marks d delivered.
 	CompleteDelivery(ctx context.Context, d *Delivery) error
-	ListDeliveries(ctx context.Context, orderID string, limit int, cursor string) ([]*Delivery, string, error)
+	// ListDeliveries lists the daily deliveries (kind "delta") or the full exports ("full").
+	ListDeliveries(ctx context.Context, orderID, kind string, limit int, cursor string) ([]*Delivery, string, error)
 	MembersByKey(ctx context.Context, orderID string, keys []string) (map[string]*domain.Member, error)
 }
 
@@ -153,7 +155,7 @@ func (s *INIPEC) syncOrder(ctx context.Context, orderID string) ([]*Delivery, er
 // prepare builds the next file from the changes after the last delivery, archives it and
 // records the delivery. It returns nil when there is nothing to send.
 func (s *INIPEC) prepare(ctx context.Context, orderID string, last *Delivery) (*Delivery, error) {
-	d := &Delivery{OrderID: orderID, N: 1, State: DeliveryPrepared, PreparedAt: s.Now().UTC()}
+	d := &Delivery{OrderID: orderID, N: 1, State: DeliveryPrepared, PreparedAt: s.Now().UTC(), Kind: "delta"}
 	if last != nil {
 		d.N, d.FromKey = last.N+1, last.ToKey
 	}
@@ -271,7 +273,7 @@ func (s *INIPEC) send(ctx context.Context, d *Delivery) error {
 }
 
 // Deliveries lists an Order's INI-PEC deliveries, newest first.
-func (s *INIPEC) Deliveries(ctx context.Context, c Caller, orderID string, limit int, cursor string) ([]*Delivery, string, error) {
+func (s *INIPEC) Deliveries(ctx context.Context, c Caller, orderID, kind string, limit int, cursor string) ([]*Delivery, string, error) {
 	if err := domain.ValidateOrderID(orderID); err != nil {
 		return nil, "", err
 	}
@@ -284,5 +286,113 @@ func (s *INIPEC) Deliveries(ctx context.Context, c Caller, orderID string, limit
 	if limit < 1 || limit > MaxLimit {
 		return nil, "", domain.Invalid("limit", "invalid_limit", "limit must be between 1 and 1000")
 	}
-	return s.Store.ListDeliveries(ctx, orderID, limit, cursor)
+	switch kind {
+	case "":
+		kind = "delta"
+	case "delta", "full":
+	default:
+		return nil, "", domain.Invalid("kind", "invalid_kind", "kind must be delta or full")
+	}
+	return s.Store.ListDeliveries(ctx, orderID, kind, limit, cursor)
+}
+
+// Exporter runs a full export away from the request (it reads every member of the Order).
+type Exporter interface {
+	StartExport(ctx context.Context, orderID string) error
+}
+
+// RequestExport checks the caller and the Order, then starts a full export.
+func (s *INIPEC) RequestExport(ctx context.Context, c Caller, orderID string, store ComplianceStore, ex Exporter) error {
+	if err := domain.ValidateOrderID(orderID); err != nil {
+		return err
+	}
+	if !c.CanAccessOrder(orderID) {
+		return domain.ErrForbidden
+	}
+	if _, err := store.GetOrder(ctx, orderID); err != nil {
+		return err
+	}
+	return ex.StartExport(ctx, orderID)
+}
+
+// FullStore is what a full export needs beyond INIPECStore.
+type FullStore interface {
+	// MembersPage pages through all the Order's members.
+	MembersPage(ctx context.Context, orderID string, limit int, cursor string) ([]*domain.Member, string, error)
+	MailboxesByID(ctx context.Context, ids []string) (map[string]*domain.Mailbox, error)
+	PutExport(ctx context.Context, d *Delivery) error
+}
+
+// FullExport delivers every current domicilio digitale of the Order as insert lines: the
+// Order's first load into INI-PEC, or a reconciliation. It does not touch the daily delta.
+func (s *INIPEC) FullExport(ctx context.Context, store FullStore, orderID string) (*Delivery, error) {
+	now := s.Now().UTC()
+	d := &Delivery{OrderID: orderID, N: int(now.Unix()), State: DeliveryPrepared, PreparedAt: now, Kind: "full"}
+	d.FileName = inipec.FileName(orderID+"-FULL", now, int(now.Unix()%1_000_000))
+	tmp, err := os.CreateTemp("", "inipec-full-*.csv")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	w, err := inipec.NewWriter(tmp, s.Format)
+	if err != nil {
+		return nil, err
+	}
+	for cursor := ""; ; {
+		members, next, err := store.MembersPage(ctx, orderID, 500, cursor)
+		if err != nil {
+			return nil, err
+		}
+		var ids []string
+		for _, m := range members {
+			if m.MailboxID != "" && m.PEC == "" {
+				ids = append(ids, m.MailboxID)
+			}
+		}
+		mailboxes, err := store.MailboxesByID(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range members {
+			if m.Cancelled() {
+				continue
+			}
+			address := m.PEC
+			if mb := mailboxes[m.MailboxID]; address == "" && mb != nil && mb.State == domain.StateAttivata {
+				address = mb.Address
+			}
+			if address == "" {
+				continue
+			}
+			l := inipec.Line{PEC: address, Nome: m.Nome, Cognome: m.Cognome, NumeroIscrizione: m.NumeroIscrizione,
+				CodiceFiscale: m.CodiceFiscale.Value(), Stato: inipec.Insert}
+			l.DataIscrizione, _ = time.Parse(time.DateOnly, m.DataIscrizione)
+			if err := w.Write(l); err != nil {
+				return nil, err
+			}
+		}
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return nil, err
+	}
+	d.Inserts, d.Updates, d.Deletes = w.Count()
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	if err := s.Archive.Put(ctx, archiveKey(d), tmp); err != nil {
+		return nil, err
+	}
+	content, err := os.ReadFile(tmp.Name())
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Deliver.Deliver(ctx, d.FileName, content); err != nil {
+		return nil, err
+	}
+	d.State, d.DeliveredAt, d.Outcome = DeliveryDelivered, s.Now().UTC(), "accepted"
+	return d, store.PutExport(ctx, d)
 }

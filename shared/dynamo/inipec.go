@@ -39,6 +39,7 @@ type deliveryItem struct {
 	Outcome     string `dynamodbav:"outcome,omitempty"`
 	PreparedAt  string `dynamodbav:"preparedAt"`
 	DeliveredAt string `dynamodbav:"deliveredAt,omitempty"`
+	Kind        string `dynamodbav:"kind"`
 }
 
 func deliverySK(n int) string { return fmt.Sprintf("DELIVERY#%09d", n) }
@@ -46,7 +47,7 @@ func deliverySK(n int) string { return fmt.Sprintf("DELIVERY#%09d", n) }
 func toDeliveryItem(d *app.Delivery) deliveryItem {
 	it := deliveryItem{PK: inipecPK(d.OrderID), SK: deliverySK(d.N), Type: "inipecDelivery", OrderID: d.OrderID, N: d.N,
 		FileName: d.FileName, FromKey: d.FromKey, ToKey: d.ToKey, Inserts: d.Inserts, Updates: d.Updates, Deletes: d.Deletes,
-		State: d.State, Outcome: d.Outcome, PreparedAt: formatTime(d.PreparedAt)}
+		State: d.State, Outcome: d.Outcome, PreparedAt: formatTime(d.PreparedAt), Kind: d.Kind}
 	if !d.DeliveredAt.IsZero() {
 		it.DeliveredAt = formatTime(d.DeliveredAt)
 	}
@@ -56,7 +57,10 @@ func toDeliveryItem(d *app.Delivery) deliveryItem {
 func (it deliveryItem) delivery() *app.Delivery {
 	d := &app.Delivery{OrderID: it.OrderID, N: it.N, FileName: it.FileName, FromKey: it.FromKey, ToKey: it.ToKey,
 		Inserts: it.Inserts, Updates: it.Updates, Deletes: it.Deletes, State: it.State, Outcome: it.Outcome,
-		PreparedAt: parseTime(it.PreparedAt)}
+		PreparedAt: parseTime(it.PreparedAt), Kind: it.Kind}
+	if d.Kind == "" {
+		d.Kind = "delta"
+	}
 	if it.DeliveredAt != "" {
 		d.DeliveredAt = parseTime(it.DeliveredAt)
 	}
@@ -100,7 +104,7 @@ func (s *Store) Changes(ctx context.Context, orderID, after, upTo string, limit 
 
 // LastDelivery implements app.INIPECStore.
 func (s *Store) LastDelivery(ctx context.Context, orderID string) (*app.Delivery, error) {
-	ds, _, err := s.ListDeliveries(ctx, orderID, 1, "")
+	ds, _, err := s.ListDeliveries(ctx, orderID, "delta", 1, "")
 	if err != nil || len(ds) == 0 {
 		return nil, err
 	}
@@ -136,12 +140,16 @@ func (s *Store) CompleteDelivery(ctx context.Context, d *app.Delivery) error {
 }
 
 // ListDeliveries implements app.INIPECStore, newest first.
-func (s *Store) ListDeliveries(ctx context.Context, orderID string, limit int, cursor string) ([]*app.Delivery, string, error) {
+func (s *Store) ListDeliveries(ctx context.Context, orderID, kind string, limit int, cursor string) ([]*app.Delivery, string, error) {
 	partition := inipecPK(orderID)
+	prefix := "DELIVERY#"
+	if kind == "full" {
+		prefix = "EXPORT#"
+	}
 	in := &dynamodb.QueryInput{
 		TableName:                 &s.table,
 		KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :d)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(partition), ":d": str("DELIVERY#")},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(partition), ":d": str(prefix)},
 		ScanIndexForward:          aws.Bool(false),
 		ConsistentRead:            aws.Bool(true),
 		Limit:                     aws.Int32(int32(limit + 1)),
@@ -220,4 +228,53 @@ func (s *Store) MembersByKey(ctx context.Context, orderID string, keys []string)
 		}
 	}
 	return out, nil
+}
+
+var _ app.FullStore = (*Store)(nil)
+
+// MembersPage implements app.FullStore.
+func (s *Store) MembersPage(ctx context.Context, orderID string, limit int, cursor string) ([]*domain.Member, string, error) {
+	partition := orderPK(orderID)
+	in := &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :m)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(partition), ":m": str("MEMBER#")},
+		Limit:                     aws.Int32(int32(limit)),
+	}
+	if cursor != "" {
+		start, err := decodeCursor(cursor, attrPK, partition, attrPK, attrSK)
+		if err != nil {
+			return nil, "", err
+		}
+		in.ExclusiveStartKey = start
+	}
+	res, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("members page: %w", err)
+	}
+	out := make([]*domain.Member, 0, len(res.Items))
+	for _, r := range res.Items {
+		var it memberItem
+		if err := attributevalue.UnmarshalMap(r, &it); err != nil {
+			return nil, "", err
+		}
+		out = append(out, it.member())
+	}
+	next := ""
+	if res.LastEvaluatedKey != nil {
+		next = encodeCursor(res.LastEvaluatedKey, attrPK, attrSK)
+	}
+	return out, next, nil
+}
+
+// PutExport records a full export in the Order's INI-PEC history (beside, not among, the
+// numbered daily deliveries that the delta's cursor follows).
+func (s *Store) PutExport(ctx context.Context, d *app.Delivery) error {
+	it := toDeliveryItem(d)
+	it.SK = "EXPORT#" + formatTime(d.PreparedAt)
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: mustMarshal(it)})
+	if err != nil {
+		return fmt.Errorf("put export: %w", err)
+	}
+	return nil
 }

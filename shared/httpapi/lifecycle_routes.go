@@ -139,11 +139,19 @@ func MailboxActions(l *app.Lifecycle, log *slog.Logger, idem app.Idempotency) *R
 	return rt
 }
 
-// INIPEC serves an Order's INI-PEC delivery history (INIPECFunction).
-func INIPEC(s *app.INIPEC, log *slog.Logger, idem app.Idempotency) *Router {
+// INIPEC serves an Order's INI-PEC delivery history and full exports (INIPECFunction).
+func INIPEC(s *app.INIPEC, store app.ComplianceStore, ex app.Exporter, log *slog.Logger, idem app.Idempotency) *Router {
 	rt := NewRouter(log, idem)
+	rt.HandleIdempotent("POST /v1/orders/{orderId}/inipec/exports", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		orderID := r.PathParameters["orderId"]
+		if err := s.RequestExport(ctx, c, orderID, store, ex); err != nil {
+			return Result{}, err
+		}
+		return Result{Status: http.StatusAccepted, Body: map[string]string{"orderId": orderID, "state": "RUNNING",
+			"message": "the full export runs now; it appears in GET /v1/orders/{orderId}/inipec/deliveries?kind=full"}}, nil
+	})
 	rt.Handle("GET /v1/orders/{orderId}/inipec/deliveries", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
-		items, next, err := s.Deliveries(ctx, c, r.PathParameters["orderId"], limitParam(r), r.QueryStringParameters["cursor"])
+		items, next, err := s.Deliveries(ctx, c, r.PathParameters["orderId"], r.QueryStringParameters["kind"], limitParam(r), r.QueryStringParameters["cursor"])
 		if err != nil {
 			return Result{}, err
 		}

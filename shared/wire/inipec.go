@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/pecplatform/pec/shared/app"
@@ -57,15 +59,42 @@ func INIPEC(ctx context.Context, getenv Getenv) (*app.INIPEC, error) {
 	}, nil
 }
 
-// INIPECSync builds INIPECSyncFunction's handler: the daily delta of every Order.
+// INIPECSync builds INIPECSyncFunction's handler: the daily delta of every Order, or, when
+// invoked with {"fullExport": "<orderId>"}, a full export of one Order.
 func INIPECSync(ctx context.Context, getenv func(string) string) (any, error) {
 	s, err := INIPEC(ctx, getenv)
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context, _ json.RawMessage) (*app.SyncResult, error) {
+	store, err := Store(ctx, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, raw json.RawMessage) (any, error) {
+		var in struct {
+			FullExport string `json:"fullExport"`
+		}
+		_ = json.Unmarshal(raw, &in)
+		if in.FullExport != "" {
+			return s.FullExport(ctx, store, in.FullExport)
+		}
 		return s.Sync(ctx)
 	}, nil
+}
+
+// asyncExporter starts a full export in the sync function, asynchronously.
+type asyncExporter struct {
+	api  *lambda.Client
+	name string
+}
+
+func (a asyncExporter) StartExport(ctx context.Context, orderID string) error {
+	payload, _ := json.Marshal(map[string]string{"fullExport": orderID})
+	_, err := a.api.Invoke(ctx, &lambda.InvokeInput{FunctionName: &a.name, InvocationType: lambdatypes.InvocationTypeEvent, Payload: payload})
+	if err != nil {
+		return fmt.Errorf("start export: %w", err)
+	}
+	return nil
 }
 
 // INIPECAPI builds INIPECFunction's handler: the delivery history.
@@ -78,5 +107,10 @@ func INIPECAPI(ctx context.Context, getenv func(string) string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.INIPEC(s, s.Log, store).Serve, nil
+	cfg, err := AWSConfig(ctx, getenv)
+	if err != nil {
+		return nil, err
+	}
+	ex := asyncExporter{api: lambda.NewFromConfig(cfg), name: getenv("INIPEC_SYNC_FUNCTION")}
+	return httpapi.INIPEC(s, store, ex, s.Log, store).Serve, nil
 }
