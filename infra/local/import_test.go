@@ -113,3 +113,25 @@ func TestImportJob_LargeAlboResumesExactlyAfterACrash(t *testing.T) {
 	as(t, "order", "SOMEONE-ELSE").expect(404, "GET", "/v1/imports/"+imp, nil)
 	as(t, "order", "SOMEONE-ELSE").expect(403, "POST", "/v1/orders/"+id+"/imports", nil)
 }
+
+// A portal (or curl --data-binary) may upload with a form content type: the bytes must still
+// arrive whole.
+func TestImportJob_UploadWithAFormContentType(t *testing.T) {
+	t.Parallel()
+	id := createOrder(t, true)
+	o := as(t, "order", id)
+	r := o.expect(201, "POST", "/v1/orders/"+id+"/imports", nil).json(t)
+	body := "codiceFiscale;cognome;nome;albo;numeroIscrizione;dataIscrizione;email\n" +
+		validCF(90001) + ";" + freshSurname("Moro") + ";Ada;TSRM;1;2024-03-01;ada@example.it\n"
+	req, _ := http.NewRequest("PUT", r["uploadUrl"].(string), strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	done := waitImport(t, o, r["importId"].(string))
+	if done["state"] != "DONE" || done["created"] != float64(1) {
+		t.Fatalf("import = %v", done)
+	}
+}

@@ -118,5 +118,10 @@ func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no emulator configured for "+call.Backend, http.StatusBadGateway)
 		return
 	}
+	if call.Backend == BackendMoto && r.Method == http.MethodPut && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		// moto's web framework reads a form-encoded body as a form and stores an empty object;
+		// S3 stores the bytes whatever the type (curl --data-binary sends this type).
+		r.Header.Set("Content-Type", "application/octet-stream")
+	}
 	p.ServeHTTP(w, r)
 }
