@@ -110,7 +110,7 @@ func (s *INIPEC) Sync(ctx context.Context) (*SyncResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &SyncResult{}
+	res := &SyncResult{Delivered: []*Delivery{}}
 	var errs []error
 	for _, o := range orders {
 		ds, err := s.syncOrder(ctx, o.ID)
