@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -185,47 +184,24 @@ func (s *Store) ListDeliveries(ctx context.Context, orderID, kind string, limit 
 func (s *Store) MembersByKey(ctx context.Context, orderID string, keys []string) (map[string]*domain.Member, error) {
 	out := map[string]*domain.Member{}
 	seen := map[string]bool{}
-	var batch []map[string]types.AttributeValue
-	flush := func() error {
-		req := map[string]types.KeysAndAttributes{s.table: {Keys: batch}}
-		for backoff := 10 * time.Millisecond; len(req) > 0; backoff *= 2 {
-			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-			if err != nil {
-				return fmt.Errorf("members by key: %w", err)
-			}
-			for _, r := range res.Responses[s.table] {
-				var it memberItem
-				if err := attributevalue.UnmarshalMap(r, &it); err != nil {
-					return err
-				}
-				m := it.member()
-				out[m.Key()] = m
-			}
-			if req = res.UnprocessedKeys; len(req) > 0 {
-				if err := sleep(ctx, backoff); err != nil {
-					return err
-				}
-			}
-		}
-		batch = batch[:0]
-		return nil
-	}
+	var ks []map[string]types.AttributeValue
 	for _, k := range keys {
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		batch = append(batch, key(orderPK(orderID), memberSK(k)))
-		if len(batch) == 100 {
-			if err := flush(); err != nil {
-				return nil, err
-			}
+		if !seen[k] {
+			seen[k] = true
+			ks = append(ks, key(orderPK(orderID), memberSK(k)))
 		}
 	}
-	if len(batch) > 0 {
-		if err := flush(); err != nil {
-			return nil, err
+	err := s.batchGet(ctx, ks, "", func(r map[string]types.AttributeValue) error {
+		var it memberItem
+		if err := attributevalue.UnmarshalMap(r, &it); err != nil {
+			return err
 		}
+		m := it.member()
+		out[m.Key()] = m
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("members by key: %w", err)
 	}
 	return out, nil
 }

@@ -386,30 +386,20 @@ func (s *Store) WithoutOwnPEC(ctx context.Context, orderID, enrolledBy string, l
 // MailboxesByID implements app.ComplianceStore.
 func (s *Store) MailboxesByID(ctx context.Context, ids []string) (map[string]*domain.Mailbox, error) {
 	out := map[string]*domain.Mailbox{}
-	for start := 0; start < len(ids); start += 100 {
-		var keys []map[string]types.AttributeValue
-		for _, id := range ids[start:min(start+100, len(ids))] {
-			keys = append(keys, key(mailboxPK(id), skMailbox))
+	keys := make([]map[string]types.AttributeValue, 0, len(ids))
+	for _, id := range ids {
+		keys = append(keys, key(mailboxPK(id), skMailbox))
+	}
+	err := s.batchGet(ctx, keys, "", func(r map[string]types.AttributeValue) error {
+		var it mailboxItem
+		if err := attributevalue.UnmarshalMap(r, &it); err != nil {
+			return err
 		}
-		req := map[string]types.KeysAndAttributes{s.table: {Keys: keys}}
-		for backoff := 10 * time.Millisecond; len(req) > 0; backoff *= 2 {
-			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-			if err != nil {
-				return nil, fmt.Errorf("mailboxes by id: %w", err)
-			}
-			for _, r := range res.Responses[s.table] {
-				var it mailboxItem
-				if err := attributevalue.UnmarshalMap(r, &it); err != nil {
-					return nil, err
-				}
-				out[it.ID] = it.mailbox()
-			}
-			if req = res.UnprocessedKeys; len(req) > 0 {
-				if err := sleep(ctx, backoff); err != nil {
-					return nil, err
-				}
-			}
-		}
+		out[it.ID] = it.mailbox()
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mailboxes by id: %w", err)
 	}
 	return out, nil
 }

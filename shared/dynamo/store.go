@@ -434,12 +434,9 @@ func (s *Store) CountMailboxes(ctx context.Context, orderID string) (map[domain.
 	return counts, nil
 }
 
-// TakenAddresses reports which addresses are reserved (at most 100 per call).
+// TakenAddresses reports which addresses are reserved.
 func (s *Store) TakenAddresses(ctx context.Context, addresses []string) (map[string]bool, error) {
 	taken := map[string]bool{}
-	if len(addresses) == 0 {
-		return taken, nil
-	}
 	keys := make([]map[string]types.AttributeValue, 0, len(addresses))
 	seen := map[string]bool{}
 	for _, a := range addresses {
@@ -448,25 +445,46 @@ func (s *Store) TakenAddresses(ctx context.Context, addresses []string) (map[str
 			keys = append(keys, key(addressPK(a), skAddress))
 		}
 	}
-	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true), ProjectionExpression: aws.String("PK")}}
-	for backoff := 10 * time.Millisecond; len(req) > 0; backoff *= 2 {
-		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-		if err != nil {
-			return nil, fmt.Errorf("taken addresses: %w", err)
+	err := s.batchGet(ctx, keys, "PK", func(it map[string]types.AttributeValue) error {
+		if pk, ok := it[attrPK].(*types.AttributeValueMemberS); ok {
+			taken[pk.Value[len("ADDRESS#"):]] = true
 		}
-		for _, it := range out.Responses[s.table] {
-			if pk, ok := it[attrPK].(*types.AttributeValueMemberS); ok {
-				taken[pk.Value[len("ADDRESS#"):]] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("taken addresses: %w", err)
+	}
+	return taken, nil
+}
+
+// batchGet reads the items with the keys, 100 per request, retrying what DynamoDB leaves
+// unprocessed with backoff, and hands each item found to each (in no particular order).
+// projection, when set, limits the attributes read.
+func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, projection string, each func(map[string]types.AttributeValue) error) error {
+	for start := 0; start < len(keys); start += 100 {
+		ka := types.KeysAndAttributes{Keys: keys[start:min(start+100, len(keys))], ConsistentRead: aws.Bool(true)}
+		if projection != "" {
+			ka.ProjectionExpression = aws.String(projection)
+		}
+		req := map[string]types.KeysAndAttributes{s.table: ka}
+		for backoff := 10 * time.Millisecond; len(req) > 0; backoff *= 2 {
+			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return err
 			}
-		}
-		req = out.UnprocessedKeys
-		if len(req) > 0 {
-			if err := sleep(ctx, backoff); err != nil {
-				return nil, err
+			for _, it := range out.Responses[s.table] {
+				if err := each(it); err != nil {
+					return err
+				}
+			}
+			if req = out.UnprocessedKeys; len(req) > 0 {
+				if err := sleep(ctx, backoff); err != nil {
+					return err
+				}
 			}
 		}
 	}
-	return taken, nil
+	return nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -16,19 +16,29 @@ import (
 	"github.com/pecplatform/pec/shared/tasks"
 )
 
-// selfInvoker continues an import in a new asynchronous invocation of the running function.
-type selfInvoker struct {
+// asyncInvoker invokes a function asynchronously (Lambda retries it on failure).
+type asyncInvoker struct {
 	api  *lambda.Client
 	name string
 }
 
-func (s selfInvoker) Continue(ctx context.Context, importID string) error {
-	payload, _ := json.Marshal(map[string]string{"importId": importID})
-	_, err := s.api.Invoke(ctx, &lambda.InvokeInput{FunctionName: &s.name, InvocationType: types.InvocationTypeEvent, Payload: payload})
+func (a asyncInvoker) invoke(ctx context.Context, payload map[string]string) error {
+	b, _ := json.Marshal(payload)
+	_, err := a.api.Invoke(ctx, &lambda.InvokeInput{FunctionName: &a.name, InvocationType: types.InvocationTypeEvent, Payload: b})
 	if err != nil {
-		return fmt.Errorf("continue import: %w", err)
+		return fmt.Errorf("invoke %s: %w", a.name, err)
 	}
 	return nil
+}
+
+// Continue continues an import in a new invocation of the running function.
+func (a asyncInvoker) Continue(ctx context.Context, importID string) error {
+	return a.invoke(ctx, map[string]string{"importId": importID})
+}
+
+// StartExport runs a full INI-PEC export in the sync function.
+func (a asyncInvoker) StartExport(ctx context.Context, orderID string) error {
+	return a.invoke(ctx, map[string]string{"fullExport": orderID})
 }
 
 // Imports builds the import jobs with the real adapters.
@@ -62,7 +72,7 @@ func Imports(ctx context.Context, getenv Getenv) (*app.Imports, error) {
 	}
 	return &app.Imports{
 		Service: app.New(store, domains), Store: store, Uploads: files, Log: Logger(getenv), Now: time.Now,
-		Continue:  selfInvoker{api: lambda.NewFromConfig(cfg), name: getenv("AWS_LAMBDA_FUNCTION_NAME")},
+		Continue:  asyncInvoker{api: lambda.NewFromConfig(cfg), name: getenv("AWS_LAMBDA_FUNCTION_NAME")},
 		UploadTTL: time.Hour, Chunk: chunk, Reserve: reserve, PanicAfter: panicAfter,
 	}, nil
 }

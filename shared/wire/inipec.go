@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/pecplatform/pec/shared/app"
@@ -82,21 +81,6 @@ func INIPECSync(ctx context.Context, getenv func(string) string) (any, error) {
 	}, nil
 }
 
-// asyncExporter starts a full export in the sync function, asynchronously.
-type asyncExporter struct {
-	api  *lambda.Client
-	name string
-}
-
-func (a asyncExporter) StartExport(ctx context.Context, orderID string) error {
-	payload, _ := json.Marshal(map[string]string{"fullExport": orderID})
-	_, err := a.api.Invoke(ctx, &lambda.InvokeInput{FunctionName: &a.name, InvocationType: lambdatypes.InvocationTypeEvent, Payload: payload})
-	if err != nil {
-		return fmt.Errorf("start export: %w", err)
-	}
-	return nil
-}
-
 // INIPECAPI builds INIPECFunction's handler: the delivery history.
 func INIPECAPI(ctx context.Context, getenv func(string) string) (any, error) {
 	s, err := INIPEC(ctx, getenv)
@@ -111,6 +95,6 @@ func INIPECAPI(ctx context.Context, getenv func(string) string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ex := asyncExporter{api: lambda.NewFromConfig(cfg), name: getenv("INIPEC_SYNC_FUNCTION")}
+	ex := asyncInvoker{api: lambda.NewFromConfig(cfg), name: getenv("INIPEC_SYNC_FUNCTION")}
 	return httpapi.INIPEC(s, store, ex, s.Log, store).Serve, nil
 }
