@@ -29,6 +29,9 @@ run: deps ## the whole system on this machine (API on :3000); Ctrl-C stops it
 test: deps browser fmt-check vet lint ## everything that proves it works, against the real emulators
 	$(GO) test -count=1 -timeout 15m ./...
 
+bench: deps ## import and export 100 000 members against DynamoDB Local; time vs floor and peak RSS
+	@mkdir -p .local/bench && $(GO) build -o .local/bench/pecbench ./infra/bench && .local/bench/pecbench
+
 test-unit: ## the pure tests only (no emulators)
 	$(GO) test -count=1 -short ./shared/domain/... ./shared/httpapi/...
 
