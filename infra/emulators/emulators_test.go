@@ -130,9 +130,13 @@ func listeners(t *testing.T, port int) []net.IP {
 	return ips
 }
 
+// testClient is patient: a freshly started JVM answers its first requests slowly on a loaded
+// machine (the readiness probes use a short timeout; a test's own request need not).
+var testClient = &http.Client{Timeout: 30 * time.Second}
+
 func httpDo(t *testing.T, req *http.Request) (*http.Response, []byte) {
 	t.Helper()
-	resp, err := probeClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
