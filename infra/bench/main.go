@@ -92,7 +92,6 @@ var children = map[string]func(context.Context, env, params, *timer) error{
 	"export-setup": runExportSetup,
 	"export-floor": runExportFloor,
 	"export":       runExport,
-	"xexport":      runXExport,
 }
 
 func child(sub string, args []string) error {
@@ -290,9 +289,6 @@ func driver() error {
 			step{"export-floor", "export-floor", order("E"), "E", *n},
 			step{"export", "export", order("E"), "E", *n},
 			step{"export-floor-2", "export-floor", order("E"), "E", *n})
-		if os.Getenv("BENCH_X") != "" {
-			steps = append(steps[:2], step{"xexport", "xexport", order("E"), "E", *n})
-		}
 	}
 	got := map[string]measured{}
 	var labels []string

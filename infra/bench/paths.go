@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -452,10 +451,6 @@ func runExportFloor(ctx context.Context, e env, p params, t *timer) error {
 		Limit:          aws.Int32(500),
 	}
 	changes, members := 0, 0
-	between, after := os.Getenv("BENCH_XSTYLE") == "between", ""
-	if between {
-		in.Limit = aws.Int32(501)
-	}
 	before := ops.snapshot()
 	t.start()
 	for {
@@ -465,19 +460,9 @@ func runExportFloor(ctx context.Context, e env, p params, t *timer) error {
 		}
 		keys := make([]string, 0, len(out.Items))
 		for _, it := range out.Items {
-			if sk := it["SK"].(*types.AttributeValueMemberS).Value; sk == after {
-				continue
-			}
 			keys = append(keys, it["memberKey"].(*types.AttributeValueMemberS).Value)
 		}
 		changes += len(keys)
-		if between {
-			if len(out.Items) == 0 || len(keys) == 0 {
-				break
-			}
-			after = out.Items[len(out.Items)-1]["SK"].(*types.AttributeValueMemberS).Value
-			in.ExpressionAttributeValues[":lo"] = s(after)
-		}
 		got, err := batchGetMembers(ctx, db, e.Table, p.order, keys)
 		if err != nil {
 			return err
@@ -486,9 +471,7 @@ func runExportFloor(ctx context.Context, e env, p params, t *timer) error {
 		if out.LastEvaluatedKey == nil {
 			break
 		}
-		if !between {
-			in.ExclusiveStartKey = out.LastEvaluatedKey
-		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
 	t.stop()
 	t.ops = diffOps(ops.snapshot(), before)
