@@ -482,8 +482,8 @@ func runExportFloor(ctx context.Context, e env, p params, t *timer) error {
 	return nil
 }
 
-// batchGetMembers reads the members in BatchGetItems of 100 keys, as Store.MembersByKey does,
-// and returns how many it got.
+// batchGetMembers reads the members in consistent BatchGetItems of 100 keys, as
+// Store.MembersByKey (Store.batchGet) does, and returns how many it got.
 func batchGetMembers(ctx context.Context, db *dynamodb.Client, table, orderID string, memberKeys []string) (int, error) {
 	got := 0
 	for start := 0; start < len(memberKeys); start += 100 {
@@ -491,7 +491,7 @@ func batchGetMembers(ctx context.Context, db *dynamodb.Client, table, orderID st
 		for _, k := range memberKeys[start:min(start+100, len(memberKeys))] {
 			keys = append(keys, keyOf("ORDER#"+orderID, "MEMBER#"+k))
 		}
-		req := map[string]types.KeysAndAttributes{table: {Keys: keys}}
+		req := map[string]types.KeysAndAttributes{table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
 		for backoff := 10 * time.Millisecond; len(req) > 0; backoff *= 2 {
 			out, err := db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 			if err != nil {
