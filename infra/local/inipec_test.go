@@ -150,6 +150,15 @@ func TestINIPEC_DailyDeltaExactlyOnce(t *testing.T) {
 	if newest["deletes"] != float64(2) || newest["state"] != "DELIVERED" || newest["number"] != float64(2) {
 		t.Errorf("newest delivery = %v", newest)
 	}
+	received := -1
+	for _, f := range local.ForTests(t).INIPEC.Files() {
+		if f.Name == newest["fileName"] {
+			received = len(f.Raw)
+		}
+	}
+	if newest["bytes"] != float64(received) { // the size recorded is the size received
+		t.Errorf("delivery of %v bytes, the receiver holds %d", newest["bytes"], received)
+	}
 	as(t, "order", "SOMEONE-ELSE").expect(403, "GET", "/v1/orders/"+s.orderID+"/inipec/deliveries", nil)
 	var listed []map[string]any
 	resp, err := http.Get(c.APIURL + "/_local/inipec/files")

@@ -32,8 +32,9 @@ type Delivery struct {
 	Inserts     int       `json:"inserts"`
 	Updates     int       `json:"updates"`
 	Deletes     int       `json:"deletes"`
-	State       string    `json:"state"` // PREPARED, DELIVERED
-	Kind        string    `json:"kind"`  // delta (the daily file) or full (an export on demand)
+	Bytes       int64     `json:"bytes,omitempty"` // the file's size
+	State       string    `json:"state"`           // PREPARED, DELIVERED
+	Kind        string    `json:"kind"`            // delta (the daily file) or full (an export on demand)
 	Outcome     string    `json:"outcome,omitempty"`
 	PreparedAt  time.Time `json:"preparedAt"`
 	DeliveredAt time.Time `json:"deliveredAt,omitzero"`
@@ -76,12 +77,11 @@ type Archive interface {
 }
 
 // Deliverer hands a file to INI-PEC. Delivering the same name and content twice is one file.
+// The file is streamed: open gives its content (size bytes, or -1 when unknown) and may be
+// called again for each retry, so a file of any size is never held in memory.
 type Deliverer interface {
-	Deliver(ctx context.Context, name string, content []byte) error
+	Deliver(ctx context.Context, name string, size int64, open func() (io.ReadCloser, error)) error
 }
-
-// maxFile bounds a delivered file held in memory (a full export of 10^5 lines is ~15 MB).
-const maxFile = 50 << 20
 
 // INIPEC runs the daily delta of each Order to INI-PEC.
 type INIPEC struct {
@@ -193,6 +193,9 @@ func (s *INIPEC) prepare(ctx context.Context, orderID string, last *Delivery) (*
 	}
 	d.ToKey = after
 	d.Inserts, d.Updates, d.Deletes = w.Count()
+	if d.Bytes, err = tmp.Seek(0, io.SeekCurrent); err != nil {
+		return nil, err
+	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
@@ -252,19 +255,12 @@ func stato(k domain.PublicationKind) inipec.Stato {
 
 // send delivers an archived file and completes its delivery.
 func (s *INIPEC) send(ctx context.Context, d *Delivery) error {
-	body, err := s.Archive.Get(ctx, archiveKey(d))
-	if err != nil {
-		return err
+	size := d.Bytes
+	if size == 0 {
+		size = -1 // recorded before the size was kept
 	}
-	content, err := io.ReadAll(io.LimitReader(body, maxFile+1))
-	body.Close()
-	if err != nil {
-		return err
-	}
-	if len(content) > maxFile {
-		return fmt.Errorf("delivery %s is larger than %d bytes", d.FileName, maxFile)
-	}
-	if err := s.Deliver.Deliver(ctx, d.FileName, content); err != nil {
+	open := func() (io.ReadCloser, error) { return s.Archive.Get(ctx, archiveKey(d)) }
+	if err := s.Deliver.Deliver(ctx, d.FileName, size, open); err != nil {
 		s.Log.ErrorContext(ctx, "inipec delivery failed; the next run sends it again", "orderId", d.OrderID, "file", d.FileName, "error", err)
 		return err
 	}
@@ -380,17 +376,17 @@ func (s *INIPEC) FullExport(ctx context.Context, store FullStore, orderID string
 		return nil, err
 	}
 	d.Inserts, d.Updates, d.Deletes = w.Count()
+	if d.Bytes, err = tmp.Seek(0, io.SeekCurrent); err != nil {
+		return nil, err
+	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
 	if err := s.Archive.Put(ctx, archiveKey(d), tmp); err != nil {
 		return nil, err
 	}
-	content, err := os.ReadFile(tmp.Name())
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Deliver.Deliver(ctx, d.FileName, content); err != nil {
+	open := func() (io.ReadCloser, error) { return os.Open(tmp.Name()) }
+	if err := s.Deliver.Deliver(ctx, d.FileName, d.Bytes, open); err != nil {
 		return nil, err
 	}
 	d.State, d.DeliveredAt, d.Outcome = DeliveryDelivered, s.Now().UTC(), "accepted"

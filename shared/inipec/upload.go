@@ -1,7 +1,6 @@
 package inipec
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -81,8 +80,10 @@ type HTTPUploader struct {
 	Backoff  time.Duration // wait before the second attempt, doubling after each; DefaultBackoff when 0
 }
 
-// Deliver uploads content under name. It returns nil once the receiver holds exactly this file.
-func (u HTTPUploader) Deliver(ctx context.Context, name string, content []byte) error {
+// Deliver uploads the file open gives under name, streaming it: size is its length in bytes
+// (sent as Content-Length; -1 when unknown, sent chunked), and open is called again for each
+// attempt. It returns nil once the receiver holds exactly this file.
+func (u HTTPUploader) Deliver(ctx context.Context, name string, size int64, open func() (io.ReadCloser, error)) error {
 	if name == "" || strings.ContainsAny(name, "/\\") || name == "." || name == ".." {
 		return fmt.Errorf("inipec: invalid file name %q", name)
 	}
@@ -102,7 +103,7 @@ func (u HTTPUploader) Deliver(ctx context.Context, name string, content []byte) 
 
 	var last error
 	for attempt := 1; ; attempt++ {
-		retry, err := u.put(ctx, client, target, name, content)
+		retry, err := u.put(ctx, client, target, name, size, open)
 		if err == nil || !retry {
 			return err
 		}
@@ -121,10 +122,21 @@ func (u HTTPUploader) Deliver(ctx context.Context, name string, content []byte) 
 	}
 }
 
-func (u HTTPUploader) put(ctx context.Context, client *http.Client, target, name string, content []byte) (retry bool, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, target, bytes.NewReader(content))
+func (u HTTPUploader) put(ctx context.Context, client *http.Client, target, name string, size int64, open func() (io.ReadCloser, error)) (retry bool, err error) {
+	body, err := open()
 	if err != nil {
+		// The file is ours: failing to read it (an archive briefly unavailable) is worth a retry.
+		return true, fmt.Errorf("inipec: upload %s: opening the file: %w", name, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, target, body)
+	if err != nil {
+		body.Close()
 		return false, fmt.Errorf("inipec: upload %s: %w", name, err)
+	}
+	req.ContentLength = size
+	if size == 0 { // an empty file: Go would send a zero length with a body as chunked
+		body.Close()
+		req.Body = http.NoBody
 	}
 	req.Header.Set("Content-Type", "text/csv")
 	req.Header.Set("Authorization", "Bearer "+u.Token)
@@ -136,7 +148,7 @@ func (u HTTPUploader) put(ctx context.Context, client *http.Client, target, name
 		return true, fmt.Errorf("inipec: upload %s: %w", name, err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	switch code := resp.StatusCode; {
 	case code == http.StatusOK || code == http.StatusCreated:
 		return false, nil
@@ -146,7 +158,7 @@ func (u HTTPUploader) put(ctx context.Context, client *http.Client, target, name
 		var r struct {
 			Errors []LineError `json:"errors"`
 		}
-		_ = json.Unmarshal(body, &r)
+		_ = json.Unmarshal(answer, &r)
 		return false, &RejectedError{Name: name, Errors: r.Errors}
 	case code >= 500 || retryableStatus(code):
 		return true, &StatusError{Name: name, StatusCode: code}

@@ -1,8 +1,10 @@
 package inipec_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -48,14 +50,55 @@ func newSimServer(t *testing.T, failures int32, status int) (*flaky, inipec.HTTP
 	return h, inipec.HTTPUploader{BaseURL: srv.URL + "/_local/inipec/", Token: simToken, Client: srv.Client(), Backoff: time.Millisecond}
 }
 
+// deliver sends content with its size, as the sync does with a file of its own.
+func deliver(ctx context.Context, u inipec.HTTPUploader, name string, content []byte) error {
+	return u.Deliver(ctx, name, int64(len(content)), func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(content)), nil
+	})
+}
+
+// TestUploaderStreams sends a file of unknown size (chunked) through two failed attempts: the
+// file is opened once per attempt, every opened file is closed, and the receiver keeps it whole.
+func TestUploaderStreams(t *testing.T) {
+	h, u := newSimServer(t, 2, http.StatusServiceUnavailable)
+	content := write(t, inipec.DefaultFormat(), sampleLines())
+	var opened, closed atomic.Int32
+	open := func() (io.ReadCloser, error) {
+		opened.Add(1)
+		return closer{Reader: bytes.NewReader(content), closed: &closed}, nil
+	}
+	if err := u.Deliver(context.Background(), "d.csv", -1, open); err != nil {
+		t.Fatal(err)
+	}
+	if opened.Load() != 3 || closed.Load() != 3 {
+		t.Errorf("opened %d, closed %d; want 3 each", opened.Load(), closed.Load())
+	}
+	if files := h.sim.Files(); len(files) != 1 || !bytes.Equal(files[0].Raw, content) {
+		t.Fatalf("Files() = %+v", files)
+	}
+	// A file that cannot be opened is retried, then reported.
+	u.Attempts = 2
+	err := u.Deliver(context.Background(), "e.csv", -1, func() (io.ReadCloser, error) { return nil, errors.New("archive down") })
+	if err == nil || !strings.Contains(err.Error(), "archive down") || inipec.IsPermanent(err) {
+		t.Errorf("err = %v, want a transient error naming the cause", err)
+	}
+}
+
+type closer struct {
+	io.Reader
+	closed *atomic.Int32
+}
+
+func (c closer) Close() error { c.closed.Add(1); return nil }
+
 func TestUploaderDelivers(t *testing.T) {
 	h, u := newSimServer(t, 0, 0)
 	body := write(t, inipec.DefaultFormat(), sampleLines())
 	name := inipec.FileName("OMCEO-RC", day(2024, 3, 5), 1)
-	if err := u.Deliver(context.Background(), name, body); err != nil {
+	if err := deliver(context.Background(), u, name, body); err != nil {
 		t.Fatal(err)
 	}
-	if err := u.Deliver(context.Background(), name, body); err != nil { // re-delivery: 200
+	if err := deliver(context.Background(), u, name, body); err != nil { // re-delivery: 200
 		t.Fatalf("re-delivery: %v", err)
 	}
 	files := h.sim.Files()
@@ -70,10 +113,10 @@ func TestUploaderDelivers(t *testing.T) {
 func TestUploaderConflict(t *testing.T) {
 	_, u := newSimServer(t, 0, 0)
 	lines := sampleLines()
-	if err := u.Deliver(context.Background(), "d.csv", write(t, inipec.DefaultFormat(), lines)); err != nil {
+	if err := deliver(context.Background(), u, "d.csv", write(t, inipec.DefaultFormat(), lines)); err != nil {
 		t.Fatal(err)
 	}
-	err := u.Deliver(context.Background(), "d.csv", write(t, inipec.DefaultFormat(), lines[:1]))
+	err := deliver(context.Background(), u, "d.csv", write(t, inipec.DefaultFormat(), lines[:1]))
 	if !errors.Is(err, inipec.ErrConflict) || !inipec.IsPermanent(err) {
 		t.Fatalf("err = %v, want ErrConflict, permanent", err)
 	}
@@ -82,7 +125,7 @@ func TestUploaderConflict(t *testing.T) {
 func TestUploaderRejected(t *testing.T) {
 	h, u := newSimServer(t, 0, 0)
 	bad := good + "\r\nnope;Carlo;Zurzi;1;" + cf1 + ";2;05/03/2019;\r\n"
-	err := u.Deliver(context.Background(), "d.csv", []byte(bad))
+	err := deliver(context.Background(), u, "d.csv", []byte(bad))
 	var rej *inipec.RejectedError
 	if !errors.As(err, &rej) || !inipec.IsPermanent(err) {
 		t.Fatalf("err = %v, want a permanent *RejectedError", err)
@@ -104,7 +147,7 @@ func TestUploaderRetries(t *testing.T) {
 		status int
 	}{{"503", http.StatusServiceUnavailable}, {"500", http.StatusInternalServerError}, {"429", http.StatusTooManyRequests}, {"dropped connection", 0}} {
 		h, u := newSimServer(t, 2, tc.status)
-		if err := u.Deliver(context.Background(), "d.csv", []byte(good+"\r\n")); err != nil {
+		if err := deliver(context.Background(), u, "d.csv", []byte(good+"\r\n")); err != nil {
 			t.Errorf("%s: %v", tc.name, err)
 			continue
 		}
@@ -120,7 +163,7 @@ func TestUploaderRetries(t *testing.T) {
 func TestUploaderGivesUp(t *testing.T) {
 	h, u := newSimServer(t, 100, http.StatusBadGateway)
 	u.Attempts = 3
-	err := u.Deliver(context.Background(), "d.csv", []byte(good+"\r\n"))
+	err := deliver(context.Background(), u, "d.csv", []byte(good+"\r\n"))
 	var st *inipec.StatusError
 	if !errors.As(err, &st) || st.StatusCode != http.StatusBadGateway || inipec.IsPermanent(err) {
 		t.Fatalf("err = %v, want a transient *StatusError 502", err)
@@ -133,7 +176,7 @@ func TestUploaderGivesUp(t *testing.T) {
 func TestUploaderPermanentStatus(t *testing.T) {
 	h, u := newSimServer(t, 0, 0)
 	u.Token = "wrong"
-	err := u.Deliver(context.Background(), "d.csv", []byte(good+"\r\n"))
+	err := deliver(context.Background(), u, "d.csv", []byte(good+"\r\n"))
 	var st *inipec.StatusError
 	if !errors.As(err, &st) || st.StatusCode != http.StatusUnauthorized || !inipec.IsPermanent(err) {
 		t.Fatalf("err = %v, want a permanent 401", err)
@@ -141,7 +184,7 @@ func TestUploaderPermanentStatus(t *testing.T) {
 	if h.calls.Load() != 1 {
 		t.Errorf("%d requests: a 401 was retried", h.calls.Load())
 	}
-	if err := (inipec.HTTPUploader{BaseURL: "http://127.0.0.1:1"}).Deliver(context.Background(), "a/b.csv", nil); err == nil {
+	if err := deliver(context.Background(), (inipec.HTTPUploader{BaseURL: "http://127.0.0.1:1"}), "a/b.csv", nil); err == nil {
 		t.Error("a name with a slash is delivered")
 	}
 }
@@ -152,7 +195,7 @@ func TestUploaderContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	err := u.Deliver(ctx, "d.csv", []byte(good+"\r\n"))
+	err := deliver(ctx, u, "d.csv", []byte(good+"\r\n"))
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 10*time.Second {
 		t.Fatalf("err = %v after %v", err, time.Since(start))
 	}
