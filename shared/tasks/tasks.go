@@ -62,6 +62,8 @@ func Mailbox(l *app.Lifecycle) func(context.Context, Event) (json.RawMessage, er
 			err = l.SubmitMailbox(ctx, e.MailboxID, e.BatchID, e.Token)
 		case "activation":
 			err = l.SendActivation(ctx, e.MailboxID, e.Token, e.Reminder)
+		case "activated":
+			err = l.Activated(ctx, e.MailboxID)
 		case "notify":
 			err = l.NotifyOrder(ctx, app.NoticeKind(e.Notice), e.MailboxID)
 		case "deactivate":
