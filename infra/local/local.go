@@ -41,6 +41,7 @@ var Functions = map[string]localcloud.Constructor{
 	"functions/inipec":           wire.INIPECAPI,
 	"functions/imports":          wire.ImportsAPI,
 	"functions/importjob":        wire.ImportJob,
+	"functions/requests":         wire.Requests,
 }
 
 // Local credentials of the provider stand-in; in AWS they come from PlatformSecrets.
@@ -63,6 +64,10 @@ var FastParameters = map[string]string{
 	"InipecSettleSeconds":          "1",
 	"ImportChunkRows":              "100",
 	"ImportReserveSeconds":         "899",
+	// Every test's requests come from 127.0.0.1: per-client limits would be shared by all.
+	"RequestRateLimits":         "10000/60",
+	"RequestThrottleRateLimit":  "1000",
+	"RequestThrottleBurstLimit": "1000",
 }
 
 // Region is the region the local cloud pretends to be in.

@@ -120,6 +120,7 @@ func TestListings(t *testing.T) {
 		"PUT /v1/orders/{orderId} -> LiteralFunction [Portal]",
 		"ANY /public/{name} -> EchoFunction []",
 		"ANY /v1/{proxy+} -> EchoFunction [Portal]",
+		"POST /throttled -> EchoFunction []",
 	}
 	if !reflect.DeepEqual(keys, want) {
 		t.Errorf("Routes() =\n%s\nwant\n%s", strings.Join(keys, "\n"), strings.Join(want, "\n"))
@@ -339,6 +340,31 @@ func TestAPI_BodyOver10MBIs413(t *testing.T) {
 	r = f.do(t, "POST", "/public/x", strings.NewReader(big[:10<<20]), map[string]string{"Content-Type": "text/plain"})
 	if r.Status != 201 {
 		t.Errorf("exactly 10 MB: status %d", r.Status)
+	}
+}
+
+// TestAPI_RouteThrottling: RouteSettings throttle their route (a burst of 2, then one request
+// every 2 seconds) with API Gateway's 429, before the function runs; other routes are not
+// affected.
+func TestAPI_RouteThrottling(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var codes []int
+	for range 4 {
+		codes = append(codes, f.do(t, "POST", "/throttled", nil, nil).Status)
+	}
+	if codes[0] != 201 || codes[1] != 201 || codes[2] != 429 || codes[3] != 429 {
+		t.Fatalf("statuses %v, want 201 201 429 429", codes)
+	}
+	r := f.do(t, "POST", "/throttled", nil, nil)
+	if r.Status != 429 || string(r.Body) != `{"message":"Too Many Requests"}` {
+		t.Errorf("status %d body %s", r.Status, r.Body)
+	}
+	if n := f.toys.count("echo"); n != 2 {
+		t.Errorf("function called %d times, want 2", n)
+	}
+	if r := f.do(t, "POST", "/public/x", nil, nil); r.Status != 201 {
+		t.Errorf("another route: status %d", r.Status)
 	}
 }
 

@@ -53,10 +53,11 @@ type segment struct {
 
 type route struct {
 	Route
-	segs   []segment
-	fn     *function
-	auth   *authorizer
-	scopes []string
+	segs     []segment
+	fn       *function
+	auth     *authorizer
+	scopes   []string
+	throttle *throttle // nil: not throttled
 }
 
 func parseRoutePath(p string) ([]segment, error) {
@@ -211,6 +212,9 @@ func (h *Host) buildRoutes(r *resource, f *function) ([]*route, error) {
 		if err != nil {
 			return nil, fmt.Errorf("event %s: %w", name, err)
 		}
+		if rt.throttle, err = h.routeThrottle(api, rt.Method+" "+rt.Path); err != nil {
+			return nil, fmt.Errorf("event %s: %w", name, err)
+		}
 		authName := api.defaultAuthorizer
 		auth := get(props, "Auth")
 		if n := get(auth, "Authorizer"); n != nil {
@@ -243,8 +247,10 @@ func (h *Host) buildRoutes(r *resource, f *function) ([]*route, error) {
 // httpAPI is the part of an AWS::Serverless::HttpApi (explicit, or SAM's implicit one configured
 // by Globals.HttpApi) that the host enforces.
 type httpAPI struct {
-	defaultAuthorizer string
-	authorizers       map[string]*authorizer
+	defaultAuthorizer    string
+	authorizers          map[string]*authorizer
+	defaultRouteSettings *yaml.Node
+	routeSettings        *yaml.Node // by route key
 }
 
 func (h *Host) apiFor(eventProps *yaml.Node) (*httpAPI, error) {
@@ -271,7 +277,11 @@ func (h *Host) apiFor(eventProps *yaml.Node) (*httpAPI, error) {
 	if auth == nil {
 		auth = globalAuth
 	}
-	api := &httpAPI{authorizers: map[string]*authorizer{}}
+	api := &httpAPI{authorizers: map[string]*authorizer{},
+		defaultRouteSettings: get(props, "DefaultRouteSettings"), routeSettings: get(props, "RouteSettings")}
+	if api.defaultRouteSettings == nil {
+		api.defaultRouteSettings = get(h.tpl.globalsFor("HttpApi"), "DefaultRouteSettings")
+	}
 	if n := get(auth, "DefaultAuthorizer"); n != nil {
 		s, err := h.tpl.resolveString(n)
 		if err != nil {
@@ -304,6 +314,10 @@ func (h *Host) serveAPI(w http.ResponseWriter, r *http.Request, info *requestInf
 		return
 	}
 	info.route, info.function = rt.RouteKey(), rt.fn.id
+	if rt.throttle != nil && !rt.throttle.allow(time.Now()) {
+		writeMessage(w, http.StatusTooManyRequests, "Too Many Requests")
+		return
+	}
 	if r.ContentLength > maxAPIBody {
 		writeMessage(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large")
 		return

@@ -7,7 +7,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,6 +58,15 @@ type Received struct {
 	Address     string    `json:"address"`
 	ProviderRef string    `json:"providerRef"`
 	At          time.Time `json:"at"`
+	// Documents are the self-service request's documents the stand-in downloaded and checked.
+	Documents []ReceivedDocument `json:"documents,omitempty"`
+}
+
+// ReceivedDocument is a document downloaded from its link, its size and SHA-256 checked.
+type ReceivedDocument struct {
+	Kind        string `json:"kind"`
+	ContentType string `json:"contentType"`
+	Size        int64  `json:"size"`
 }
 
 // Sim is the stand-in, an http.Handler. Close it to stop the callbacks still pending.
@@ -180,6 +191,14 @@ func (s *Sim) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	docs, err := s.download(r.Context(), req.Documents)
+	if err != nil {
+		// As a real provider would: the request waits for its documents (retried later).
+		s.log.WarnContext(r.Context(), "provider stand-in: documents unavailable", "requestId", req.RequestID, "error", err)
+		writeError(w, http.StatusServiceUnavailable, "documents_unavailable", "the documents could not be downloaded", "documents")
+		return
+	}
+
 	s.mu.Lock()
 	mb, repeated := s.mailboxes[req.RequestID]
 	if repeated && mb.address != req.Address {
@@ -192,7 +211,7 @@ func (s *Sim) submit(w http.ResponseWriter, r *http.Request) {
 		mb = &mailbox{ref: "SIM-" + strconv.Itoa(s.refs), address: req.Address}
 		s.mailboxes[req.RequestID] = mb
 	}
-	s.received = append(s.received, Received{Kind: "submit", RequestID: req.RequestID, Address: req.Address, ProviderRef: mb.ref, At: time.Now().UTC()})
+	s.received = append(s.received, Received{Kind: "submit", RequestID: req.RequestID, Address: req.Address, ProviderRef: mb.ref, At: time.Now().UTC(), Documents: docs})
 	s.mu.Unlock()
 
 	s.log.InfoContext(r.Context(), "provider stand-in: submit", "requestId", req.RequestID, "address", req.Address, "providerRef", mb.ref, "repeated", repeated)
@@ -204,6 +223,34 @@ func (s *Sim) submit(w http.ResponseWriter, r *http.Request) {
 		s.callBack(ev)
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"providerRef": mb.ref})
+}
+
+// download fetches each document from its link and checks its size and SHA-256.
+func (s *Sim) download(ctx context.Context, docs []provider.Document) ([]ReceivedDocument, error) {
+	var out []ReceivedDocument
+	for _, d := range docs {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.URL, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", d.Kind, err)
+		}
+		resp, err := s.client.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", d.Kind, err)
+		}
+		h := sha256.New()
+		n, err := io.Copy(h, io.LimitReader(resp.Body, d.Size+1))
+		resp.Body.Close()
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("%s: %w", d.Kind, err)
+		case resp.StatusCode != http.StatusOK:
+			return nil, fmt.Errorf("%s: HTTP %d", d.Kind, resp.StatusCode)
+		case n != d.Size || hex.EncodeToString(h.Sum(nil)) != d.SHA256:
+			return nil, fmt.Errorf("%s: %d bytes that do not match the SHA-256 announced", d.Kind, n)
+		}
+		out = append(out, ReceivedDocument{Kind: d.Kind, ContentType: d.ContentType, Size: n})
+	}
+	return out, nil
 }
 
 func (s *Sim) deactivate(w http.ResponseWriter, r *http.Request) {

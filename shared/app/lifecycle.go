@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -67,6 +68,13 @@ type Lifecycle struct {
 	ActivationTTL time.Duration // how long an activation link works
 	StartPage     int           // mailbox executions started per StartMailboxes call
 	RepairAfter   time.Duration // how long a submitted batch may take to start its mailboxes
+	Documents     DocumentLinks // links to self-service requests' documents for the provider
+	DocumentTTL   time.Duration // how long those links work
+}
+
+// DocumentLinks makes expiring download links to stored documents.
+type DocumentLinks interface {
+	PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error)
 }
 
 func (l *Lifecycle) now() time.Time { return l.Now().UTC() }
@@ -300,8 +308,14 @@ func (l *Lifecycle) SubmitMailbox(ctx context.Context, mailboxID, batchID, token
 	if err != nil {
 		return err
 	}
-	ref, err := l.Provider.Submit(ctx, provider.SubmitRequest{RequestID: mb.ID, Address: mb.Address,
-		Nome: member.Nome, Cognome: member.Cognome, CodiceFiscale: member.CodiceFiscale.Value()})
+	req := provider.SubmitRequest{RequestID: mb.ID, Address: mb.Address,
+		Nome: member.Nome, Cognome: member.Cognome, CodiceFiscale: member.CodiceFiscale.Value()}
+	if mb.RequestID != "" {
+		if req.Documents, err = l.documentsOf(ctx, mb.RequestID); err != nil {
+			return err
+		}
+	}
+	ref, err := l.Provider.Submit(ctx, req)
 	if errors.Is(err, provider.ErrPermanent) {
 		if _, _, err := l.Store.UpdateMailbox(ctx, mailboxID, func(m *domain.Mailbox) (bool, error) {
 			m.Park = domain.Park{}
@@ -322,6 +336,32 @@ func (l *Lifecycle) SubmitMailbox(ctx context.Context, mailboxID, batchID, token
 		return true, nil
 	})
 	return err
+}
+
+// documentsOf links the provider to a self-service request's documents.
+func (l *Lifecycle) documentsOf(ctx context.Context, requestID string) ([]provider.Document, error) {
+	r, err := l.Store.GetRequest(ctx, requestID)
+	if err != nil {
+		return nil, err
+	}
+	if l.Documents == nil {
+		return nil, errors.New("self-service mailbox, but no documents bucket configured (DOCUMENTS_BUCKET)")
+	}
+	ttl := cmp.Or(l.DocumentTTL, 7*24*time.Hour)
+	var out []provider.Document
+	for _, k := range domain.DocumentKinds {
+		d, ok := r.Documents[k]
+		if !ok {
+			continue
+		}
+		url, err := l.Documents.PresignGet(ctx, d.Key, ttl)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, provider.Document{Kind: string(k), ContentType: d.ContentType, Size: d.Size, SHA256: d.SHA256,
+			URL: url, ExpiresAt: l.now().Add(ttl)})
+	}
+	return out, nil
 }
 
 func (l *Lifecycle) memberOf(ctx context.Context, mb *domain.Mailbox) (*domain.Member, error) {

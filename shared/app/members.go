@@ -44,7 +44,7 @@ func (s *Service) enrol(ctx context.Context, c Caller, order *domain.Order, e do
 	pecDomain := s.Domains.Domain(m.Albo)
 	reloads := 0
 	for n := 0; n < maxHomonyms; {
-		addr, next, err := s.firstFreeAddress(ctx, m, pecDomain, n)
+		addr, next, err := firstFreeAddress(ctx, s.Store, m, pecDomain, n)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -72,8 +72,13 @@ func (s *Service) enrol(ctx context.Context, c Caller, order *domain.Order, e do
 	return nil, nil, errors.New("no free homonym number for address")
 }
 
+// addressBook tells which addresses are already reserved.
+type addressBook interface {
+	TakenAddresses(ctx context.Context, addresses []string) (map[string]bool, error)
+}
+
 // firstFreeAddress returns the first address from homonym number n on that is not reserved.
-func (s *Service) firstFreeAddress(ctx context.Context, m *domain.Member, pecDomain string, n int) (string, int, error) {
+func firstFreeAddress(ctx context.Context, book addressBook, m *domain.Member, pecDomain string, n int) (string, int, error) {
 	for ; n < maxHomonyms; n += candidateWindow {
 		candidates := make([]string, 0, candidateWindow)
 		for i := n; i < n+candidateWindow; i++ {
@@ -83,7 +88,7 @@ func (s *Service) firstFreeAddress(ctx context.Context, m *domain.Member, pecDom
 			}
 			candidates = append(candidates, a)
 		}
-		taken, err := s.Store.TakenAddresses(ctx, candidates)
+		taken, err := book.TakenAddresses(ctx, candidates)
 		if err != nil {
 			return "", 0, err
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/pecplatform/pec/shared/domain"
+	"github.com/pecplatform/pec/shared/notice"
 	"github.com/pecplatform/pec/shared/provider"
 )
 
@@ -340,5 +341,34 @@ func (l *Lifecycle) Activated(ctx context.Context, mailboxID string) error {
 	if err != nil || mb.State != domain.StateAttivata {
 		return err
 	}
+	if mb.RequestID != "" {
+		if err := l.notifySelfService(ctx, mb); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// notifySelfService tells the Order, by PEC, that a member's self-service mailbox is active and
+// is now the member's domicilio digitale: the member writes to nobody.
+func (l *Lifecycle) notifySelfService(ctx context.Context, mb *domain.Mailbox) error {
+	member, err := l.memberOf(ctx, mb)
+	if err != nil {
+		return err
+	}
+	order, err := l.Store.GetOrder(ctx, mb.OrderID)
+	if err != nil {
+		return err
+	}
+	offer := ""
+	if r, err := l.Store.GetRequest(ctx, mb.RequestID); err == nil {
+		offer = r.OfferCode
+	}
+	m, err := notice.SelfServiceNotice(notice.MemberNoticeData{OrderName: order.Name, Nome: member.Nome, Cognome: member.Cognome,
+		NumeroIscrizione: member.NumeroIscrizione, Address: mb.Address, Reason: offer})
+	if err != nil {
+		return err
+	}
+	_, err = l.OrderMail.Send(ctx, order.PEC, m)
+	return err
 }

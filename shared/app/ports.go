@@ -48,6 +48,9 @@ type LifecycleStore interface {
 	// MailboxIDForAddress returns the mailbox an address was assigned to.
 	MailboxIDForAddress(ctx context.Context, address string) (string, error)
 
+	// GetRequest reads a member's self-service request.
+	GetRequest(ctx context.Context, id string) (*domain.Request, error)
+
 	// SeenEvent reports whether a provider event was already processed; RecordEvent marks it.
 	SeenEvent(ctx context.Context, eventID string) (bool, error)
 	RecordEvent(ctx context.Context, eventID, mailboxID string) error

@@ -16,6 +16,7 @@ const (
 	KindGone              // it existed but is no longer usable (410)
 	KindTooLarge          // 413
 	KindInvalid           // readable but invalid data (422)
+	KindRateLimited       // too many requests (429)
 )
 
 // Error is an error with a machine code, a message safe to show to the caller and, for

@@ -52,7 +52,10 @@ type Mailbox struct {
 	History   []Transition
 	// BatchSeq is the Order's batch sequence number the mailbox was enrolled under: the batch
 	// created while that number was open gathers it.
-	BatchSeq    int
+	BatchSeq int
+	// RequestID is the member's self-service request the mailbox was issued for (flow 2). Such
+	// a mailbox is paid by the member and never joins the Order's batches.
+	RequestID   string
 	ProviderRef string
 	// Park is the workflow step waiting on this mailbox, if any.
 	Park Park

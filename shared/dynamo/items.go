@@ -26,6 +26,8 @@ import (
 //	                                 DELIVERY#<n>             one delivered file
 //	                                 #CURSOR                  the last change delivered
 //	Idempotency  IDEMPOTENCY#<key>   #IDEMPOTENCY    (expires through TTL)
+//	Request      REQUEST#<id>        #REQUEST        a member's self-service request (flow 2)
+//	Rate counter RATE#<client>#<window> #RATE        (expires through TTL)
 const (
 	attrPK     = "PK"
 	attrSK     = "SK"
@@ -195,6 +197,7 @@ type mailboxItem struct {
 	UpdatedAt      string           `dynamodbav:"updatedAt"`
 	History        []transitionItem `dynamodbav:"history"`
 	BatchSeq       int              `dynamodbav:"batchSeq"`
+	RequestID      string           `dynamodbav:"requestId,omitempty"`
 	ProviderRef    string           `dynamodbav:"providerRef,omitempty"`
 	TaskToken      string           `dynamodbav:"taskToken,omitempty"`
 	Waiting        string           `dynamodbav:"waiting,omitempty"`
@@ -213,14 +216,15 @@ func toMailboxItem(m *domain.Mailbox) mailboxItem {
 		Type: "mailbox", ID: m.ID, Address: m.Address, State: string(m.State), OrderID: m.OrderID,
 		Albo: m.Albo, BatchID: m.BatchID, MemberKey: m.MemberKey,
 		CreatedAt: formatTime(m.CreatedAt), UpdatedAt: formatTime(m.UpdatedAt), Version: m.Version,
-		BatchSeq: m.BatchSeq, ProviderRef: m.ProviderRef, TaskToken: m.Park.Token, Waiting: string(m.Park.Waiting),
+		BatchSeq: m.BatchSeq, RequestID: m.RequestID, ProviderRef: m.ProviderRef, TaskToken: m.Park.Token, Waiting: string(m.Park.Waiting),
 		ActivationHash: m.Activation.Hash, ActivationSent: m.Activation.Sent,
 	}
 	if !m.Activation.ExpiresAt.IsZero() {
 		it.ActivationExp = formatTime(m.Activation.ExpiresAt)
 	}
 	// Only a mailbox still in RICHIESTA waits for a batch: leaving the state leaves the index.
-	if m.State == domain.StateRichiesta {
+	// A self-service mailbox never waits for one: its member pays for it.
+	if m.State == domain.StateRichiesta && m.RequestID == "" {
 		it.GSI3PK, it.GSI3SK = openPK(m.OrderID, m.BatchSeq), sortKey
 	}
 	for _, h := range m.History {
@@ -234,7 +238,7 @@ func (it mailboxItem) mailbox() *domain.Mailbox {
 		ID: it.ID, Address: it.Address, State: domain.State(it.State), OrderID: it.OrderID,
 		Albo: it.Albo, BatchID: it.BatchID, MemberKey: it.MemberKey,
 		CreatedAt: parseTime(it.CreatedAt), UpdatedAt: parseTime(it.UpdatedAt), Version: it.Version,
-		BatchSeq: it.BatchSeq, ProviderRef: it.ProviderRef,
+		BatchSeq: it.BatchSeq, RequestID: it.RequestID, ProviderRef: it.ProviderRef,
 		Park:       domain.Park{Token: it.TaskToken, Waiting: domain.Waiting(it.Waiting)},
 		Activation: domain.Activation{Hash: it.ActivationHash, ExpiresAt: parseTime(it.ActivationExp), Sent: it.ActivationSent},
 	}

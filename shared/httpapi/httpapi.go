@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -38,6 +39,8 @@ type Result struct {
 	Body        any
 	ContentType string
 	Text        string
+	Binary      []byte            // with ContentType: sent base64-encoded, as API Gateway expects
+	Headers     map[string]string // extra response headers
 }
 
 // RouteFunc serves one route for an authenticated caller.
@@ -46,6 +49,7 @@ type RouteFunc func(ctx context.Context, r *Request, c app.Caller) (Result, erro
 type route struct {
 	fn         RouteFunc
 	idempotent bool
+	public     bool
 	maxBody    int
 }
 
@@ -77,6 +81,12 @@ func (rt *Router) HandleUpload(routeKey string, maxBody int, fn RouteFunc) {
 	rt.routes[routeKey] = route{fn: fn, maxBody: maxBody}
 }
 
+// HandlePublic registers fn for a route without the portal's JWT (Authorizer: NONE in the
+// template): the caller is anonymous and fn authenticates whatever it needs itself.
+func (rt *Router) HandlePublic(routeKey string, maxBody int, fn RouteFunc) {
+	rt.routes[routeKey] = route{fn: fn, public: true, maxBody: maxBody}
+}
+
 // Serve is the Lambda handler.
 func (rt *Router) Serve(ctx context.Context, r Request) (resp Response, err error) {
 	start := time.Now()
@@ -92,9 +102,11 @@ func (rt *Router) Serve(ctx context.Context, r Request) (resp Response, err erro
 	if !ok {
 		return errorResponse(http.StatusNotFound, "not_found", "no such route", ""), nil
 	}
-	caller, err := callerOf(&r)
-	if err != nil {
-		return rt.fail(ctx, &r, err), nil
+	var caller app.Caller
+	if !rte.public {
+		if caller, err = callerOf(&r); err != nil {
+			return rt.fail(ctx, &r, err), nil
+		}
 	}
 	if len(r.Body) > rte.maxBody*4/3+4 || (!r.IsBase64Encoded && len(r.Body) > rte.maxBody) {
 		return errorResponse(http.StatusRequestEntityTooLarge, "payload_too_large", fmt.Sprintf("the body is larger than %d MB", rte.maxBody>>20), ""), nil
@@ -115,9 +127,15 @@ func (rt *Router) run(ctx context.Context, r *Request, c app.Caller, fn RouteFun
 	if res.ContentType != "" {
 		h := jsonHeaders()
 		h["Content-Type"] = res.ContentType
+		maps.Copy(h, res.Headers)
+		if res.Binary != nil {
+			return Response{StatusCode: res.Status, Headers: h, Body: base64.StdEncoding.EncodeToString(res.Binary), IsBase64Encoded: true}
+		}
 		return Response{StatusCode: res.Status, Headers: h, Body: res.Text}
 	}
-	return jsonResponse(res.Status, res.Body)
+	resp := jsonResponse(res.Status, res.Body)
+	maps.Copy(resp.Headers, res.Headers)
+	return resp
 }
 
 // serveIdempotent answers a retried request with the first answer. The key is scoped to the
@@ -187,6 +205,8 @@ func statusOf(k domain.Kind) int {
 		return http.StatusRequestEntityTooLarge
 	case domain.KindInvalid:
 		return http.StatusUnprocessableEntity
+	case domain.KindRateLimited:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

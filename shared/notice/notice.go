@@ -221,6 +221,12 @@ func DeclineNotice(d MemberNoticeData) (Message, error) {
 	return memberNotice("decline", d, nil)
 }
 
+// SelfServiceNotice tells an Order that a member activated a mailbox they requested under the
+// convention (Reason carries the offer code), now their domicilio digitale.
+func SelfServiceNotice(d MemberNoticeData) (Message, error) {
+	return memberNotice("selfservice", d, nil)
+}
+
 // RejectionNotice tells an Order that the provider rejected the request for a member's mailbox,
 // with the provider's Reason.
 func RejectionNotice(d MemberNoticeData) (Message, error) {

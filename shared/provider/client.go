@@ -24,6 +24,19 @@ type SubmitRequest struct {
 	Nome          string `json:"nome"`
 	Cognome       string `json:"cognome"`
 	CodiceFiscale string `json:"codiceFiscale"` // the holder's identity, required by providers for a PEC contract
+	// Documents are the signed subscription form and the identity document of a member's
+	// self-service request (none for a mailbox the Order authorised and paid).
+	Documents []Document `json:"documents,omitempty"`
+}
+
+// Document is a document the provider downloads from a link that expires.
+type Document struct {
+	Kind        string    `json:"kind"` // form or identity
+	ContentType string    `json:"contentType"`
+	Size        int64     `json:"size"`
+	SHA256      string    `json:"sha256"`
+	URL         string    `json:"url"`
+	ExpiresAt   time.Time `json:"expiresAt"`
 }
 
 // Provider is the port the workflow uses to have mailboxes created and closed.

@@ -1,8 +1,9 @@
 // Package s3files keeps the platform's files in its S3 bucket: the archive of INI-PEC
-// deliveries and the uploaded albo files.
+// deliveries, the uploaded albo files, and the members' documents (in a bucket of their own).
 package s3files
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -20,7 +21,7 @@ type API interface {
 // Bucket stores and reads objects of one bucket, encrypted at rest.
 type Bucket struct {
 	API     API
-	Presign Presigner // only for PresignPut
+	Presign Presigner // only for PresignPut and PresignGet
 	Name    string
 }
 
@@ -28,6 +29,16 @@ type Bucket struct {
 func (b *Bucket) Put(ctx context.Context, key string, body io.ReadSeeker) error {
 	_, err := b.API.PutObject(ctx, &s3.PutObjectInput{Bucket: &b.Name, Key: &key, Body: body,
 		ServerSideEncryption: types.ServerSideEncryptionAes256})
+	if err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	return nil
+}
+
+// PutBytes stores content at key with its content type.
+func (b *Bucket) PutBytes(ctx context.Context, key, contentType string, content []byte) error {
+	_, err := b.API.PutObject(ctx, &s3.PutObjectInput{Bucket: &b.Name, Key: &key, Body: bytes.NewReader(content),
+		ContentType: &contentType, ServerSideEncryption: types.ServerSideEncryptionAes256})
 	if err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}

@@ -101,6 +101,11 @@ func Lifecycle(ctx context.Context, getenv Getenv) (*app.Lifecycle, Secrets, err
 		StartPage:     max(page, 100),
 		RepairAfter:   repair,
 	}
+	if getenv("DOCUMENTS_BUCKET") != "" { // the functions that hand documents to the provider
+		if l.Documents, err = Documents(ctx, getenv); err != nil {
+			return nil, secrets, err
+		}
+	}
 	return l, secrets, nil
 }
 

@@ -1,0 +1,21 @@
+// Command requests is the function template.yaml builds from functions/requests.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/pecplatform/pec/shared/wire"
+)
+
+func main() {
+	h, err := wire.Requests(context.Background(), os.Getenv)
+	if err != nil {
+		slog.Error("start", "error", err)
+		os.Exit(1)
+	}
+	lambda.Start(h)
+}
