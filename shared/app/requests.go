@@ -197,7 +197,10 @@ func (q *Requests) create(ctx context.Context, order *domain.Order, m *domain.Me
 func (q *Requests) renew(ctx context.Context, id, email string) (*NewRequest, error) {
 	raw, hash := newLinkToken()
 	r, err := q.Store.UpdateRequest(ctx, id, Audit{"member", "request.token_renewed"}, func(r *domain.Request) (bool, error) {
-		if r.Payment != nil || r.Submitted {
+		if r.Submitted {
+			return false, domain.ErrMailboxExists
+		}
+		if r.Payment != nil {
 			return false, domain.ErrRequestPaid
 		}
 		r.TokenHash, r.Email, r.UpdatedAt = hash, email, q.now()
