@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	_ "time/tzdata" // the form prints dates in Italian time; the runtime image has no zone files
 
 	"github.com/aws/aws-lambda-go/lambda"
 

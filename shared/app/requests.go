@@ -277,8 +277,16 @@ func (q *Requests) Form(ctx context.Context, id, token string) ([]byte, error) {
 		RequestID: r.ID, OrderName: order.Name, OfferCode: r.OfferCode, Nome: m.Nome, Cognome: m.Cognome,
 		CodiceFiscale: m.CodiceFiscale.Value(), Albo: m.Albo, NumeroIscrizione: m.NumeroIscrizione, Email: r.Email,
 		Address: r.Address, PriceCents: r.PriceCents, VATPercent: r.VATPercent, ValidityYears: max(q.ValidityYears, 1),
-		Date: r.CreatedAt,
+		Date: inRome(r.CreatedAt),
 	})
+}
+
+// inRome gives t in Italian time, for dates printed on documents (UTC if the zone is unknown).
+func inRome(t time.Time) time.Time {
+	if loc, err := time.LoadLocation("Europe/Rome"); err == nil {
+		return t.In(loc)
+	}
+	return t
 }
 
 // Pay records the member's payment; a paid and documented request goes to the provider.
