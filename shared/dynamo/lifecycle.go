@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -331,7 +332,8 @@ func (s *Store) putAudited(ctx context.Context, item any, version int, auditPK, 
 		return errStale
 	}
 	if err != nil {
-		return fmt.Errorf("write %s: %w", entity, err)
+		kind, _, _ := strings.Cut(entity, ":") // the entity may name a codice fiscale: not in logs
+		return fmt.Errorf("write %s: %w", kind, err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -53,12 +54,22 @@ func num(n int) types.AttributeValue    { return &types.AttributeValueMemberN{Va
 func (s *Store) getItem(ctx context.Context, pk, sk string, out any) (bool, error) {
 	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return false, fmt.Errorf("get %s: %w", sk, err)
+		return false, fmt.Errorf("get %s item: %w", itemKind(pk, sk), err)
 	}
 	if res.Item == nil {
 		return false, nil
 	}
 	return true, attributevalue.UnmarshalMap(res.Item, out)
+}
+
+// itemKind names an item's kind for error messages (MEMBER, ORDER, ...): keys may hold a
+// codice fiscale, which must not reach the logs.
+func itemKind(pk, sk string) string {
+	if k, _, _ := strings.Cut(strings.TrimPrefix(sk, "#"), "#"); k != "" {
+		return k
+	}
+	k, _, _ := strings.Cut(pk, "#")
+	return k
 }
 
 func mustMarshal(v any) map[string]types.AttributeValue {
