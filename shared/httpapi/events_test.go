@@ -2,10 +2,12 @@ package httpapi_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -221,7 +223,8 @@ func checkParameters(t *testing.T, ev events.APIGatewayV2HTTPRequest, op operati
 }
 
 // checkBody: a route that takes a body gets one its schema accepts, of a media type the route
-// documents, sent as text (as API Gateway passes JSON and forms); other routes get none.
+// documents, sent as text (as API Gateway passes JSON and forms) or, for a multipart body of
+// files, base64-encoded (as API Gateway passes it); other routes get none.
 func checkBody(t *testing.T, ev events.APIGatewayV2HTTPRequest, op operation, v *validator) {
 	t.Helper()
 	rb, ok := op.op["requestBody"]
@@ -239,14 +242,50 @@ func checkBody(t *testing.T, ev events.APIGatewayV2HTTPRequest, op operation, v 
 	if media == nil {
 		t.Fatalf("%s: openapi.yaml has no %s request body", op, mt)
 	}
-	if ev.IsBase64Encoded {
+	raw := []byte(ev.Body)
+	if mt == "multipart/form-data" {
+		if !ev.IsBase64Encoded {
+			t.Errorf("a %s body must come base64-encoded (isBase64Encoded true), as API Gateway passes it", mt)
+		} else if raw, err = base64.StdEncoding.DecodeString(ev.Body); err != nil {
+			t.Fatalf("body is not base64: %v", err)
+		}
+	} else if ev.IsBase64Encoded {
 		t.Errorf("a %s body must come as text (isBase64Encoded false)", mt)
 	}
-	if n := header(ev, "content-length"); n != "" && n != strconv.Itoa(len(ev.Body)) {
-		t.Errorf("content-length %s, the body has %d bytes", n, len(ev.Body))
+	if n := header(ev, "content-length"); n != "" && n != strconv.Itoa(len(raw)) {
+		t.Errorf("content-length %s, the body has %d bytes", n, len(raw))
 	}
 	var body any
 	switch mt {
+	case "multipart/form-data":
+		// Each part is a file, named by its form name; the schema says which names there are.
+		_, params, _ := mime.ParseMediaType(header(ev, "content-type"))
+		if params["boundary"] == "" {
+			t.Fatal("a multipart content-type needs a boundary")
+		}
+		mr := multipart.NewReader(bytes.NewReader(raw), params["boundary"])
+		parts := map[string]any{}
+		for {
+			p, err := mr.NextPart()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("body is not multipart: %v", err)
+			}
+			content, err := io.ReadAll(p)
+			if err != nil {
+				t.Fatalf("part %s: %v", p.FormName(), err)
+			}
+			if _, dup := parts[p.FormName()]; dup {
+				t.Errorf("part %s is sent twice", p.FormName())
+			}
+			parts[p.FormName()] = string(content)
+		}
+		if len(parts) == 0 {
+			t.Error("a multipart body without parts")
+		}
+		body = parts
 	case "application/json":
 		if err := json.Unmarshal([]byte(ev.Body), &body); err != nil {
 			t.Fatalf("body is not JSON: %v", err)

@@ -461,7 +461,7 @@ func TestOpenAPI_ExamplesMatchTheirSchemas(t *testing.T) {
 		if rb, ok := op.op["requestBody"]; ok {
 			for mt, media := range obj(deRef(t, doc, rb)["content"]) {
 				n := examples(fmt.Sprintf("%s request %s", op, mt), mt, obj(media))
-				if n == 0 {
+				if n == 0 && !binaryMedia[mt] {
 					t.Errorf("%s request %s: no example", op, mt)
 				}
 				checked += n
@@ -470,7 +470,7 @@ func TestOpenAPI_ExamplesMatchTheirSchemas(t *testing.T) {
 		for status, resp := range obj(op.op["responses"]) {
 			for mt, media := range obj(deRef(t, doc, resp)["content"]) {
 				n := examples(fmt.Sprintf("%s %s %s", op, status, mt), mt, obj(media))
-				if n == 0 && strings.HasPrefix(status, "2") {
+				if n == 0 && strings.HasPrefix(status, "2") && !binaryMedia[mt] {
 					t.Errorf("%s %s %s: a success response needs an example", op, status, mt)
 				}
 				checked += n
@@ -482,9 +482,14 @@ func TestOpenAPI_ExamplesMatchTheirSchemas(t *testing.T) {
 	}
 }
 
+// binaryMedia are the media types whose content is binary (a file, or files in a multipart
+// body): they need no example, which could only be a placeholder.
+var binaryMedia = map[string]bool{"application/pdf": true, "multipart/form-data": true}
+
 // checkMediaType holds a Media Type Object to what the functions send and accept: JSON; HTML
-// pages, whose schema is a string and whose examples are whole documents; and HTML forms, whose
-// fields are strings (a form has no other type).
+// pages, whose schema is a string and whose examples are whole documents; HTML forms, whose
+// fields are strings (a form has no other type); PDF files, a string of that media type; and
+// multipart forms of files, each a string with its media type.
 func checkMediaType(t *testing.T, v *validator, at, mt string, schema any, media map[string]any) {
 	t.Helper()
 	var exs []any
@@ -527,8 +532,22 @@ func checkMediaType(t *testing.T, v *validator, at, mt string, schema any, media
 				t.Errorf("%s: form field %s must be a string, not %v", at, name, typ)
 			}
 		}
+	case "application/pdf":
+		if s := deRef(t, v.doc, schema); s["type"] != "string" || s["contentMediaType"] != mt {
+			t.Errorf("%s: the schema of a PDF must be a string with contentMediaType %s", at, mt)
+		}
+	case "multipart/form-data":
+		s := deRef(t, v.doc, schema)
+		if s["type"] != "object" || len(obj(s["properties"])) == 0 {
+			t.Errorf("%s: the schema of a multipart form must be an object with properties", at)
+		}
+		for name, p := range obj(s["properties"]) {
+			if p := deRef(t, v.doc, p); p["type"] != "string" || p["contentMediaType"] == nil {
+				t.Errorf("%s: part %s must be a string with a contentMediaType", at, name)
+			}
+		}
 	default:
-		t.Errorf("%s: media type %s is neither JSON, CSV, an HTML page nor an HTML form", at, mt)
+		t.Errorf("%s: media type %s is neither JSON, CSV, a PDF, an HTML page, an HTML form nor a multipart form", at, mt)
 	}
 }
 
@@ -538,7 +557,7 @@ func checkMediaType(t *testing.T, v *validator, at, mt string, schema any, media
 type validator struct{ doc map[string]any }
 
 // annotations are keywords that carry no constraint.
-var annotations = map[string]bool{"description": true, "title": true, "default": true, "example": true, "examples": true, "deprecated": true, "readOnly": true, "writeOnly": true}
+var annotations = map[string]bool{"description": true, "title": true, "default": true, "example": true, "examples": true, "deprecated": true, "readOnly": true, "writeOnly": true, "contentMediaType": true, "contentEncoding": true}
 
 var keywords = map[string]bool{"$ref": true, "type": true, "enum": true, "required": true, "properties": true, "additionalProperties": true, "items": true, "pattern": true, "minLength": true, "maxLength": true, "format": true, "minimum": true, "maximum": true, "anyOf": true, "allOf": true}
 
