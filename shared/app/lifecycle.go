@@ -67,6 +67,7 @@ type Lifecycle struct {
 	ActivationTTL time.Duration // how long an activation link works
 	StartPage     int           // mailbox executions started per StartMailboxes call
 	RepairAfter   time.Duration // how long a submitted batch may take to start its mailboxes
+	Reginde       *Reginde      // what follows a CTU's activation; nil: nothing
 }
 
 func (l *Lifecycle) now() time.Time { return l.Now().UTC() }

@@ -334,11 +334,15 @@ func (l *Lifecycle) repairBatches(ctx context.Context, orderID string) (int, err
 }
 
 // Activated runs what follows a mailbox's activation. The workflow calls it once the member
-// has confirmed, and retries it on failure, so each of its steps is idempotent.
+// has confirmed, and retries it on failure, so each of its steps is idempotent: a CTU member
+// gets the ReGIndE e-mail once.
 func (l *Lifecycle) Activated(ctx context.Context, mailboxID string) error {
 	mb, err := l.Store.GetMailbox(ctx, mailboxID)
 	if err != nil || mb.State != domain.StateAttivata {
 		return err
+	}
+	if l.Reginde != nil {
+		return l.Reginde.NotifyActivated(ctx, mb)
 	}
 	return nil
 }
