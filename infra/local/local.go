@@ -41,6 +41,8 @@ var Functions = map[string]localcloud.Constructor{
 	"functions/inipec":           wire.INIPECAPI,
 	"functions/imports":          wire.ImportsAPI,
 	"functions/importjob":        wire.ImportJob,
+	"functions/reginde":          wire.Reginde,
+	"functions/regindepage":      wire.RegindePage,
 }
 
 // Local credentials of the provider stand-in; in AWS they come from PlatformSecrets.

@@ -101,6 +101,9 @@ func Lifecycle(ctx context.Context, getenv Getenv) (*app.Lifecycle, Secrets, err
 		StartPage:     max(page, 100),
 		RepairAfter:   repair,
 	}
+	if l.Reginde, err = newReginde(store, l.MemberMail, l.Log, getenv); err != nil {
+		return nil, secrets, err
+	}
 	return l, secrets, nil
 }
 
