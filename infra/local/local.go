@@ -41,6 +41,8 @@ var Functions = map[string]localcloud.Constructor{
 	"functions/inipec":           wire.INIPECAPI,
 	"functions/imports":          wire.ImportsAPI,
 	"functions/importjob":        wire.ImportJob,
+	"functions/reginde":          wire.Reginde,
+	"functions/regindepage":      wire.RegindePage,
 	"functions/requests":         wire.Requests,
 }
 

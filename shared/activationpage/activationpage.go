@@ -152,13 +152,26 @@ type page struct {
 	Nonce     string
 	Title     string // the document's <title>, before " – <Order>"
 	OrderName string
+	Service   service
 	Data      any
 }
 
+// service names the service a page belongs to, in its header band and footer.
+type service struct{ Name, Footer string }
+
+var activationService = service{
+	Name:   "Attivazione della casella PEC",
+	Footer: "Attivazione delle caselle di posta elettronica certificata degli iscritti all'albo.",
+}
+
 func render(status int, name, orderName, title string, data any) Rendered {
+	return renderFor(activationService, status, name, orderName, title, data)
+}
+
+func renderFor(svc service, status int, name, orderName, title string, data any) Rendered {
 	nonce := newNonce()
 	var b bytes.Buffer
-	if err := pages[name].ExecuteTemplate(&b, "layout", page{Nonce: nonce, Title: title, OrderName: orderName, Data: data}); err != nil {
+	if err := pages[name].ExecuteTemplate(&b, "layout", page{Nonce: nonce, Title: title, OrderName: orderName, Service: svc, Data: data}); err != nil {
 		// The templates are fixed and their data are plain strings: this cannot happen short of
 		// a programming error, which the tests catch.
 		panic("activationpage: " + name + ": " + err.Error())

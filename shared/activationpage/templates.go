@@ -13,6 +13,11 @@ var pages = func() map[string]*template.Template {
 		"notfound":  notFoundPage,
 		"gone":      gonePage,
 		"error":     errorPage,
+		// ReGIndE (reginde.go).
+		"regindeForm":      regindeFormPage,
+		"regindeConfirmed": regindeConfirmedPage,
+		"regindeNotFound":  regindeNotFoundPage,
+		"regindeGone":      regindeGonePage,
 	} {
 		m[name] = template.Must(template.Must(base.Clone()).Parse(src))
 	}
@@ -37,9 +42,9 @@ const layout = `<!doctype html>
 <div class="band"><div class="wrap">
 {{- if .OrderName}}
 <p class="ente">{{.OrderName}}</p>
-<p class="servizio">Attivazione della casella PEC</p>
+<p class="servizio">{{.Service.Name}}</p>
 {{- else}}
-<p class="ente">Attivazione della casella PEC</p>
+<p class="ente">{{.Service.Name}}</p>
 <p class="servizio">Servizio per gli iscritti agli Ordini professionali</p>
 {{- end}}
 </div></div>
@@ -53,7 +58,7 @@ const layout = `<!doctype html>
 </main>
 <footer>
 <div class="wrap">
-<p>{{with .OrderName}}{{.}} – {{end}}Attivazione delle caselle di posta elettronica certificata degli iscritti all'albo.</p>
+<p>{{with .OrderName}}{{.}} – {{end}}{{.Service.Footer}}</p>
 </div>
 </footer>
 </body>

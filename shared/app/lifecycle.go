@@ -68,6 +68,7 @@ type Lifecycle struct {
 	ActivationTTL time.Duration // how long an activation link works
 	StartPage     int           // mailbox executions started per StartMailboxes call
 	RepairAfter   time.Duration // how long a submitted batch may take to start its mailboxes
+	Reginde       *Reginde      // what follows a CTU's activation; nil: nothing
 	Documents     DocumentLinks // links to self-service requests' documents for the provider
 	DocumentTTL   time.Duration // how long those links work
 }

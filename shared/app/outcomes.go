@@ -335,16 +335,22 @@ func (l *Lifecycle) repairBatches(ctx context.Context, orderID string) (int, err
 }
 
 // Activated runs what follows a mailbox's activation. The workflow calls it once the member
-// has confirmed, and retries it on failure, so each of its steps is idempotent.
+// has confirmed, and retries it on failure, so each of its steps is idempotent: a CTU member
+// gets the ReGIndE e-mail once.
 func (l *Lifecycle) Activated(ctx context.Context, mailboxID string) error {
 	mb, err := l.Store.GetMailbox(ctx, mailboxID)
 	if err != nil || mb.State != domain.StateAttivata {
 		return err
 	}
-	if mb.RequestID != "" {
-		if err := l.notifySelfService(ctx, mb); err != nil {
+	// ReGIndE first: it records what it sent, so a retry after a failed notice below does
+	// not send it again.
+	if l.Reginde != nil {
+		if err := l.Reginde.NotifyActivated(ctx, mb); err != nil {
 			return err
 		}
+	}
+	if mb.RequestID != "" {
+		return l.notifySelfService(ctx, mb)
 	}
 	return nil
 }

@@ -37,6 +37,8 @@ type Member struct {
 	// Cancellation from the albo, when it happened.
 	CancelledOn  string // YYYY-MM-DD
 	CancelReason string
+	// Reginde tracks a CTU's registration of the domicilio digitale in ReGIndE.
+	Reginde Reginde
 }
 
 // Cancelled reports whether the member has left the albo.

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pecplatform/pec/shared/app"
@@ -13,6 +14,7 @@ import (
 //
 //	Order        ORDER#<id>          #ORDER
 //	Member       ORDER#<id>          MEMBER#<canonical codice fiscale>
+//	             (a CTU still in the albo, also)  GSI2 ORDER#<id>#CTU, GSI1 ORDER#<id>#CTU#CONFIRMED|PENDING
 //	Audit entry  ORDER#<id>          AUDIT#<time>#<random>
 //	Offer code   OFFER#<code>        #OFFER
 //	Order        (also)              GSI2 ORDERS
@@ -21,6 +23,7 @@ import (
 //	Batch        BATCH#<id>          #BATCH          GSI2 ORDER#<id>#BATCHES
 //	Address      ADDRESS#<address>   #ADDRESS
 //	Activation   ACTIVATION#<hash>   #ACTIVATION     (expires through TTL)
+//	ReGIndE link REGINDE#<hash>      #REGINDE        (expires through TTL)
 //	Provider ev. PROVIDER_EVENT#<id> #EVENT          (expires through TTL)
 //	INI-PEC      INIPEC#<orderId>    CHANGE#<time>#<random>   a change to deliver (outbox)
 //	                                 DELIVERY#<n>             one delivered file
@@ -52,6 +55,7 @@ const (
 	skBatch       = "#BATCH"
 	skActivation  = "#ACTIVATION"
 	skEvent       = "#EVENT"
+	skReginde     = "#REGINDE"
 	allOrdersPK   = "ORDERS"
 )
 
@@ -70,6 +74,21 @@ func orderBatchesPK(orderID string) string   { return "ORDER#" + orderID + "#BAT
 func activationPK(hash string) string        { return "ACTIVATION#" + hash }
 func eventPK(id string) string               { return "PROVIDER_EVENT#" + id }
 func inipecPK(orderID string) string         { return "INIPEC#" + orderID }
+func regindePK(hash string) string           { return "REGINDE#" + hash }
+func ctuPK(orderID string) string            { return "ORDER#" + orderID + "#CTU" }
+
+// ctuStatePK is the partition of an Order's CTU members by whether they confirmed ReGIndE.
+func ctuStatePK(orderID string, confirmed bool) string {
+	if confirmed {
+		return ctuPK(orderID) + "#CONFIRMED"
+	}
+	return ctuPK(orderID) + "#PENDING"
+}
+
+// ctuSK sorts an Order's CTU members by surname and name; the key makes it unique.
+func ctuSK(m *domain.Member) string {
+	return strings.ToLower(m.Cognome) + "#" + strings.ToLower(m.Nome) + "#" + m.Key()
+}
 
 // timeLayout is fixed-width (RFC3339Nano drops trailing zeros), so that times stored in sort
 // keys sort as they compare.
@@ -130,7 +149,12 @@ func (it orderItem) order() *domain.Order {
 }
 
 type memberItem struct {
-	PK, SK           string
+	PK, SK string
+	// Only a CTU still in the albo is in the CTU indexes (sparse).
+	GSI1PK           string `dynamodbav:",omitempty"`
+	GSI1SK           string `dynamodbav:",omitempty"`
+	GSI2PK           string `dynamodbav:",omitempty"`
+	GSI2SK           string `dynamodbav:",omitempty"`
 	Type             string `dynamodbav:"type"`
 	OrderID          string `dynamodbav:"orderId"`
 	CodiceFiscale    string `dynamodbav:"codiceFiscale"`
@@ -149,17 +173,34 @@ type memberItem struct {
 	CancelledOn      string `dynamodbav:"cancelledOn,omitempty"`
 	CancelReason     string `dynamodbav:"cancelReason,omitempty"`
 	Version          int    `dynamodbav:"version"`
+
+	RegindeAddress     string `dynamodbav:"regindeAddress,omitempty"`
+	RegindeNotifiedFor string `dynamodbav:"regindeNotifiedFor,omitempty"`
+	RegindeNotifiedAt  string `dynamodbav:"regindeNotifiedAt,omitempty"`
+	RegindeNotices     int    `dynamodbav:"regindeNotices,omitempty"`
+	RegindeLinkHash    string `dynamodbav:"regindeLinkHash,omitempty"`
+	RegindeLinkExp     string `dynamodbav:"regindeLinkExpiresAt,omitempty"`
+	RegindeConfirmedAt string `dynamodbav:"regindeConfirmedAt,omitempty"`
 }
 
 func toMemberItem(m *domain.Member) memberItem {
-	return memberItem{
+	it := memberItem{
 		PK: orderPK(m.OrderID), SK: memberSK(m.Key()), Type: "member", OrderID: m.OrderID,
 		CodiceFiscale: m.CodiceFiscale.Value(), Nome: m.Nome, Cognome: m.Cognome, Albo: m.Albo,
 		NumeroIscrizione: m.NumeroIscrizione, DataIscrizione: m.DataIscrizione, Email: m.Email,
 		PEC: m.PEC, CTU: m.CTU, MailboxID: m.MailboxID,
 		EnrolledAt: formatTime(m.EnrolledAt), UpdatedAt: formatTime(m.UpdatedAt),
 		CancelledOn: m.CancelledOn, CancelReason: m.CancelReason, ImportID: m.ImportID,
+		RegindeAddress: m.Reginde.Address, RegindeNotifiedFor: m.Reginde.NotifiedFor,
+		RegindeNotifiedAt: optTime(m.Reginde.NotifiedAt), RegindeNotices: m.Reginde.Notices,
+		RegindeLinkHash: m.Reginde.LinkHash, RegindeLinkExp: optTime(m.Reginde.LinkExpiresAt),
+		RegindeConfirmedAt: optTime(m.Reginde.ConfirmedAt),
 	}
+	if m.CTU && !m.Cancelled() {
+		it.GSI2PK, it.GSI2SK = ctuPK(m.OrderID), ctuSK(m)
+		it.GSI1PK, it.GSI1SK = ctuStatePK(m.OrderID, m.Reginde.Confirmed()), ctuSK(m)
+	}
+	return it
 }
 
 func (it memberItem) member() *domain.Member {
@@ -169,6 +210,9 @@ func (it memberItem) member() *domain.Member {
 		DataIscrizione: it.DataIscrizione, Email: it.Email, PEC: it.PEC, CTU: it.CTU,
 		MailboxID: it.MailboxID, EnrolledAt: parseTime(it.EnrolledAt), UpdatedAt: parseTime(it.UpdatedAt),
 		CancelledOn: it.CancelledOn, CancelReason: it.CancelReason, ImportID: it.ImportID,
+		Reginde: domain.Reginde{Address: it.RegindeAddress, NotifiedFor: it.RegindeNotifiedFor,
+			NotifiedAt: parseTime(it.RegindeNotifiedAt), Notices: it.RegindeNotices, LinkHash: it.RegindeLinkHash,
+			LinkExpiresAt: parseTime(it.RegindeLinkExp), ConfirmedAt: parseTime(it.RegindeConfirmedAt)},
 	}
 }
 

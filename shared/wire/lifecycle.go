@@ -106,6 +106,9 @@ func Lifecycle(ctx context.Context, getenv Getenv) (*app.Lifecycle, Secrets, err
 			return nil, secrets, err
 		}
 	}
+	if l.Reginde, err = newReginde(store, l.MemberMail, l.Log, getenv); err != nil {
+		return nil, secrets, err
+	}
 	return l, secrets, nil
 }
 

@@ -1,0 +1,102 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/domain"
+)
+
+var _ app.RegindeStore = (*Store)(nil)
+
+// PutRegindeLink implements app.RegindeStore: the link's hash names the member it was issued
+// to, until a day after it expires.
+func (s *Store) PutRegindeLink(ctx context.Context, hash, orderID string, cf domain.CodiceFiscale, expires time.Time) error {
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &s.table,
+		Item: map[string]types.AttributeValue{
+			attrPK: str(regindePK(hash)), attrSK: str(skReginde), "type": str("regindeLink"),
+			"orderId": str(orderID), "memberKey": str(string(cf.Canonical())),
+			AttrTTL: num(int(expires.Add(24 * time.Hour).Unix())),
+		},
+		ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	})
+	if err != nil {
+		return fmt.Errorf("put reginde link: %w", err)
+	}
+	return nil
+}
+
+// RegindeLink implements app.RegindeStore.
+func (s *Store) RegindeLink(ctx context.Context, hash string) (string, domain.CodiceFiscale, error) {
+	var it struct {
+		OrderID   string `dynamodbav:"orderId"`
+		MemberKey string `dynamodbav:"memberKey"`
+	}
+	ok, err := s.getItem(ctx, regindePK(hash), skReginde, &it)
+	if err != nil {
+		return "", "", err
+	}
+	if !ok {
+		return "", "", domain.ErrNotFound
+	}
+	return it.OrderID, domain.CodiceFiscale(it.MemberKey), nil
+}
+
+// ListCTU implements app.RegindeStore from the sparse CTU indexes: every CTU of the Order
+// (GSI2), or only those who did or did not confirm (GSI1), by surname. Never a scan.
+func (s *Store) ListCTU(ctx context.Context, q app.CTUQuery) ([]*domain.Member, string, error) {
+	index, pkAttr, skAttr, partition := indexByOrder, attrGSI2PK, attrGSI2SK, ctuPK(q.OrderID)
+	if q.Confirmed != nil {
+		index, pkAttr, skAttr, partition = indexByState, attrGSI1PK, attrGSI1SK, ctuStatePK(q.OrderID, *q.Confirmed)
+	}
+	keyAttrs := []string{attrPK, attrSK, pkAttr, skAttr}
+	in := &dynamodb.QueryInput{
+		TableName: &s.table, IndexName: aws.String(index),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": pkAttr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(partition)},
+		// One more than asked, so that a full last page does not hand out a cursor to nothing.
+		Limit: aws.Int32(int32(q.Limit + 1)),
+	}
+	if q.Cursor != "" {
+		start, err := decodeCursor(q.Cursor, pkAttr, partition, keyAttrs...)
+		if err != nil {
+			return nil, "", err
+		}
+		in.ExclusiveStartKey = start
+	}
+	var raw []map[string]types.AttributeValue
+	for len(raw) <= q.Limit {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, "", fmt.Errorf("list CTU members: %w", err)
+		}
+		raw = append(raw, out.Items...)
+		if out.LastEvaluatedKey == nil {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	next := ""
+	if len(raw) > q.Limit {
+		raw = raw[:q.Limit]
+		next = encodeCursor(raw[len(raw)-1], keyAttrs...)
+	}
+	members := make([]*domain.Member, 0, len(raw))
+	for _, r := range raw {
+		var it memberItem
+		if err := attributevalue.UnmarshalMap(r, &it); err != nil {
+			return nil, "", err
+		}
+		members = append(members, it.member())
+	}
+	return members, next, nil
+}
