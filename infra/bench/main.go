@@ -36,6 +36,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -261,11 +262,13 @@ func driver() error {
 		return fmt.Errorf("start the local cloud: %w", err)
 	}
 	defer c.Close()
-	tables, buckets := c.Host.Tables(), c.Host.Buckets()
-	if len(tables) != 1 || len(buckets) != 1 {
-		return fmt.Errorf("want one table and one bucket, the template has %v and %v", tables, buckets)
+	tables := c.Host.Tables()
+	// The files bucket (uploads and the INI-PEC archive), not the members' documents bucket.
+	files := slices.DeleteFunc(c.Host.Buckets(), func(b string) bool { return !strings.Contains(b, "-files-") })
+	if len(tables) != 1 || len(files) != 1 {
+		return fmt.Errorf("want one table and one files bucket, the template has %v and %v", tables, c.Host.Buckets())
 	}
-	e := env{DynamoDBURL: c.DynamoDBURL, S3URL: c.MotoURL, Table: tables[0], Bucket: buckets[0],
+	e := env{DynamoDBURL: c.DynamoDBURL, S3URL: c.MotoURL, Table: tables[0], Bucket: files[0],
 		INIPECURL: c.APIURL + "/_local/inipec", INIPECToken: local.INIPECToken}
 	fmt.Fprintf(os.Stderr, "bench: DynamoDB Local %s, table %s; moto %s, bucket %s; n = %d\n", e.DynamoDBURL, e.Table, e.S3URL, e.Bucket, *n)
 
