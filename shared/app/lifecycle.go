@@ -26,6 +26,9 @@ type Workflow interface {
 	// Resume completes a parked step; Fail fails it with a named error that the state machine
 	// catches. A token whose step is gone (timed out, already resumed) is not an error.
 	Resume(ctx context.Context, token string) error
+	// ResumeOrGone is Resume, reporting whether the step was gone (the workflow moved on or
+	// ended), so that the caller can do itself what the workflow would have done.
+	ResumeOrGone(ctx context.Context, token string) (gone bool, err error)
 	Fail(ctx context.Context, token, errorName, cause string) error
 }
 

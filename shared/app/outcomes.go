@@ -170,14 +170,28 @@ func (l *Lifecycle) Activate(ctx context.Context, raw string, confirm bool, ownP
 	}
 	switch {
 	case token != "" && confirm:
-		err = l.Workflow.Resume(ctx, token)
+		var gone bool
+		if gone, err = l.Workflow.ResumeOrGone(ctx, token); err == nil && gone {
+			l.afterLateActivation(ctx, mb.ID) // the workflow ended (reminders exhausted)
+		}
 	case token != "":
 		err = l.Workflow.Fail(ctx, token, ErrNameDeclined, "declined by the member")
 	case !confirm:
 		// The workflow already ended (reminders exhausted): tell the Order from here.
 		err = l.NotifyOrder(ctx, NoticeDeclined, mb.ID)
+	default:
+		l.afterLateActivation(ctx, mb.ID) // no workflow waits on this mailbox any more
 	}
 	return v, err
+}
+
+// afterLateActivation does what the workflow's AfterActivation step would have done, for a
+// member who confirmed after the workflow ended. The activation itself is recorded: a
+// failure here is logged, not shown to the member.
+func (l *Lifecycle) afterLateActivation(ctx context.Context, mailboxID string) {
+	if err := l.Activated(ctx, mailboxID); err != nil {
+		l.Log.ErrorContext(ctx, "after a late activation", "mailboxId", mailboxID, "error", err)
+	}
 }
 
 // Revoke makes a mailbox REVOCATA from any state. Revoking a revoked mailbox is a success that

@@ -86,6 +86,15 @@ func (f *Flow) Fail(ctx context.Context, token, errorName, cause string) error {
 
 // ignoreGone treats a token whose step no longer waits (timed out, resumed, execution over) as
 // done: the outcome is already in the store, which is the truth.
+// ResumeOrGone implements app.Workflow: Resume, telling whether the step was already gone.
+func (f *Flow) ResumeOrGone(ctx context.Context, token string) (gone bool, err error) {
+	_, err = f.API.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: &token, Output: aws.String("{}")})
+	if err != nil && ignoreGone(err, "resume") == nil {
+		return true, nil
+	}
+	return false, ignoreGone(err, "resume")
+}
+
 func ignoreGone(err error, op string) error {
 	var timedOut *types.TaskTimedOut
 	var missing *types.TaskDoesNotExist
