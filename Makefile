@@ -8,7 +8,8 @@ FUNCTIONS := OrdersFunction:orders MembersFunction:members MailboxesFunction:mai
              ProviderCallbackFunction:providercallback ActivationFunction:activation \
              BatchTaskFunction:batchtask MailboxTaskFunction:mailboxtask BatchScheduleFunction:batchschedule \
              INIPECSyncFunction:inipecsync INIPECFunction:inipec \
-             ImportsFunction:imports ImportJobFunction:importjob
+             ImportsFunction:imports ImportJobFunction:importjob \
+             ExpiryFunction:expiry
 BUILD_DIR ?= .local/build
 GOBUILD   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 

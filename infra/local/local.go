@@ -41,6 +41,7 @@ var Functions = map[string]localcloud.Constructor{
 	"functions/inipec":           wire.INIPECAPI,
 	"functions/imports":          wire.ImportsAPI,
 	"functions/importjob":        wire.ImportJob,
+	"functions/expiry":           wire.Expiry,
 }
 
 // Local credentials of the provider stand-in; in AWS they come from PlatformSecrets.
@@ -63,6 +64,8 @@ var FastParameters = map[string]string{
 	"InipecSettleSeconds":          "1",
 	"ImportChunkRows":              "100",
 	"ImportReserveSeconds":         "899",
+	// The expiry run may act as of a later day ({"asOf": ...}): a test does not wait years.
+	"ExpiryAsOfAllowed": "true",
 }
 
 // Region is the region the local cloud pretends to be in.
