@@ -9,7 +9,8 @@ FUNCTIONS := OrdersFunction:orders MembersFunction:members MailboxesFunction:mai
              BatchTaskFunction:batchtask MailboxTaskFunction:mailboxtask BatchScheduleFunction:batchschedule \
              INIPECSyncFunction:inipecsync INIPECFunction:inipec \
              ImportsFunction:imports ImportJobFunction:importjob \
-             RequestsFunction:requests RegindeFunction:reginde RegindePageFunction:regindepage
+             RequestsFunction:requests RegindeFunction:reginde RegindePageFunction:regindepage \
+             ExpiryFunction:expiry
 BUILD_DIR ?= .local/build
 GOBUILD   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 

@@ -41,6 +41,7 @@ var Functions = map[string]localcloud.Constructor{
 	"functions/inipec":           wire.INIPECAPI,
 	"functions/imports":          wire.ImportsAPI,
 	"functions/importjob":        wire.ImportJob,
+	"functions/expiry":           wire.Expiry,
 	"functions/reginde":          wire.Reginde,
 	"functions/regindepage":      wire.RegindePage,
 	"functions/requests":         wire.Requests,
@@ -70,6 +71,8 @@ var FastParameters = map[string]string{
 	"RequestRateLimits":         "10000/60",
 	"RequestThrottleRateLimit":  "1000",
 	"RequestThrottleBurstLimit": "1000",
+	// The expiry run may act as of a later day ({"asOf": ...}): a test does not wait years.
+	"ExpiryAsOfAllowed": "true",
 }
 
 // Region is the region the local cloud pretends to be in.

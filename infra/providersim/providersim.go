@@ -53,10 +53,12 @@ type Options struct {
 
 // Received is one request the stand-in accepted. It never holds the codice fiscale.
 type Received struct {
-	Kind        string    `json:"kind"` // "submit" or "deactivate"
+	Kind        string    `json:"kind"` // "submit", "deactivate" or "renew"
 	RequestID   string    `json:"requestId"`
 	Address     string    `json:"address"`
 	ProviderRef string    `json:"providerRef"`
+	ValidUntil  string    `json:"validUntil,omitempty"` // renew: the new last day of validity
+	RenewalID   string    `json:"renewalId,omitempty"`  // renew: the platform's renewal batch
 	At          time.Time `json:"at"`
 	// Documents are the self-service request's documents the stand-in downloaded and checked.
 	Documents []ReceivedDocument `json:"documents,omitempty"`
@@ -83,6 +85,7 @@ type Sim struct {
 	closed    bool
 	refs      int
 	mailboxes map[string]*mailbox // by requestId
+	renewals  map[string]bool     // Idempotency-Keys of the renewals done
 	received  []Received
 }
 
@@ -103,6 +106,7 @@ func New(o Options) *Sim {
 		mux:       http.NewServeMux(),
 		client:    &http.Client{Timeout: callbackTimeout},
 		mailboxes: map[string]*mailbox{},
+		renewals:  map[string]bool{},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -113,6 +117,7 @@ func New(o Options) *Sim {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.mux.HandleFunc("POST /v1/mailboxes", s.submit)
 	s.mux.HandleFunc("POST /v1/mailboxes/{requestId}/deactivate", s.deactivate)
+	s.mux.HandleFunc("POST /v1/mailboxes/{requestId}/renew", s.renew)
 	s.mux.HandleFunc("GET /v1/mailboxes", s.list)
 	return s
 }
@@ -290,6 +295,57 @@ func (s *Sim) deactivate(w http.ResponseWriter, r *http.Request) {
 		s.callBack(provider.Event{Type: provider.EventDeactivated, Address: req.Address, ProviderRef: mb.ref, Reason: req.Reason})
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// renew extends a mailbox's validity, once per Idempotency-Key: a repeated key is answered the
+// same and not recorded again, so Requests shows each renewal once.
+func (s *Sim) renew(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("requestId")
+	var req struct {
+		RenewalID  string `json:"renewalId"`
+		Address    string `json:"address"`
+		ValidUntil string `json:"validUntil"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	if !isAddress(req.Address) {
+		writeError(w, http.StatusBadRequest, "invalid_address", "address must be an e-mail address", "address")
+		return
+	}
+	if _, err := time.Parse(time.DateOnly, req.ValidUntil); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_date", "validUntil must be a date YYYY-MM-DD", "validUntil")
+		return
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if strings.TrimSpace(req.RenewalID) == "" || key != req.RenewalID+":"+id {
+		writeError(w, http.StatusBadRequest, "idempotency_key_mismatch", "Idempotency-Key must be <renewalId>:<requestId>", "renewalId")
+		return
+	}
+
+	s.mu.Lock()
+	mb, known := s.mailboxes[id]
+	if known && mb.address != req.Address {
+		s.mu.Unlock()
+		writeError(w, http.StatusConflict, "address_mismatch", "this requestId was submitted with another address", "address")
+		return
+	}
+	// Like deactivate, a mailbox the stand-in never saw (it keeps nothing across restarts) is
+	// renewed all the same, so that a local run survives restarting it.
+	if !known {
+		mb = &mailbox{address: req.Address}
+		s.mailboxes[id] = mb
+	}
+	repeated := s.renewals[key]
+	if !repeated {
+		s.renewals[key] = true
+		s.received = append(s.received, Received{Kind: "renew", RequestID: id, Address: req.Address, ProviderRef: mb.ref,
+			ValidUntil: req.ValidUntil, RenewalID: req.RenewalID, At: time.Now().UTC()})
+	}
+	s.mu.Unlock()
+
+	s.log.InfoContext(r.Context(), "provider stand-in: renew", "requestId", id, "address", req.Address, "validUntil", req.ValidUntil, "repeated", repeated)
+	writeJSON(w, http.StatusOK, map[string]string{"providerRef": mb.ref, "validUntil": req.ValidUntil})
 }
 
 func (s *Sim) list(w http.ResponseWriter, _ *http.Request) {

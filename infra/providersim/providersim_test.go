@@ -441,3 +441,30 @@ func do(t *testing.T, srv *httptest.Server, method, path, key, body string) *htt
 	t.Cleanup(func() { resp.Body.Close() })
 	return resp
 }
+
+func TestRenew_RecordedOncePerRenewalAndNoCallback(t *testing.T) {
+	rc := newReceiver(t)
+	sim, srv, pc := start(t, rc, providersim.Options{})
+	if _, err := pc.Submit(t.Context(), submitRequest("mbx-1", "carlo.zurzi@pec.tsrm.org")); err != nil {
+		t.Fatal(err)
+	}
+	rc.next(t)
+	r := provider.RenewRequest{RequestID: "mbx-1", RenewalID: "b-1", Address: "carlo.zurzi@pec.tsrm.org", ValidUntil: "2030-02-28"}
+	for range 2 {
+		if err := pc.Renew(t.Context(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.RenewalID, r.ValidUntil = "b-2", "2033-02-28"
+	if err := pc.Renew(t.Context(), r); err != nil {
+		t.Fatal(err)
+	}
+	rc.none(t, 200*time.Millisecond)
+	got := sim.Requests()
+	if len(got) != 3 || got[1].Kind != "renew" || got[1].ValidUntil != "2030-02-28" || got[1].ProviderRef != "SIM-1" || got[2].RenewalID != "b-2" {
+		t.Errorf("Requests() = %+v", got)
+	}
+	if resp := do(t, srv, http.MethodPost, "/v1/mailboxes/mbx-1/renew", apiKey, `{"renewalId":"b-3","address":"carlo.zurzi@pec.tsrm.org","validUntil":"2036-02-28"}`); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a renewal without its Idempotency-Key: %d, want 400", resp.StatusCode)
+	}
+}

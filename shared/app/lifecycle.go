@@ -251,6 +251,7 @@ func (l *Lifecycle) AwaitAuthorization(ctx context.Context, batchID, token strin
 	m, err := notice.AuthorizationRequest(notice.AuthorizationData{
 		OrderName: order.Name, BatchID: b.ID, MailboxCount: b.MailboxCount, AmountCents: b.AmountCents,
 		PriceCents: order.Convention.PriceCents, VATPercent: order.Convention.VATPercent, Reminder: reminder,
+		Renewal: b.IsRenewal(),
 	})
 	if err != nil {
 		return err
@@ -266,6 +267,9 @@ func (l *Lifecycle) StartMailboxes(ctx context.Context, batchID, cursor string) 
 	b, _, err := l.Store.GetBatch(ctx, batchID)
 	if err != nil {
 		return "", err
+	}
+	if b.IsRenewal() {
+		return l.RenewMailboxes(ctx, b, cursor)
 	}
 	ids, next, err := l.Store.OpenMailboxIDs(ctx, b.OrderID, b.Seq, max(l.StartPage, 1), cursor)
 	if err != nil {

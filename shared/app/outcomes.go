@@ -148,7 +148,11 @@ func (l *Lifecycle) Activate(ctx context.Context, raw string, confirm bool, ownP
 		}
 		var err error
 		if confirm {
-			_, err = m.Transition(domain.StateAttivata, l.now(), "member", "confirmed")
+			var changed bool
+			if changed, err = m.Transition(domain.StateAttivata, l.now(), "member", "confirmed"); changed {
+				// In the same conditional write as the activation: never an active mailbox without it.
+				m.StartValidity(domain.Today(l.now()), v.Order.Convention.Validity())
+			}
 		} else {
 			_, err = m.Transition(domain.StateRevocata, l.now(), "member", "declined")
 		}
@@ -215,8 +219,17 @@ func (l *Lifecycle) Revoke(ctx context.Context, c Caller, id, reason string) (*d
 var errMailboxNotFound = &domain.Error{Kind: domain.KindNotFound, Code: "mailbox_not_found", Message: "no such mailbox"}
 
 func (l *Lifecycle) revoke(ctx context.Context, id, actor, reason string) (*domain.Mailbox, error) {
+	return l.revokeIf(ctx, id, actor, reason, nil)
+}
+
+// revokeIf revokes as revoke does, but only if cond (when given) holds for the mailbox as it is
+// written, so that the decision and the revocation are one conditional write.
+func (l *Lifecycle) revokeIf(ctx context.Context, id, actor, reason string, cond func(*domain.Mailbox) bool) (*domain.Mailbox, error) {
 	var token string
 	mb, changed, err := l.Store.UpdateMailbox(ctx, id, func(m *domain.Mailbox) (bool, error) {
+		if cond != nil && !cond(m) {
+			return false, nil
+		}
 		changed, err := m.Transition(domain.StateRevocata, l.now(), actor, reason)
 		token = ""
 		if changed {
@@ -324,7 +337,8 @@ func (l *Lifecycle) repairBatches(ctx context.Context, orderID string) (int, err
 	}
 	repaired := 0
 	for _, b := range batches {
-		if !b.Submitted() || l.now().Sub(b.UpdatedAt) < l.RepairAfter {
+		// A renewal batch is repaired mailbox by mailbox, by the expiry run (see Expiry).
+		if !b.Submitted() || b.IsRenewal() || l.now().Sub(b.UpdatedAt) < l.RepairAfter {
 			continue
 		}
 		open, err := l.Store.CountOpen(ctx, orderID, b.Seq)
@@ -354,6 +368,9 @@ func (l *Lifecycle) repairBatches(ctx context.Context, orderID string) (int, err
 func (l *Lifecycle) Activated(ctx context.Context, mailboxID string) error {
 	mb, err := l.Store.GetMailbox(ctx, mailboxID)
 	if err != nil || mb.State != domain.StateAttivata {
+		return err
+	}
+	if err := l.ensureValidity(ctx, mb); err != nil {
 		return err
 	}
 	// ReGIndE first: it records what it sent, so a retry after a failed notice below does

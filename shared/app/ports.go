@@ -54,4 +54,23 @@ type LifecycleStore interface {
 	// SeenEvent reports whether a provider event was already processed; RecordEvent marks it.
 	SeenEvent(ctx context.Context, eventID string) (bool, error)
 	RecordEvent(ctx context.Context, eventID, mailboxID string) error
+
+	ExpiryStore
+}
+
+// ExpiryStore is what validity, reminders and renewals need from persistence.
+type ExpiryStore interface {
+	// DueMailboxIDs pages through the Order's ATTIVATA mailboxes the expiry run must look at on
+	// or before the day today (YYYY-MM-DD), and only those.
+	DueMailboxIDs(ctx context.Context, orderID, today string, limit int, cursor string) (ids []string, next string, err error)
+	// RenewalCandidates hands each of the Order's ATTIVATA mailboxes expiring before the date
+	// (YYYY-MM-DD) to each, with the renewal batch it is marked with, if any.
+	RenewalCandidates(ctx context.Context, orderID, before string, each func(mailboxID, renewalBatchID string) error) error
+	// AddToRenewal lets change decide whether the mailbox joins renewal batch batchID and, if so,
+	// writes the mailbox (under its optimistic lock) and the batch's line for it together.
+	AddToRenewal(ctx context.Context, batchID, mailboxID string, change func(*domain.Mailbox) (bool, error)) (bool, error)
+	// RenewalMailboxIDs pages through the mailboxes of a renewal batch.
+	RenewalMailboxIDs(ctx context.Context, batchID string, limit int, cursor string) (ids []string, next string, err error)
+	// PutRenewalBatch stores a new renewal batch.
+	PutRenewalBatch(ctx context.Context, b *domain.Batch) error
 }

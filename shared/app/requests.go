@@ -55,15 +55,14 @@ var DefaultRequestLimits = []RateLimit{{Max: 5, Window: time.Minute}, {Max: 30, 
 
 // Requests runs the members' self-service requests under a convention (flow 2).
 type Requests struct {
-	Store         RequestStore
-	Files         DocumentFiles
-	Workflow      MailboxStarter
-	Domains       domain.AlboDomains
-	Log           *slog.Logger
-	Now           func() time.Time
-	NewID         func() string
-	Limits        []RateLimit
-	ValidityYears int
+	Store    RequestStore
+	Files    DocumentFiles
+	Workflow MailboxStarter
+	Domains  domain.AlboDomains
+	Log      *slog.Logger
+	Now      func() time.Time
+	NewID    func() string
+	Limits   []RateLimit
 }
 
 // RequestView is a request as its member sees it.
@@ -276,7 +275,7 @@ func (q *Requests) Form(ctx context.Context, id, token string) ([]byte, error) {
 	return adhesion.Form(adhesion.Data{
 		RequestID: r.ID, OrderName: order.Name, OfferCode: r.OfferCode, Nome: m.Nome, Cognome: m.Cognome,
 		CodiceFiscale: m.CodiceFiscale.Value(), Albo: m.Albo, NumeroIscrizione: m.NumeroIscrizione, Email: r.Email,
-		Address: r.Address, PriceCents: r.PriceCents, VATPercent: r.VATPercent, ValidityYears: max(q.ValidityYears, 1),
+		Address: r.Address, PriceCents: r.PriceCents, VATPercent: r.VATPercent, ValidityYears: order.Convention.Validity(),
 		Date: inRome(r.CreatedAt),
 	})
 }

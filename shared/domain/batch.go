@@ -14,6 +14,15 @@ const (
 	BatchSubmitted             BatchState = "SUBMITTED"
 )
 
+// BatchKind says what a batch authorises: the issuance of RICHIESTA mailboxes or the renewal
+// of ATTIVATA ones.
+type BatchKind string
+
+const (
+	BatchIssuance BatchKind = "issuance"
+	BatchRenewal  BatchKind = "renewal"
+)
+
 // Batch gathers the RICHIESTA mailboxes of an Order for one authorisation and payment
 // (circolare 21/2019, steps 4-5): when the Order has confirmed and paid, in either order, its
 // mailboxes go to the provider.
@@ -33,6 +42,18 @@ type Batch struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	Version      int
+	Kind         BatchKind // empty: issuance (batches stored before renewals existed)
+}
+
+// IsRenewal reports whether the batch renews mailboxes rather than issuing them.
+func (b *Batch) IsRenewal() bool { return b.Kind == BatchRenewal }
+
+// KindOrDefault is the batch's kind, issuance when not recorded.
+func (b *Batch) KindOrDefault() BatchKind {
+	if b.Kind == "" {
+		return BatchIssuance
+	}
+	return b.Kind
 }
 
 // Amount is the gross amount for n mailboxes at the convention's price plus VAT, in cents,

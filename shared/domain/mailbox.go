@@ -63,6 +63,11 @@ type Mailbox struct {
 	Activation Activation
 	// Version increments on every change; stores use it for optimistic locking.
 	Version int
+	// Validity (set when the mailbox becomes ATTIVATA; see expiry.go).
+	ExpiresOn      string // YYYY-MM-DD, the last day the mailbox is valid
+	ExpiryDueOn    string // YYYY-MM-DD, when the expiry run next looks at the mailbox
+	LastReminder   int    // the smallest reminder threshold (days) sent in this validity period; 0: none
+	RenewalBatchID string // the renewal batch the mailbox is in, until the renewal is applied
 }
 
 // Waiting names what a parked workflow step waits for.

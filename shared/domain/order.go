@@ -20,6 +20,17 @@ type Convention struct {
 	OfferCode  *string `json:"offerCode"`
 	PriceCents int     `json:"priceCents"`
 	VATPercent float64 `json:"vatPercent"`
+	// ValidityYears is how long a mailbox is valid from its activation, and how far a renewal
+	// extends it; 0 (absent) means DefaultValidityYears.
+	ValidityYears int `json:"validityYears"`
+}
+
+// Validity is the convention's validity in years, DefaultValidityYears when not set.
+func (c Convention) Validity() int {
+	if c.ValidityYears == 0 {
+		return DefaultValidityYears
+	}
+	return c.ValidityYears
 }
 
 // Order is a provincial Order (Ordine) whose members receive mailboxes.
@@ -70,6 +81,12 @@ func (o *Order) Validate() error {
 	}
 	if c.VATPercent < 0 || c.VATPercent > 100 || math.IsNaN(c.VATPercent) {
 		return Invalid("convention.vatPercent", "invalid_vat", "vatPercent must be between 0 and 100")
+	}
+	if c.ValidityYears == 0 {
+		c.ValidityYears = DefaultValidityYears
+	}
+	if c.ValidityYears < 1 || c.ValidityYears > 10 {
+		return Invalid("convention.validityYears", "invalid_validity", "validityYears must be between 1 and 10")
 	}
 	return nil
 }

@@ -19,8 +19,10 @@ import (
 //	Offer code   OFFER#<code>        #OFFER
 //	Order        (also)              GSI2 ORDERS
 //	Mailbox      MAILBOX#<id>        #MAILBOX        GSI1 ORDER#<id>#STATE#<state>, GSI2 ORDER#<id>#MAILBOXES,
-//	                                                 GSI3 ORDER#<id>#OPEN#<seq> while in RICHIESTA
+//	                                                 GSI3 ORDER#<id>#OPEN#<seq> while in RICHIESTA,
+//	                                                 GSI3 ORDER#<id>#EXPIRY, <dueOn>#<id> while ATTIVATA
 //	Batch        BATCH#<id>          #BATCH          GSI2 ORDER#<id>#BATCHES
+//	Renewal line BATCH#<id>          MAILBOX#<id>    a mailbox of a renewal batch
 //	Address      ADDRESS#<address>   #ADDRESS
 //	Activation   ACTIVATION#<hash>   #ACTIVATION     (expires through TTL)
 //	ReGIndE link REGINDE#<hash>      #REGINDE        (expires through TTL)
@@ -70,6 +72,7 @@ func statePK(orderID string, s domain.State) string {
 func orderMailboxesPK(orderID string) string { return "ORDER#" + orderID + "#MAILBOXES" }
 func openPK(orderID string, seq int) string  { return fmt.Sprintf("ORDER#%s#OPEN#%d", orderID, seq) }
 func batchPK(id string) string               { return "BATCH#" + id }
+func expiryPK(orderID string) string         { return "ORDER#" + orderID + "#EXPIRY" }
 func orderBatchesPK(orderID string) string   { return "ORDER#" + orderID + "#BATCHES" }
 func activationPK(hash string) string        { return "ACTIVATION#" + hash }
 func eventPK(id string) string               { return "PROVIDER_EVENT#" + id }
@@ -120,6 +123,7 @@ type orderItem struct {
 	UpdatedAt  string  `dynamodbav:"updatedAt"`
 	BatchSeq   int     `dynamodbav:"batchSeq"`
 	Version    int     `dynamodbav:"version"`
+	Validity   int     `dynamodbav:"validityYears,omitempty"`
 }
 
 func toOrderItem(o *domain.Order) orderItem {
@@ -127,6 +131,7 @@ func toOrderItem(o *domain.Order) orderItem {
 		PK: orderPK(o.ID), SK: skOrder, GSI2PK: allOrdersPK, GSI2SK: o.ID, Type: "order", BatchSeq: o.BatchSeq, ID: o.ID, Name: o.Name, PEC: o.PEC,
 		WebPEC: o.Convention.WebPEC, PriceCents: o.Convention.PriceCents, VATPercent: o.Convention.VATPercent,
 		CreatedAt: formatTime(o.CreatedAt), UpdatedAt: formatTime(o.UpdatedAt), Version: o.Version,
+		Validity: o.Convention.ValidityYears,
 	}
 	if o.Convention.OfferCode != nil {
 		it.OfferCode = *o.Convention.OfferCode
@@ -137,7 +142,7 @@ func toOrderItem(o *domain.Order) orderItem {
 func (it orderItem) order() *domain.Order {
 	o := &domain.Order{
 		ID: it.ID, Name: it.Name, PEC: it.PEC,
-		Convention: domain.Convention{WebPEC: it.WebPEC, PriceCents: it.PriceCents, VATPercent: it.VATPercent},
+		Convention: domain.Convention{WebPEC: it.WebPEC, PriceCents: it.PriceCents, VATPercent: it.VATPercent, ValidityYears: it.Validity},
 		CreatedAt:  parseTime(it.CreatedAt), UpdatedAt: parseTime(it.UpdatedAt), Version: it.Version,
 		BatchSeq: it.BatchSeq,
 	}
@@ -249,6 +254,10 @@ type mailboxItem struct {
 	ActivationExp  string           `dynamodbav:"activationExpiresAt,omitempty"`
 	ActivationSent int              `dynamodbav:"activationsSent"`
 	Version        int              `dynamodbav:"version"`
+	ExpiresOn      string           `dynamodbav:"expiresOn,omitempty"`
+	ExpiryDueOn    string           `dynamodbav:"expiryDueOn,omitempty"`
+	LastReminder   int              `dynamodbav:"lastReminderDays,omitempty"`
+	RenewalBatchID string           `dynamodbav:"renewalBatchId,omitempty"`
 }
 
 func toMailboxItem(m *domain.Mailbox) mailboxItem {
@@ -271,6 +280,11 @@ func toMailboxItem(m *domain.Mailbox) mailboxItem {
 	if m.State == domain.StateRichiesta && m.RequestID == "" {
 		it.GSI3PK, it.GSI3SK = openPK(m.OrderID, m.BatchSeq), sortKey
 	}
+	// Only an ATTIVATA mailbox can expire: the expiry run finds it by the day it is next due.
+	if m.State == domain.StateAttivata && m.ExpiryDueOn != "" {
+		it.GSI3PK, it.GSI3SK = expiryPK(m.OrderID), m.ExpiryDueOn+"#"+m.ID
+	}
+	it.ExpiresOn, it.ExpiryDueOn, it.LastReminder, it.RenewalBatchID = m.ExpiresOn, m.ExpiryDueOn, m.LastReminder, m.RenewalBatchID
 	for _, h := range m.History {
 		it.History = append(it.History, transitionItem{State: string(h.State), At: formatTime(h.At), Actor: h.Actor, Reason: h.Reason})
 	}
@@ -285,6 +299,7 @@ func (it mailboxItem) mailbox() *domain.Mailbox {
 		BatchSeq: it.BatchSeq, RequestID: it.RequestID, ProviderRef: it.ProviderRef,
 		Park:       domain.Park{Token: it.TaskToken, Waiting: domain.Waiting(it.Waiting)},
 		Activation: domain.Activation{Hash: it.ActivationHash, ExpiresAt: parseTime(it.ActivationExp), Sent: it.ActivationSent},
+		ExpiresOn:  it.ExpiresOn, ExpiryDueOn: it.ExpiryDueOn, LastReminder: it.LastReminder, RenewalBatchID: it.RenewalBatchID,
 	}
 	for _, h := range it.History {
 		m.History = append(m.History, domain.Transition{State: domain.State(h.State), At: parseTime(h.At), Actor: h.Actor, Reason: h.Reason})
@@ -322,6 +337,7 @@ type batchItem struct {
 	TaskToken      string `dynamodbav:"taskToken,omitempty"`
 	Requests       int    `dynamodbav:"authorizationRequests"`
 	Version        int    `dynamodbav:"version"`
+	Kind           string `dynamodbav:"kind,omitempty"`
 }
 
 func optTime(t time.Time) string {
@@ -338,7 +354,7 @@ func toBatchItem(b *domain.Batch, park app.BatchPark) batchItem {
 		Confirmed: b.Confirmed, ConfirmedAt: optTime(b.ConfirmedAt), ConfirmedBy: b.ConfirmedBy,
 		Paid: b.Paid, PaidAt: optTime(b.PaidAt), PaymentRef: b.PaymentRef, State: string(b.State),
 		CreatedAt: formatTime(b.CreatedAt), UpdatedAt: formatTime(b.UpdatedAt), Version: b.Version,
-		TaskToken: park.Token, Requests: park.Requests,
+		TaskToken: park.Token, Requests: park.Requests, Kind: string(b.Kind),
 	}
 }
 
@@ -348,5 +364,6 @@ func (it batchItem) batch() (*domain.Batch, app.BatchPark) {
 		Confirmed: it.Confirmed, ConfirmedAt: parseTime(it.ConfirmedAt), ConfirmedBy: it.ConfirmedBy,
 		Paid: it.Paid, PaidAt: parseTime(it.PaidAt), PaymentRef: it.PaymentRef, State: domain.BatchState(it.State),
 		CreatedAt: parseTime(it.CreatedAt), UpdatedAt: parseTime(it.UpdatedAt), Version: it.Version,
+		Kind: domain.BatchKind(it.Kind),
 	}, app.BatchPark{Token: it.TaskToken, Requests: it.Requests}
 }

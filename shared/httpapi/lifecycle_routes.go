@@ -21,13 +21,14 @@ type batchView struct {
 	Confirmed    bool              `json:"confirmed"`
 	Paid         bool              `json:"paid"`
 	State        domain.BatchState `json:"state"`
+	Kind         domain.BatchKind  `json:"kind"`
 	CreatedAt    time.Time         `json:"createdAt"`
 	UpdatedAt    time.Time         `json:"updatedAt"`
 }
 
 func viewBatch(b *domain.Batch) batchView {
 	return batchView{ID: b.ID, OrderID: b.OrderID, MailboxCount: b.MailboxCount, AmountCents: b.AmountCents,
-		Confirmed: b.Confirmed, Paid: b.Paid, State: b.State, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
+		Confirmed: b.Confirmed, Paid: b.Paid, State: b.State, Kind: b.KindOrDefault(), CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
 }
 
 func limitParam(r *Request) int {
@@ -90,6 +91,17 @@ func Batches(l *app.Lifecycle, log *slog.Logger, idem app.Idempotency) *Router {
 			return Result{}, err
 		}
 		return Result{Status: http.StatusOK, Body: viewBatch(b)}, nil
+	})
+	rt.HandleIdempotent("POST /v1/orders/{orderId}/renewals", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		var sel domain.RenewalSelection
+		if err := DecodeJSON(r, &sel); err != nil {
+			return Result{}, err
+		}
+		b, err := l.CreateRenewal(ctx, c, r.PathParameters["orderId"], sel)
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{Status: http.StatusCreated, Body: viewBatch(b)}, nil
 	})
 	return rt
 }

@@ -19,7 +19,9 @@ type orderView struct {
 }
 
 func viewOrder(o *domain.Order) orderView {
-	return orderView{ID: o.ID, Name: o.Name, PEC: o.PEC, Convention: o.Convention, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
+	c := o.Convention
+	c.ValidityYears = c.Validity()
+	return orderView{ID: o.ID, Name: o.Name, PEC: o.PEC, Convention: c, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
 }
 
 type memberView struct {
@@ -64,6 +66,9 @@ type mailboxView struct {
 	CreatedAt time.Time           `json:"createdAt"`
 	UpdatedAt time.Time           `json:"updatedAt"`
 	History   []domain.Transition `json:"history"`
+	ExpiresOn *string             `json:"expiresOn,omitempty"` // once ATTIVATA: the last day of validity
+	// RenewalBatchID is the open renewal batch the mailbox is in, if any.
+	RenewalBatchID *string `json:"renewalBatchId,omitempty"`
 }
 
 func viewMailbox(m *domain.Mailbox) *mailboxView {
@@ -74,6 +79,12 @@ func viewMailbox(m *domain.Mailbox) *mailboxView {
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, History: m.History}
 	if m.BatchID != "" {
 		v.BatchID = &m.BatchID
+	}
+	if m.ExpiresOn != "" {
+		v.ExpiresOn = &m.ExpiresOn
+	}
+	if m.RenewalBatchID != "" {
+		v.RenewalBatchID = &m.RenewalBatchID
 	}
 	return v
 }

@@ -58,6 +58,7 @@ type AuthorizationData struct {
 	VATPercent   float64 // e.g. 22
 	PortalHint   string  // what to do; empty: confirm and pay in the portal (or by the API)
 	Reminder     int     // 0 for the first request, 1, 2, ... for the reminders
+	Renewal      bool    // the batch renews active mailboxes instead of issuing new ones
 }
 
 // MemberNoticeData is what a notice to an Order about one of its members says. The member is
@@ -175,7 +176,44 @@ func AuthorizationRequest(d AuthorizationData) (Message, error) {
 			"di programmazione (API) del portale può inviare le richieste POST /v1/batches/" + id +
 			"/confirm e POST /v1/batches/" + id + "/payment."
 	}
+	if d.Renewal {
+		return render("renewal", v, false)
+	}
 	return render("authorization", v, false)
+}
+
+// ExpiryData is what the reminder to a member before the mailbox expires says.
+type ExpiryData struct {
+	Nome, Cognome string
+	Address       string    // the expiring PEC address
+	OrderName     string    // who renews it
+	OrderPEC      string    // whom to contact
+	ExpiresOn     time.Time // the last day of validity
+	DaysLeft      int
+}
+
+type expiryView struct {
+	Name, Address, OrderName, OrderPEC, ExpiryDate string
+	DaysLeft                                       int
+}
+
+// ExpiryReminder is the ordinary e-mail that tells a member the mailbox expires soon, that the
+// Order renews it, and whom to ask.
+func ExpiryReminder(d ExpiryData) (Message, error) {
+	v := expiryView{Name: fullName(d.Nome, d.Cognome), Address: clean(d.Address), OrderName: clean(d.OrderName),
+		OrderPEC: clean(d.OrderPEC), DaysLeft: d.DaysLeft}
+	switch {
+	case v.Address == "":
+		return Message{}, invalid("Address", "is required")
+	case v.OrderName == "":
+		return Message{}, invalid("OrderName", "is required")
+	case d.ExpiresOn.IsZero():
+		return Message{}, invalid("ExpiresOn", "is required")
+	case d.DaysLeft < 0:
+		return Message{}, invalid("DaysLeft", "must not be negative")
+	}
+	v.ExpiryDate = FormatDate(d.ExpiresOn)
+	return render("expiry", v, true)
 }
 
 type memberView struct {

@@ -45,6 +45,16 @@ type Provider interface {
 	Submit(ctx context.Context, r SubmitRequest) (ref string, err error)
 	// Deactivate asks the provider to close (or cancel the request for) the mailbox; idempotent.
 	Deactivate(ctx context.Context, requestID, address, reason string) error
+	// Renew extends the mailbox's validity until r.ValidUntil; idempotent on (RenewalID, RequestID).
+	Renew(ctx context.Context, r RenewRequest) error
+}
+
+// RenewRequest extends a mailbox's validity, once per renewal.
+type RenewRequest struct {
+	RequestID  string `json:"-"`          // our mailbox id, as submitted
+	RenewalID  string `json:"renewalId"`  // our renewal batch id
+	Address    string `json:"address"`    // the mailbox, as a check
+	ValidUntil string `json:"validUntil"` // YYYY-MM-DD, the new last day of validity
 }
 
 // ErrPermanent is wrapped by every error the provider will not accept however often it is
@@ -56,7 +66,7 @@ var ErrPermanent = errors.New("provider: permanent failure")
 // "ProviderRefused"). Code and Field come from the provider's error body when they look like
 // machine codes; the provider's free text is never kept, as it might quote personal data.
 type ProviderRefused struct {
-	Op     string // "submit" or "deactivate"
+	Op     string // "submit", "deactivate" or "renew"
 	Status int    // HTTP status; 0 when the answer or the request itself was unusable
 	Code   string
 	Field  string
@@ -180,6 +190,26 @@ func (c *HTTPClient) Deactivate(ctx context.Context, requestID, address, reason 
 		return nil
 	}
 	return refused("deactivate", res)
+}
+
+// Renew implements Provider. A provider that does not know the mailbox refuses it for good.
+func (c *HTTPClient) Renew(ctx context.Context, r RenewRequest) error {
+	if r.RequestID == "" || r.RenewalID == "" {
+		return &ProviderRefused{Op: "renew", Detail: "empty request or renewal id"}
+	}
+	body, err := json.Marshal(r)
+	if err != nil {
+		return &ProviderRefused{Op: "renew", Detail: "cannot encode the request"}
+	}
+	res, err := c.do(ctx, "renew", "/v1/mailboxes/"+url.PathEscape(r.RequestID)+"/renew", r.RenewalID+":"+r.RequestID, body)
+	if err != nil {
+		return err
+	}
+	switch res.status {
+	case http.StatusOK, http.StatusAccepted, http.StatusNoContent:
+		return nil
+	}
+	return refused("renew", res)
 }
 
 type response struct {

@@ -372,3 +372,37 @@ func TestSubmit_BadBaseURLIsPermanent(t *testing.T) {
 		}
 	}
 }
+
+func TestRenew_SendsTheContractRequestWithItsIdempotencyKey(t *testing.T) {
+	var got *http.Request
+	var body []byte
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		got, body = r, must(io.ReadAll(r.Body))
+		w.WriteHeader(http.StatusNoContent)
+	})
+	err := client(s).Renew(context.Background(), provider.RenewRequest{RequestID: "mbx-1", RenewalID: "b-7", Address: "carlo.zurzi@pec.tsrm.org", ValidUntil: "2030-02-28"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.URL.Path != "/v1/mailboxes/mbx-1/renew" || got.Header.Get("Idempotency-Key") != "b-7:mbx-1" || got.Header.Get("Authorization") != "Bearer "+apiKey {
+		t.Errorf("request %s %v", got.URL.Path, got.Header)
+	}
+	if string(body) != `{"renewalId":"b-7","address":"carlo.zurzi@pec.tsrm.org","validUntil":"2030-02-28"}` {
+		t.Errorf("body %s", body)
+	}
+}
+
+func TestRenew_UnknownMailboxIsPermanent(t *testing.T) {
+	s := newServer(t, status(404, `{"error":{"code":"not_found"}}`))
+	err := client(s).Renew(context.Background(), provider.RenewRequest{RequestID: "mbx-1", RenewalID: "b-7", Address: "a@pec.tsrm.org", ValidUntil: "2030-02-28"})
+	if !errors.Is(err, provider.ErrPermanent) || s.calls.Load() != 1 {
+		t.Fatalf("err %v after %d calls", err, s.calls.Load())
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

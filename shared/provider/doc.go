@@ -31,6 +31,17 @@
 //	404               the provider has no such mailbox: nothing to close, counts as done
 //	other statuses    as for submit
 //
+// Renew, idempotent on the Idempotency-Key (extends the validity of a mailbox the provider
+// created; a repeated key changes nothing):
+//
+//	POST {base}/v1/mailboxes/{requestId}/renew
+//	Idempotency-Key: <renewalId>:<requestId>
+//	{"renewalId": "...", "address": "...", "validUntil": "YYYY-MM-DD"}
+//
+//	200, 202 or 204   renewed (again, for a repeated key)
+//	404               the provider has no such mailbox: refused for good
+//	other statuses    as for submit
+//
 // The outcome arrives later, on the platform's callback (POST /v1/provider/callback):
 //
 //	X-Pec-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>

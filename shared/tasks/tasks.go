@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/domain"
 )
 
 // Event is a task's payload, as the state machines' Parameters build it.
@@ -135,5 +137,37 @@ func ImportJob(j *app.Imports) func(context.Context, json.RawMessage) error {
 			}
 		}
 		return nil
+	}
+}
+
+// ExpiryDateNotAllowed is an expiry run asked to act as of another day where that is switched
+// off (everywhere but local tests: it would revoke mailboxes early).
+type ExpiryDateNotAllowed struct{}
+
+func (*ExpiryDateNotAllowed) Error() string {
+	return "asOf is only accepted when EXPIRY_AS_OF_ALLOWED is true (local tests)"
+}
+
+// Expiry is ExpiryFunction's handler: the daily run, for today in Italy. Where allowAsOf is set
+// (local tests), an event {"asOf": "YYYY-MM-DD"} runs it as of that day instead, so that a test
+// need not wait years.
+func Expiry(e *app.Expiry, now func() time.Time, allowAsOf bool) func(context.Context, json.RawMessage) (*app.ExpiryResult, error) {
+	return func(ctx context.Context, raw json.RawMessage) (*app.ExpiryResult, error) {
+		var in struct {
+			AsOf string `json:"asOf"`
+		}
+		_ = json.Unmarshal(raw, &in) // a schedule's event has no asOf
+		today := domain.Today(now())
+		if in.AsOf != "" {
+			if !allowAsOf {
+				return nil, &ExpiryDateNotAllowed{}
+			}
+			d, err := domain.ParseDate(in.AsOf)
+			if err != nil {
+				return nil, fmt.Errorf("asOf: %w", err)
+			}
+			today = d
+		}
+		return e.Run(ctx, today)
 	}
 }

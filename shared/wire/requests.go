@@ -76,8 +76,7 @@ func Requests(ctx context.Context, getenv func(string) string) (any, error) {
 	log := Logger(getenv)
 	q := &app.Requests{
 		Store: store, Files: docs, Domains: domains, Log: log, Now: time.Now, NewID: app.NewID, Limits: limits,
-		Workflow:      &sfnflow.Flow{API: sfn.NewFromConfig(cfg), MailboxARN: getenv("MAILBOX_STATE_MACHINE_ARN")},
-		ValidityYears: 3,
+		Workflow: &sfnflow.Flow{API: sfn.NewFromConfig(cfg), MailboxARN: getenv("MAILBOX_STATE_MACHINE_ARN")},
 	}
 	return httpapi.Requests(q, log).Serve, nil
 }
