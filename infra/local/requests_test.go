@@ -142,8 +142,12 @@ func TestSelfService_FromRequestToActivePECWithoutWritingToAnyone(t *testing.T) 
 		}
 	}
 
-	// The mailbox waits for the member, not for an Order's batch.
+	// The mailbox waits for the member, not for an Order's batch; the Order sees whose it is.
 	order.expect(409, "POST", "/v1/orders/"+orderID+"/batches", nil)
+	list := order.expect(200, "GET", "/v1/orders/"+orderID+"/mailboxes?state=RICHIESTA", nil).json(t)["items"].([]any)
+	if len(list) != 1 || list[0].(map[string]any)["requestId"] != id {
+		t.Errorf("the Order's RICHIESTA mailboxes: %v", list)
+	}
 
 	// Payment: the amount must be the request's.
 	code, field := www.expect(422, "POST", "/v1/requests/"+id+"/payment", map[string]any{"reference": "PAY-1", "amountCents": 400}, "X-Access-Token", token).errorOf(t)

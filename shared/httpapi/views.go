@@ -69,6 +69,9 @@ type mailboxView struct {
 	ExpiresOn *string             `json:"expiresOn,omitempty"` // once ATTIVATA: the last day of validity
 	// RenewalBatchID is the open renewal batch the mailbox is in, if any.
 	RenewalBatchID *string `json:"renewalBatchId,omitempty"`
+	// RequestID is the member's self-service request the mailbox was issued for, if any: such
+	// a mailbox is paid by the member and never joins the Order's batches.
+	RequestID *string `json:"requestId,omitempty"`
 }
 
 func viewMailbox(m *domain.Mailbox) *mailboxView {
@@ -85,6 +88,9 @@ func viewMailbox(m *domain.Mailbox) *mailboxView {
 	}
 	if m.RenewalBatchID != "" {
 		v.RenewalBatchID = &m.RenewalBatchID
+	}
+	if m.RequestID != "" {
+		v.RequestID = &m.RequestID
 	}
 	return v
 }
