@@ -20,6 +20,7 @@ import (
 	"github.com/pecplatform/pec/infra/emulators"
 	"github.com/pecplatform/pec/infra/inipecsim"
 	"github.com/pecplatform/pec/infra/localcloud"
+	"github.com/pecplatform/pec/infra/paysim"
 	"github.com/pecplatform/pec/infra/providersim"
 	"github.com/pecplatform/pec/shared/inipec"
 	"github.com/pecplatform/pec/shared/wire"
@@ -52,6 +53,7 @@ const (
 	ProviderAPIKey        = "local-provider-api-key"
 	ProviderWebhookSecret = "local-provider-webhook-secret"
 	INIPECToken           = "local-inipec-token"
+	PaymentAPIKey         = "local-payment-key"
 )
 
 // FastParameters make a day last a second: the template's waits and retries, for tests.
@@ -190,6 +192,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 		"PROVIDER_URL": c.ProviderURL, "PROVIDER_API_KEY": ProviderAPIKey, "PROVIDER_WEBHOOK_SECRETS": ProviderWebhookSecret,
 		"SECRETS_ARN": "", "SMTP_PASSWORD": "",
 		"INIPEC_URL": c.APIURL + "/_local/inipec", "INIPEC_TOKEN": INIPECToken,
+		"PAYMENT_SERVICE_URL": c.APIURL + "/_local", "PAYMENT_API_KEY": PaymentAPIKey,
 	}
 	for k, v := range cfg.Env {
 		env[k] = v
@@ -220,6 +223,9 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 	c.INIPEC = inipecsim.New(format, INIPECToken)
 	mux := http.NewServeMux()
 	mux.Handle("/_local/inipec/", http.StripPrefix("/_local/inipec", c.INIPEC))
+	payments := http.StripPrefix("/_local", paysim.New(PaymentAPIKey))
+	mux.Handle("/_local/payments", payments)
+	mux.Handle("/_local/payments/", payments)
 	mux.Handle("/", c.Host)
 	c.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go c.server.Serve(ln)

@@ -75,6 +75,12 @@ var (
 	aJPG = append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, bytes.Repeat([]byte{1}, 64)...)
 )
 
+// payAtService makes the payment at the payment service's stand-in, as the member would.
+func payAtService(t *testing.T, reference string, amountCents int, requestID string) {
+	t.Helper()
+	public(t).expect(201, "POST", "/_local/payments", map[string]any{"reference": reference, "amountCents": amountCents, "remittance": requestID})
+}
+
 func upload(t *testing.T, c *client, id, token string, parts map[string][]byte) reply {
 	t.Helper()
 	body, ct := multipartBody(t, parts)
@@ -154,6 +160,12 @@ func TestSelfService_FromRequestToActivePECWithoutWritingToAnyone(t *testing.T) 
 	if code != "amount_mismatch" || field != "amountCents" {
 		t.Errorf("wrong amount: %s %s", code, field)
 	}
+	// A payment the payment service does not confirm is not recorded.
+	code, field = www.expect(422, "POST", "/v1/requests/"+id+"/payment", map[string]any{"reference": "PAY-" + id, "amountCents": 488}, "X-Access-Token", token).errorOf(t)
+	if code != "payment_not_confirmed" || field != "reference" {
+		t.Errorf("an unconfirmed payment: %s %s", code, field)
+	}
+	payAtService(t, "PAY-"+id, 488, id)
 	p := www.expect(200, "POST", "/v1/requests/"+id+"/payment", map[string]any{"reference": "PAY-" + id, "amountCents": 488}, "X-Access-Token", token).json(t)
 	if p["state"] != "AWAITING_DOCUMENTS" || fmt.Sprint(p["missing"]) != "[form identity]" {
 		t.Fatalf("after payment: %v", p)
@@ -300,6 +312,7 @@ func TestSelfService_MismatchRevealsNobodyAndDuplicatesCreateNothing(t *testing.
 	}
 
 	// Once paid, a new request does not take the request over.
+	payAtService(t, "PAY-"+id, 488, id)
 	www.expect(200, "POST", "/v1/requests/"+id+"/payment", map[string]any{"reference": "PAY-" + id, "amountCents": 488}, "X-Access-Token", token)
 	if code, _ := www.expect(409, "POST", "/v1/requests/"+id+"/payment", map[string]any{"reference": "OTHER", "amountCents": 488}, "X-Access-Token", token).errorOf(t); code != "already_paid" {
 		t.Errorf("a second payment: %s", code)

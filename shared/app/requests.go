@@ -39,6 +39,13 @@ type DocumentFiles interface {
 	PutBytes(ctx context.Context, key, contentType string, content []byte) error
 }
 
+// Payments confirms a payment with the payment service before it is recorded.
+type Payments interface {
+	// Verify returns nil when the service holds reference as paid, for amountCents, for the
+	// request; a *domain.Error when it does not.
+	Verify(ctx context.Context, reference string, amountCents int, requestID string) error
+}
+
 // MailboxStarter starts a mailbox's lifecycle; starting it twice is one lifecycle.
 type MailboxStarter interface {
 	StartMailbox(ctx context.Context, mailboxID, batchID string) error
@@ -58,6 +65,7 @@ type Requests struct {
 	Store    RequestStore
 	Files    DocumentFiles
 	Workflow MailboxStarter
+	Payments Payments
 	Domains  domain.AlboDomains
 	Log      *slog.Logger
 	Now      func() time.Time
@@ -290,10 +298,21 @@ func inRome(t time.Time) time.Time {
 
 // Pay records the member's payment; a paid and documented request goes to the provider.
 func (q *Requests) Pay(ctx context.Context, id, token, reference string, amountCents int) (*RequestView, error) {
-	if _, err := q.authorize(ctx, id, token); err != nil {
+	r, err := q.authorize(ctx, id, token)
+	if err != nil {
 		return nil, err
 	}
-	r, err := q.Store.UpdateRequest(ctx, id, Audit{"member", "request.paid"}, func(r *domain.Request) (bool, error) {
+	// The request's own rules first (amount, reference, already paid), then the payment
+	// service, which must confirm the payment before it is recorded.
+	probe := *r
+	if changed, err := probe.Pay(reference, amountCents, q.now()); err != nil {
+		return nil, err
+	} else if changed {
+		if err := q.Payments.Verify(ctx, strings.TrimSpace(reference), amountCents, r.ID); err != nil {
+			return nil, err
+		}
+	}
+	r, err = q.Store.UpdateRequest(ctx, id, Audit{"member", "request.paid"}, func(r *domain.Request) (bool, error) {
 		return r.Pay(reference, amountCents, q.now())
 	})
 	if err != nil {

@@ -28,11 +28,13 @@ type Secrets struct {
 	ProviderWebhookSecrets string `json:"providerWebhookSecrets"` // comma-separated: the current first, then any being rotated out
 	SMTPPassword           string `json:"smtpPassword"`
 	INIPECToken            string `json:"inipecToken"`
+	PaymentAPIKey          string `json:"paymentApiKey"`
 }
 
 func loadSecrets(ctx context.Context, getenv Getenv) (Secrets, error) {
 	s := Secrets{ProviderAPIKey: getenv("PROVIDER_API_KEY"), ProviderWebhookSecrets: getenv("PROVIDER_WEBHOOK_SECRETS"),
-		SMTPPassword: getenv("SMTP_PASSWORD"), INIPECToken: getenv("INIPEC_TOKEN")}
+		SMTPPassword: getenv("SMTP_PASSWORD"), INIPECToken: getenv("INIPEC_TOKEN"),
+		PaymentAPIKey: getenv("PAYMENT_API_KEY")}
 	arn := getenv("SECRETS_ARN")
 	if arn == "" {
 		return s, nil

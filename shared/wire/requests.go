@@ -13,6 +13,7 @@ import (
 	"github.com/pecplatform/pec/shared/app"
 	"github.com/pecplatform/pec/shared/domain"
 	"github.com/pecplatform/pec/shared/httpapi"
+	"github.com/pecplatform/pec/shared/payments"
 	"github.com/pecplatform/pec/shared/s3files"
 	"github.com/pecplatform/pec/shared/sfnflow"
 )
@@ -74,7 +75,15 @@ func Requests(ctx context.Context, getenv func(string) string) (any, error) {
 		}
 	}
 	log := Logger(getenv)
-	q := &app.Requests{
+	var pay app.Payments = payments.Unverified{Log: log}
+	if u := getenv("PAYMENT_SERVICE_URL"); u != "" {
+		secrets, err := loadSecrets(ctx, getenv)
+		if err != nil {
+			return nil, err
+		}
+		pay = payments.HTTPVerifier{BaseURL: u, APIKey: secrets.PaymentAPIKey}
+	}
+	q := &app.Requests{Payments: pay,
 		Store: store, Files: docs, Domains: domains, Log: log, Now: time.Now, NewID: app.NewID, Limits: limits,
 		Workflow: &sfnflow.Flow{API: sfn.NewFromConfig(cfg), MailboxARN: getenv("MAILBOX_STATE_MACHINE_ARN")},
 	}
