@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"time"
 
@@ -24,6 +25,22 @@ type Event struct {
 	Cursor    string `json:"cursor,omitempty"`
 	Reminder  int    `json:"reminder,omitempty"`
 	Notice    string `json:"notice,omitempty"`
+	Execution string `json:"execution,omitempty"` // the execution's name, for the logs
+}
+
+// logged runs a task and logs it with the ids that tie it to its execution and mailbox or
+// batch (never a token).
+func logged[T any](ctx context.Context, log *slog.Logger, e Event, run func() (T, error)) (T, error) {
+	start := time.Now()
+	out, err := run()
+	attrs := []any{"action", e.Action, "execution", e.Execution, "mailboxId", e.MailboxID, "batchId", e.BatchID,
+		"ms", time.Since(start).Milliseconds()}
+	if err != nil {
+		log.WarnContext(ctx, "task failed", append(attrs, "error", err.Error(), "errorType", fmt.Sprintf("%T", err))...)
+	} else {
+		log.InfoContext(ctx, "task", attrs...)
+	}
+	return out, err
 }
 
 // Page is where StartMailboxes stopped.
@@ -40,44 +57,52 @@ func (e *UnknownAction) Error() string { return fmt.Sprintf("unknown action %q",
 // Batch is BatchTaskFunction's handler.
 func Batch(l *app.Lifecycle) func(context.Context, Event) (*Page, error) {
 	return func(ctx context.Context, e Event) (*Page, error) {
-		switch e.Action {
-		case "await":
-			return nil, l.AwaitAuthorization(ctx, e.BatchID, e.Token)
-		case "start":
-			next, err := l.StartMailboxes(ctx, e.BatchID, e.Cursor)
-			if err != nil {
-				return nil, err
-			}
-			return &Page{Cursor: next, Done: next == ""}, nil
-		}
-		return nil, &UnknownAction{e.Action}
+		return logged(ctx, l.Log, e, func() (*Page, error) { return batchTask(ctx, l, e) })
 	}
+}
+
+func batchTask(ctx context.Context, l *app.Lifecycle, e Event) (*Page, error) {
+	switch e.Action {
+	case "await":
+		return nil, l.AwaitAuthorization(ctx, e.BatchID, e.Token)
+	case "start":
+		next, err := l.StartMailboxes(ctx, e.BatchID, e.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		return &Page{Cursor: next, Done: next == ""}, nil
+	}
+	return nil, &UnknownAction{e.Action}
 }
 
 // Mailbox is MailboxTaskFunction's handler.
 func Mailbox(l *app.Lifecycle) func(context.Context, Event) (json.RawMessage, error) {
 	done := json.RawMessage(`{}`)
 	return func(ctx context.Context, e Event) (json.RawMessage, error) {
-		var err error
-		switch e.Action {
-		case "submit":
-			err = l.SubmitMailbox(ctx, e.MailboxID, e.BatchID, e.Token)
-		case "activation":
-			err = l.SendActivation(ctx, e.MailboxID, e.Token, e.Reminder)
-		case "activated":
-			err = l.Activated(ctx, e.MailboxID)
-		case "notify":
-			err = l.NotifyOrder(ctx, app.NoticeKind(e.Notice), e.MailboxID)
-		case "deactivate":
-			err = l.DeactivateAtProvider(ctx, e.MailboxID)
-		default:
-			err = &UnknownAction{e.Action}
-		}
-		if err != nil {
-			return nil, err
-		}
-		return done, nil
+		return logged(ctx, l.Log, e, func() (json.RawMessage, error) { return mailboxTask(ctx, l, e, done) })
 	}
+}
+
+func mailboxTask(ctx context.Context, l *app.Lifecycle, e Event, done json.RawMessage) (json.RawMessage, error) {
+	var err error
+	switch e.Action {
+	case "submit":
+		err = l.SubmitMailbox(ctx, e.MailboxID, e.BatchID, e.Token)
+	case "activation":
+		err = l.SendActivation(ctx, e.MailboxID, e.Token, e.Reminder)
+	case "activated":
+		err = l.Activated(ctx, e.MailboxID)
+	case "notify":
+		err = l.NotifyOrder(ctx, app.NoticeKind(e.Notice), e.MailboxID)
+	case "deactivate":
+		err = l.DeactivateAtProvider(ctx, e.MailboxID)
+	default:
+		err = &UnknownAction{e.Action}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return done, nil
 }
 
 // ScheduleResult is what a scheduled run reports.
