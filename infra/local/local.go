@@ -73,6 +73,13 @@ var FastParameters = map[string]string{
 	"RequestRateLimits":         "10000/60",
 	"RequestThrottleRateLimit":  "1000",
 	"RequestThrottleBurstLimit": "1000",
+	// The other public routes' throttling too: the tests' bursts are not abuse.
+	"PageThrottleRateLimit":              "1000",
+	"PageThrottleBurstLimit":             "1000",
+	"RequestAccessThrottleRateLimit":     "1000",
+	"RequestAccessThrottleBurstLimit":    "1000",
+	"ProviderCallbackThrottleRateLimit":  "1000",
+	"ProviderCallbackThrottleBurstLimit": "1000",
 	// The expiry run may act as of a later day ({"asOf": ...}): a test does not wait years.
 	"ExpiryAsOfAllowed": "true",
 }

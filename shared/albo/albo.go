@@ -118,8 +118,7 @@ func NewReader(r io.Reader, f Format) (*Reader, error) {
 	switch f {
 	case FormatCSV:
 		if b, _ := br.Peek(2); string(b) == "\xFF\xFE" || string(b) == "\xFE\xFF" {
-			return nil, &domain.Error{Kind: domain.KindInvalid, Code: "invalid_encoding",
-				Message: "the file is UTF-16: save it as CSV UTF-8"}
+			return nil, domain.Invalid("file", "invalid_encoding", "the file is UTF-16: save it as CSV UTF-8")
 		}
 		c := newCSVReader(br, skipped, 1)
 		if err := c.readHeader(); err != nil {

@@ -187,15 +187,15 @@ func TestNewReader_BadHeader(t *testing.T) {
 	tests := []struct {
 		name, in, code, field, msg string
 	}{
-		{"empty file", "", "invalid_header", "", "empty"},
-		{"only blank lines", "\n\r\n  \n", "invalid_header", "", "empty"},
+		{"empty file", "", "invalid_header", "file", "empty"},
+		{"only blank lines", "\n\r\n  \n", "invalid_header", "file", "empty"},
 		{"missing column", strings.Replace(hdr, "email;", "", 1), "invalid_header", "email", "email"},
 		{"missing columns", strings.Replace(hdr, "nome;cognome;", "", 1), "invalid_header", "nome", "nome, cognome"},
 		{"duplicate column", strings.Replace(hdr, "pec", "mail", 1), "invalid_header", "email", "twice"},
 		{"duplicate alias", "cf;" + hdr, "invalid_header", "codiceFiscale", "twice"},
 		{"other separator", strings.ReplaceAll(hdr, ";", "\t"), "invalid_header", "codiceFiscale", "separated"},
-		{"malformed header", `co"diceFiscale;` + hdr, "invalid_header", "", "quote"},
-		{"UTF-16", "\xFF\xFEc\x00f\x00", "invalid_encoding", "", "UTF-16"},
+		{"malformed header", `co"diceFiscale;` + hdr, "invalid_header", "file", "quote"},
+		{"UTF-16", "\xFF\xFEc\x00f\x00", "invalid_encoding", "file", "UTF-16"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -98,7 +98,7 @@ func (c *csvReader) readHeader() error {
 			return fmt.Errorf("albo: reading the header: %w", err)
 		}
 		if len(c.raw) == 0 && end == endEOF {
-			return invalidHeader("", "the file is empty: its first line must be the header naming the columns")
+			return invalidHeader("file", "the file is empty: its first line must be the header naming the columns")
 		}
 		if isBlankLine(c.raw) {
 			continue
@@ -112,7 +112,7 @@ func (c *csvReader) readHeader() error {
 		return fmt.Errorf("albo: reading the header: %w", err)
 	}
 	if rerr != nil {
-		return invalidHeader("", "the header row cannot be read: "+rerr.Message)
+		return invalidHeader("file", "the header row cannot be read: "+rerr.Message)
 	}
 	names := make([]string, len(c.p.ends))
 	for i := range names {

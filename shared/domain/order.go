@@ -60,8 +60,8 @@ func (o *Order) Validate() error {
 		return err
 	}
 	o.Name = strings.TrimSpace(o.Name)
-	if o.Name == "" || utf8.RuneCountInString(o.Name) > 200 {
-		return Invalid("name", "invalid_name", "name is required, at most 200 characters")
+	if o.Name == "" || utf8.RuneCountInString(o.Name) > 200 || hasControl(o.Name) {
+		return Invalid("name", "invalid_name", "name is required, at most 200 characters, on one line")
 	}
 	pec, err := NormaliseEmail(o.PEC)
 	if err != nil {
