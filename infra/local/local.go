@@ -54,6 +54,9 @@ const (
 	ProviderWebhookSecret = "local-provider-webhook-secret"
 	INIPECToken           = "local-inipec-token"
 	PaymentAPIKey         = "local-payment-key"
+	// The platform PEC mailbox's SMTP login; mailpit accepts any.
+	SMTPUsername = "piattaforma"
+	SMTPPassword = "local-smtp-password"
 )
 
 // FastParameters make a day last a second: the template's waits and retries, for tests.
@@ -101,6 +104,8 @@ type Config struct {
 	Logs           string       // emulator logs (default .local/logs/<APIPort>)
 	Logger         *slog.Logger // the host's request log (default: discarded)
 	Env            map[string]string
+
+	audit *audit // the tests' privacy audit: every log line and the credentials handed out
 }
 
 // Cloud is a running local cloud.
@@ -112,6 +117,8 @@ type Cloud struct {
 	KeyDir                                                     string
 	Host                                                       *localcloud.Host
 
+	logsDir  string
+	audit    *audit
 	procs    []*emulators.Process
 	server   *http.Server
 	provider *http.Server
@@ -148,7 +155,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 		}
 	}
 
-	c := &Cloud{KeyDir: filepath.Join(dirs.Local, "jwt")}
+	c := &Cloud{KeyDir: filepath.Join(dirs.Local, "jwt"), logsDir: dirs.Logs, audit: cfg.audit}
 	defer func() {
 		if err != nil {
 			c.Close()
@@ -181,10 +188,17 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 	c.SMTPAddr = fmt.Sprintf("127.0.0.1:%d", cfg.SMTPPort)
 	c.APIURL = fmt.Sprintf("http://127.0.0.1:%d", cfg.APIPort)
 
+	log := cfg.Logger
+	switch {
+	case log == nil && cfg.audit != nil:
+		log = slog.New(slog.NewJSONHandler(cfg.audit, nil))
+	case log == nil:
+		log = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
 	c.ProviderURL = fmt.Sprintf("http://127.0.0.1:%d", cfg.ProviderPort)
 	c.Provider = providersim.New(providersim.Options{
 		CallbackURL: c.APIURL + "/v1/provider/callback", Secret: []byte(ProviderWebhookSecret),
-		APIKey: ProviderAPIKey, Delay: cfg.ProviderDelay, Reject: cfg.ProviderReject, Logger: cfg.Logger,
+		APIKey: ProviderAPIKey, Delay: cfg.ProviderDelay, Reject: cfg.ProviderReject, Logger: log,
 	})
 	pln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", cfg.ProviderPort))
 	if err != nil {
@@ -197,16 +211,12 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 		"AWS_ENDPOINT_URL": c.APIURL, "AWS_REGION": Region,
 		"SMTP_ADDR": c.SMTPAddr, "SMTP_TLS": "none", "PUBLIC_URL": c.APIURL,
 		"PROVIDER_URL": c.ProviderURL, "PROVIDER_API_KEY": ProviderAPIKey, "PROVIDER_WEBHOOK_SECRETS": ProviderWebhookSecret,
-		"SECRETS_ARN": "", "SMTP_PASSWORD": "",
+		"SECRETS_ARN": "", "SMTP_USERNAME": SMTPUsername, "SMTP_PASSWORD": SMTPPassword,
 		"INIPEC_URL": c.APIURL + "/_local/inipec", "INIPEC_TOKEN": INIPECToken,
 		"PAYMENT_SERVICE_URL": c.APIURL + "/_local", "PAYMENT_API_KEY": PaymentAPIKey,
 	}
 	for k, v := range cfg.Env {
 		env[k] = v
-	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	}
 	c.Host, err = localcloud.New(ctx, localcloud.Options{
 		TemplatePath: filepath.Join(cfg.Root, "template.yaml"),
@@ -234,7 +244,11 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 	mux.Handle("/_local/payments", payments)
 	mux.Handle("/_local/payments/", payments)
 	mux.Handle("/", c.Host)
-	c.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	var api http.Handler = mux
+	if cfg.audit != nil {
+		api = cfg.audit.observe(mux)
+	}
+	c.server = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
 	go c.server.Serve(ln)
 	if err := c.Host.Setup(ctx); err != nil {
 		return nil, fmt.Errorf("create the template's resources: %w", err)
@@ -273,5 +287,7 @@ func (c *Cloud) Token(role, orderID string) (string, error) {
 	if orderID != "" {
 		claims["order"] = orderID
 	}
-	return localcloud.SignToken(c.KeyDir, claims, time.Hour)
+	tok, err := localcloud.SignToken(c.KeyDir, claims, time.Hour)
+	c.audit.note("portal JWT", tok)
+	return tok, err
 }

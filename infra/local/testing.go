@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"regexp"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pecplatform/pec/infra/emulators"
+	"github.com/pecplatform/pec/shared/wire"
 )
 
 var (
@@ -29,7 +31,11 @@ func ForTests(tb testing.TB) *Cloud {
 	sharedOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		shared, sharedErr = Start(ctx, Config{Parameters: FastParameters, ProviderDelay: 1500 * time.Millisecond,
+		// The functions are built by Start: they log to the audit, which keeps their log, masked,
+		// in the logs directory once it has read it.
+		a := newAudit()
+		wire.LogOutput = a
+		shared, sharedErr = Start(ctx, Config{audit: a, Parameters: FastParameters, ProviderDelay: 1500 * time.Millisecond,
 			// The first run of every import job dies after 150 rows, between its writes and
 			// its checkpoint: the import tests prove the resumption exact.
 			Env:            map[string]string{"IMPORT_FAULT_PANIC_AFTER_ROWS": "150"},
@@ -44,12 +50,27 @@ func ForTests(tb testing.TB) *Cloud {
 	return shared
 }
 
-// RunTests runs the package's tests and then stops the local cloud if one was started; call
-// it from TestMain: func TestMain(m *testing.M) { os.Exit(local.RunTests(m)) }.
+// RunTests runs the package's tests and then, if they started the local cloud, stops it and
+// audits its logs (see audit.go): a log line holding a codice fiscale, a token, a secret or an
+// e-mail's text fails the package. Call it from TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(local.RunTests(m)) }
 func RunTests(m *testing.M) int {
 	code := m.Run()
-	if shared != nil {
-		shared.Close()
+	if shared == nil || sharedErr != nil {
+		return code
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), auditTimeout)
+	defer cancel()
+	leaks, err := shared.auditPrivacy(ctx)
+	shared.Close()
+	switch {
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "\nPRIVACY AUDIT FAILED: %v\n", err)
+		return 1
+	case len(leaks) > 0:
+		reportLeaks(os.Stderr, leaks, shared.logsDir)
+		return 1
 	}
 	return code
 }

@@ -15,9 +15,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/mail"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,6 +64,9 @@ type Received struct {
 	At          time.Time `json:"at"`
 	// Documents are the self-service request's documents the stand-in downloaded and checked.
 	Documents []ReceivedDocument `json:"documents,omitempty"`
+	// Fields are the names of the fields the submit carried, sorted ("documents[].url" for a
+	// document's): what the platform tells the provider, without the values.
+	Fields []string `json:"fields,omitempty"`
 }
 
 // ReceivedDocument is a document downloaded from its link, its size and SHA-256 checked.
@@ -174,6 +179,12 @@ func (s *Sim) Close() {
 }
 
 func (s *Sim) submit(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", "the body is too large", "")
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	var req provider.SubmitRequest
 	if !decode(w, r, &req) {
 		return
@@ -216,7 +227,8 @@ func (s *Sim) submit(w http.ResponseWriter, r *http.Request) {
 		mb = &mailbox{ref: "SIM-" + strconv.Itoa(s.refs), address: req.Address}
 		s.mailboxes[req.RequestID] = mb
 	}
-	s.received = append(s.received, Received{Kind: "submit", RequestID: req.RequestID, Address: req.Address, ProviderRef: mb.ref, At: time.Now().UTC(), Documents: docs})
+	s.received = append(s.received, Received{Kind: "submit", RequestID: req.RequestID, Address: req.Address, ProviderRef: mb.ref,
+		At: time.Now().UTC(), Documents: docs, Fields: fieldNames(body)})
 	s.mu.Unlock()
 
 	s.log.InfoContext(r.Context(), "provider stand-in: submit", "requestId", req.RequestID, "address", req.Address, "providerRef", mb.ref, "repeated", repeated)
@@ -450,6 +462,28 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	}
 	writeError(w, http.StatusBadRequest, "malformed", "the body must be one JSON object", "")
 	return false
+}
+
+// fieldNames lists the fields of a JSON object, and of the objects in its arrays as
+// "<array>[].<field>", sorted and each once.
+func fieldNames(body []byte) []string {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(body, &obj) != nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	for k, v := range obj {
+		seen[k] = true
+		var elems []map[string]json.RawMessage
+		if json.Unmarshal(v, &elems) == nil {
+			for _, e := range elems {
+				for f := range e {
+					seen[k+"[]."+f] = true
+				}
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 func isAddress(s string) bool {
