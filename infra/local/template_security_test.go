@@ -21,6 +21,21 @@ var wildcardResourceAllowed = map[string]string{
 	"states:SendTaskFailure": "task tokens cannot be scoped by IAM",
 	// The sender identity is a parameter (SesFrom); its ARN is not known to the template.
 	"ses:SendEmail": "the SES identity is configuration",
+	// A state machine's logging: CloudWatch Logs' vended-log delivery has no resource-level
+	// permissions (AWS documents Resource "*" for these).
+	"logs:CreateLogDelivery":        "log delivery has no resource-level permissions",
+	"logs:GetLogDelivery":           "log delivery has no resource-level permissions",
+	"logs:UpdateLogDelivery":        "log delivery has no resource-level permissions",
+	"logs:DeleteLogDelivery":        "log delivery has no resource-level permissions",
+	"logs:ListLogDeliveries":        "log delivery has no resource-level permissions",
+	"logs:PutResourcePolicy":        "log delivery has no resource-level permissions",
+	"logs:DescribeResourcePolicies": "log delivery has no resource-level permissions",
+	"logs:DescribeLogGroups":        "log delivery has no resource-level permissions",
+	// A state machine's X-Ray tracing: X-Ray has no resource-level permissions.
+	"xray:PutTraceSegments":    "X-Ray has no resource-level permissions",
+	"xray:PutTelemetryRecords": "X-Ray has no resource-level permissions",
+	"xray:GetSamplingRules":    "X-Ray has no resource-level permissions",
+	"xray:GetSamplingTargets":  "X-Ray has no resource-level permissions",
 }
 
 // samPolicyTemplatesAllowed are the SAM policy templates a resource may use: each is scoped by
