@@ -14,7 +14,7 @@ FUNCTIONS := OrdersFunction:orders MembersFunction:members MailboxesFunction:mai
 BUILD_DIR ?= .local/build
 GOBUILD   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: help deps browser run test test-unit lint fmt-check vet build token clean
+.PHONY: help deps browser run test test-unit lint fmt-check vet build token invoke deploy clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -59,6 +59,15 @@ ROLE  ?= federation
 ORDER ?=
 token: ## print a local portal token: make token ROLE=federation | make token ROLE=order ORDER=<id>
 	@$(GO) run ./infra/cmd/token -role $(ROLE) $(if $(ORDER),-order $(ORDER))
+
+invoke: deps ## run one function with an event, as sam local invoke does: make invoke FN=<LogicalId> EVENT=events/<file>.json
+	@$(GO) run ./infra/cmd/invoke -fn "$(FN)" -event "$(EVENT)"
+
+deploy: ## build with SAM and deploy the stack (guided the first time); see README "Deploying"
+	@command -v sam >/dev/null || { echo "the AWS SAM CLI is missing: https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html"; exit 1; }
+	sam validate --lint
+	sam build
+	@if [ -f samconfig.toml ]; then sam deploy; else sam deploy --guided; fi
 
 clean: ## remove build output (keeps the installed emulators)
 	rm -rf $(BUILD_DIR) .aws-sam

@@ -227,6 +227,7 @@ func TestPrivacy_TheProviderReceivesTheMinimum(t *testing.T) {
 		map[string]any{"codiceFiscale": "RSSMRA80A01H501U", "cognome": surname, "nome": "Mario", "email": "mario.privacy@example.org"}).json(t)
 	id, token := r["requestId"].(string), r["accessToken"].(string)
 	selfAddress := r["address"].(string)
+	payAtService(t, "PAY-"+id, 488, id)
 	www.expect(200, "POST", "/v1/requests/"+id+"/payment", map[string]any{"reference": "PAY-" + id, "amountCents": 488}, "X-Access-Token", token)
 	if d := upload(t, www, id, token, map[string][]byte{"form": aPDF, "identity": aJPG}); d.status != 200 {
 		t.Fatalf("documents: %d %s", d.status, d.body)
