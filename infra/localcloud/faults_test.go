@@ -176,3 +176,27 @@ func TestFaults_DelayHoldsTheCallThenForwardsIt_CountersAreServed(t *testing.T) 
 		t.Errorf("after PUT: %v in %v", err, time.Since(start))
 	}
 }
+
+func TestFaults_LambdaInvokeIsThrottledOrRunsWithItsAnswerLost(t *testing.T) {
+	faults, err := localcloud.NewFaults("lambda=1:throttle", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, func(o *localcloud.Options) { o.Faults = faults })
+	invoke := func() reply {
+		return f.do(t, "POST", "/2015-03-31/functions/LiteralFunction/invocations", strings.NewReader(`{}`), nil)
+	}
+	r := invoke()
+	if r.Status != http.StatusTooManyRequests || !strings.HasPrefix(r.Header.Get("X-Amzn-Errortype"), "TooManyRequestsException") || f.toys.count("literal") != 0 {
+		t.Errorf("throttled invoke: %d %s %q, the function ran %d times", r.Status, r.Body, r.Header.Get("X-Amzn-Errortype"), f.toys.count("literal"))
+	}
+	if err := faults.Set("lambda=1:5xx:lost", 1); err != nil {
+		t.Fatal(err)
+	}
+	if r := invoke(); r.Status != http.StatusInternalServerError || f.toys.count("literal") != 1 {
+		t.Errorf("lost invoke: %d %s, the function ran %d times, want once", r.Status, r.Body, f.toys.count("literal"))
+	}
+	if c := faults.Counts()["lambda"]; c.Calls != 2 || c.Throttle != 1 || c.Server != 1 || c.Lost != 1 {
+		t.Errorf("counts %+v", c)
+	}
+}
