@@ -20,7 +20,8 @@ import (
 )
 
 // The fault suite runs the lifecycle while the host answers a share of the AWS calls with
-// throttling or server errors. It changes the shared cloud's faults and the provider
+// throttling or server errors (the Step Functions interpreter's Lambda invocations included:
+// some of those run, and only their answer is lost). It changes the shared cloud's faults and the provider
 // stand-in, so it runs alone: `make test-faults` (PEC_FAULTS=1 go test -run Faults).
 
 func faultSuite(t *testing.T, spec string) *local.Cloud {
@@ -280,10 +281,10 @@ func assertFaultsHappened(t *testing.T, c *local.Cloud, services ...string) {
 	}
 }
 
-func TestFaults_LifecycleWithTenPercentOfDynamoDBStepFunctionsAndSESFailing(t *testing.T) {
-	c := faultSuite(t, "dynamodb=0.1,states=0.1,ses=0.1")
+func TestFaults_LifecycleWithTenPercentOfDynamoDBStepFunctionsSESAndLambdaFailing(t *testing.T) {
+	c := faultSuite(t, "dynamodb=0.1,states=0.1,ses=0.1,lambda=0.1:before:lost")
 	runLifecycleUnderFaults(t, c, 20)
-	assertFaultsHappened(t, c, "dynamodb", "states", "ses")
+	assertFaultsHappened(t, c, "dynamodb", "states", "ses", "lambda")
 }
 
 func TestFaults_LifecycleWhenTheAnswersAreLostAfterTheWrites(t *testing.T) {
