@@ -14,7 +14,7 @@ FUNCTIONS := OrdersFunction:orders MembersFunction:members MailboxesFunction:mai
 BUILD_DIR ?= .local/build
 GOBUILD   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: help deps browser run test test-unit lint fmt-check vet build token invoke deploy clean
+.PHONY: help deps browser run test test-faults test-unit lint fmt-check vet build token invoke deploy clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -30,6 +30,11 @@ run: deps ## the whole system on this machine (API on :3000); Ctrl-C stops it
 
 test: deps browser fmt-check vet lint ## everything that proves it works, against the real emulators
 	$(GO) test -count=1 -timeout 15m ./...
+	@$(MAKE) --no-print-directory test-faults
+
+# Alone in its process: it switches faults on in the local cloud and takes the provider down.
+test-faults: deps ## the lifecycle with AWS calls failing (FAULTS_SEED=n to reproduce), the provider down
+	PEC_FAULTS=1 $(GO) test -count=1 -timeout 10m -run 'TestFaults_' ./infra/local/
 
 bench: deps ## import and export 100 000 members against DynamoDB Local; time vs floor and peak RSS
 	@mkdir -p .local/bench && $(GO) build -o .local/bench/pecbench ./infra/bench && .local/bench/pecbench

@@ -106,6 +106,10 @@ type Config struct {
 	Env            map[string]string
 
 	audit *audit // the tests' privacy audit: every log line and the credentials handed out
+	// Faults, when set, injects faults into the AWS calls the host forwards (FAULTS, e.g.
+	// "dynamodb=0.1,states=0.1,ses=0.1"; see localcloud.ParseFaults), drawn from FaultsSeed.
+	Faults     string
+	FaultsSeed int64
 }
 
 // Cloud is a running local cloud.
@@ -218,7 +222,14 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 	for k, v := range cfg.Env {
 		env[k] = v
 	}
+	// Always an injector, without rules unless FAULTS gave some: PUT /_local/faults can
+	// switch faults on in a running cloud, and GET shows how many calls each service got.
+	faults, err := localcloud.NewFaults(cfg.Faults, cfg.FaultsSeed)
+	if err != nil {
+		return nil, err
+	}
 	c.Host, err = localcloud.New(ctx, localcloud.Options{
+		Faults:       faults,
 		TemplatePath: filepath.Join(cfg.Root, "template.yaml"),
 		Functions:    Functions,
 		Parameters:   cfg.Parameters,

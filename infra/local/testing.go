@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -38,7 +39,13 @@ func ForTests(tb testing.TB) *Cloud {
 		shared, sharedErr = Start(ctx, Config{audit: a, Parameters: FastParameters, ProviderDelay: 1500 * time.Millisecond,
 			// The first run of every import job dies after 150 rows, between its writes and
 			// its checkpoint: the import tests prove the resumption exact.
-			Env:            map[string]string{"IMPORT_FAULT_PANIC_AFTER_ROWS": "150"},
+			// Members named Crashenrol, Crashcallback and Crashclick make their enrolment, the
+			// provider's callback and their click die once after writing (faults_test.go).
+			Env: map[string]string{"IMPORT_FAULT_PANIC_AFTER_ROWS": "150",
+				"FAULT_PANIC_AT": `enrol=^crashenrol\.,callback=^crashcallback\.,click=^crashclick\.`},
+			// FAULTS (e.g. "dynamodb=0.1,states=0.1,ses=0.1") runs every test with faults;
+			// the fault suite (PEC_FAULTS=1) sets its own.
+			Faults: os.Getenv("FAULTS"), FaultsSeed: faultsSeed(),
 			ProviderReject: regexp.MustCompile(`^rifiutata\.`)})
 	})
 	if sharedErr != nil {
@@ -48,6 +55,11 @@ func ForTests(tb testing.TB) *Cloud {
 		tb.Fatalf("start the local cloud: %v", sharedErr)
 	}
 	return shared
+}
+
+func faultsSeed() int64 {
+	n, _ := strconv.ParseInt(os.Getenv("FAULTS_SEED"), 10, 64)
+	return n
 }
 
 // RunTests runs the package's tests and then, if they started the local cloud, stops it and

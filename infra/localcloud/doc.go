@@ -20,6 +20,11 @@
 // Bodies are streamed through the host, never held in memory. moto does not check signatures,
 // pre-signed URLs' included.
 //
+// A Faults injector (Options.Faults) makes a share of the forwarded AWS calls and of the Lambda
+// Invoke API fail as each service fails (its throttling error or a 5xx, in its wire format),
+// before the emulator or with the emulator's answer lost, or holds them for a while; the draw
+// is seeded, and GET /_local/faults shows the rules and counters (PUT changes the rules).
+//
 // Locally the JWT authorizer trusts one RSA key kept in a directory (see SignToken): the issuer
 // and audiences come from the template as in AWS, but no OpenID discovery takes place.
 package localcloud

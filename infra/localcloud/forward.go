@@ -71,14 +71,15 @@ func classify(r *http.Request) AWSCall {
 type forwarder struct {
 	proxies   map[string]*httputil.ReverseProxy
 	intercept Interceptor
+	faults    *Faults // nil: none
 }
 
 // observer sees the emulator's answer to a forwarded call (resp.Request is the forwarded request)
 // before its body is copied to the client. It must only look at the status and headers.
 type observer func(backend string, resp *http.Response)
 
-func newForwarder(targets map[string]string, intercept Interceptor, onError func(AWSCall, error), observe observer) (*forwarder, error) {
-	f := &forwarder{proxies: map[string]*httputil.ReverseProxy{}, intercept: intercept}
+func newForwarder(targets map[string]string, intercept Interceptor, faults *Faults, onError func(AWSCall, error), observe observer) (*forwarder, error) {
+	f := &forwarder{proxies: map[string]*httputil.ReverseProxy{}, intercept: intercept, faults: faults}
 	for backend, raw := range targets {
 		if raw == "" {
 			continue
@@ -113,6 +114,13 @@ func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f.intercept != nil && f.intercept(w, r, call) {
 		return
 	}
+	if f.faults != nil && f.faults.inject(w, r, call, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.forward(w, r, call) })) {
+		return
+	}
+	f.forward(w, r, call)
+}
+
+func (f *forwarder) forward(w http.ResponseWriter, r *http.Request, call AWSCall) {
 	p, ok := f.proxies[call.Backend]
 	if !ok {
 		http.Error(w, "no emulator configured for "+call.Backend, http.StatusBadGateway)

@@ -3,6 +3,7 @@ package localcloud
 import (
 	"context"
 	"crypto/rsa"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -34,8 +35,11 @@ type Options struct {
 	KeyDir                       string // where the local JWT signing key lives (generated if missing)
 	Region                       string // default "eu-south-1"
 	Logger                       *slog.Logger
-	// Intercept, if set, sees every forwarded AWS call first (the hook for fault injection).
+	// Intercept, if set, sees every forwarded AWS call first.
 	Intercept Interceptor
+	// Faults, if set, injects throttling, 5xx and delays into the forwarded AWS calls and the
+	// Lambda Invoke API (service "lambda"); see GET /_local/faults.
+	Faults *Faults
 }
 
 // Host serves a SAM template's functions locally. It is an http.Handler: serve it on the port
@@ -58,6 +62,7 @@ type Host struct {
 	async      inflight
 	key        *rsa.PrivateKey
 	fwd        *forwarder
+	faults     *Faults
 	dynamoURL  string
 	motoURL    string
 }
@@ -72,6 +77,7 @@ func New(ctx context.Context, o Options) (*Host, error) {
 		apis:      map[string]*httpAPI{},
 		dynamoURL: o.DynamoDBURL,
 		motoURL:   o.MotoURL,
+		faults:    o.Faults,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
@@ -87,7 +93,7 @@ func New(ctx context.Context, o Options) (*Host, error) {
 		return nil, fmt.Errorf("JWT key: %w", err)
 	}
 	h.fwd, err = newForwarder(map[string]string{BackendDynamoDB: o.DynamoDBURL, BackendMoto: o.MotoURL, BackendSES: o.SESURL},
-		o.Intercept, func(c AWSCall, err error) {
+		o.Intercept, o.Faults, func(c AWSCall, err error) {
 			h.log.Error("emulator unreachable", "backend", c.Backend, "service", c.Service, "error", err)
 		}, h.observeS3)
 	if err != nil {
@@ -233,7 +239,12 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	if name, ok := invokePath(r); ok {
-		h.serveInvoke(rec, r, name, info)
+		invoke := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.serveInvoke(w, r, name, info) })
+		if h.faults != nil && h.faults.inject(rec, r, AWSCall{Backend: "lambda", Service: "lambda", Operation: "Invoke"}, invoke) {
+			info.route = "POST /2015-03-31/functions/{name}/invocations (fault)"
+			return
+		}
+		invoke(rec, r)
 		return
 	}
 	if isAWSCall(r) {
@@ -259,11 +270,48 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.WriteHeader(http.StatusOK)
 		_, _ = rec.Write(jwks(&h.key.PublicKey))
 		return
+	case p == "/_local/faults":
+		info.route = r.Method + " /_local/faults"
+		h.serveFaults(rec, r)
+		return
 	case strings.HasPrefix(p, "/_local/run/") && !strings.Contains(p[len("/_local/run/"):], "/"):
 		h.serveRun(rec, r, p[len("/_local/run/"):], info)
 		return
 	}
 	h.serveAPI(rec, r, info)
+}
+
+// Faults returns the host's fault injector (nil when it has none).
+func (h *Host) Faults() *Faults { return h.faults }
+
+// serveFaults shows the fault rules and counters (GET) or replaces the rules (PUT
+// {"spec": "dynamodb=0.1,...", "seed": 1}).
+func (h *Host) serveFaults(w http.ResponseWriter, r *http.Request) {
+	if h.faults == nil {
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "fault injection is off (FAULTS)"})
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		writeJSON(w, http.StatusOK, h.faults.view())
+	case http.MethodPut:
+		var body struct {
+			Spec string `json:"spec"`
+			Seed int64  `json:"seed"`
+		}
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&body); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"message": "want {\"spec\": ..., \"seed\": ...}"})
+			return
+		}
+		if err := h.faults.Set(body.Spec, body.Seed); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"message": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, h.faults.view())
+	default:
+		w.Header().Set("Allow", "GET, PUT")
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"message": "GET or PUT"})
+	}
 }
 
 // invokePath recognises POST /2015-03-31/functions/{name}/invocations and returns the name.

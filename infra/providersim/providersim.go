@@ -88,7 +88,9 @@ type Sim struct {
 
 	mu        sync.Mutex
 	closed    bool
+	down      bool // every request answered 503, as a provider in an outage
 	refs      int
+	refused   int
 	mailboxes map[string]*mailbox // by requestId
 	renewals  map[string]bool     // Idempotency-Keys of the renewals done
 	received  []Received
@@ -146,8 +148,33 @@ func OptionsFromEnv(getenv func(string) string) (delay time.Duration, reject *re
 	return delay, reject, nil
 }
 
+// SetDown makes the stand-in answer every request 503 (down) or serve again (up). Requests
+// refused while down are not received: they are lost unless the platform retries them.
+func (s *Sim) SetDown(down bool) {
+	s.mu.Lock()
+	s.down = down
+	s.mu.Unlock()
+}
+
+// Refused counts the requests answered 503 because the stand-in was down.
+func (s *Sim) Refused() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
+}
+
 // ServeHTTP implements http.Handler.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	down := s.down
+	if down {
+		s.refused++
+	}
+	s.mu.Unlock()
+	if down {
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "the provider is down for maintenance", "")
+		return
+	}
 	if !s.authorised(r) {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 		writeError(w, http.StatusUnauthorized, "unauthorized", "a valid bearer token is required", "")

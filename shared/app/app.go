@@ -67,6 +67,7 @@ type Service struct {
 	Domains domain.AlboDomains
 	Now     func() time.Time
 	NewID   func() string
+	Crash   Crash // tests only: die between two writes (nil in production)
 }
 
 // New returns a Service with the real clock and random identifiers.

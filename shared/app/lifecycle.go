@@ -59,21 +59,26 @@ func (e *MailboxRejected) Error() string { return "mailbox " + e.ID + " was refu
 // Lifecycle runs the mailbox lifecycle: batches, the provider, the member's activation,
 // revocation. The state in the store is the truth; the workflow only sequences.
 type Lifecycle struct {
-	Store         LifecycleStore
-	Workflow      Workflow
-	Provider      provider.Provider
-	MemberMail    Mailer
-	OrderMail     Mailer
-	Log           *slog.Logger
-	Now           func() time.Time
-	NewID         func() string
-	PublicURL     string        // base of the links sent to members, e.g. https://pec.example.it
-	ActivationTTL time.Duration // how long an activation link works
-	StartPage     int           // mailbox executions started per StartMailboxes call
-	RepairAfter   time.Duration // how long a submitted batch may take to start its mailboxes
-	Reginde       *Reginde      // what follows a CTU's activation; nil: nothing
-	Documents     DocumentLinks // links to self-service requests' documents for the provider
-	DocumentTTL   time.Duration // how long those links work
+	Store      LifecycleStore
+	Workflow   Workflow
+	Provider   provider.Provider
+	MemberMail Mailer
+	// ActivationMail sends the activation links (MemberMail when nil). Its failures must be
+	// real: the workflow retries SendActivation with a fresh link, so a send retried below it
+	// after a lost answer would put one link in two e-mails.
+	ActivationMail Mailer
+	OrderMail      Mailer
+	Log            *slog.Logger
+	Now            func() time.Time
+	NewID          func() string
+	PublicURL      string        // base of the links sent to members, e.g. https://pec.example.it
+	ActivationTTL  time.Duration // how long an activation link works
+	StartPage      int           // mailbox executions started per StartMailboxes call
+	RepairAfter    time.Duration // how long a submitted batch may take to start its mailboxes
+	Reginde        *Reginde      // what follows a CTU's activation; nil: nothing
+	Documents      DocumentLinks // links to self-service requests' documents for the provider
+	DocumentTTL    time.Duration // how long those links work
+	Crash          Crash         // tests only: die between two writes (nil in production)
 }
 
 // DocumentLinks makes expiring download links to stored documents.
@@ -430,7 +435,7 @@ func (l *Lifecycle) issueActivation(ctx context.Context, mb *domain.Mailbox, rem
 	if err != nil {
 		return nil, err
 	}
-	_, err = l.MemberMail.Send(ctx, member.Email, m)
+	_, err = cmp.Or[Mailer](l.ActivationMail, l.MemberMail).Send(ctx, member.Email, m)
 	return mb, err
 }
 

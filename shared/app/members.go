@@ -38,8 +38,13 @@ func (s *Service) enrol(ctx context.Context, c Caller, order *domain.Order, e do
 		return nil, nil, err
 	}
 	m.ImportID = importID
+	m.RequestKey = RequestKey(ctx)
 	if !m.NeedsMailbox(order) {
-		return m, nil, s.Store.CreateMember(ctx, m, nil, c.Actor())
+		err := s.Store.CreateMember(ctx, m, nil, c.Actor())
+		if errors.Is(err, domain.ErrMemberExists) {
+			return s.ownEarlierEnrolment(ctx, m, err)
+		}
+		return m, nil, err
 	}
 	pecDomain := s.Domains.Domain(m.Albo)
 	reloads := 0
@@ -52,6 +57,9 @@ func (s *Service) enrol(ctx context.Context, c Caller, order *domain.Order, e do
 		mb.BatchSeq = order.BatchSeq
 		m.MailboxID = mb.ID
 		err = s.Store.CreateMember(ctx, m, mb, c.Actor())
+		if errors.Is(err, domain.ErrMemberExists) {
+			return s.ownEarlierEnrolment(ctx, m, err)
+		}
 		if errors.Is(err, domain.ErrAddressTaken) {
 			n = next + 1 // someone took it between our read and our write
 			continue
@@ -67,9 +75,34 @@ func (s *Service) enrol(ctx context.Context, c Caller, order *domain.Order, e do
 		if err != nil {
 			return nil, nil, err
 		}
+		s.Crash.at(CrashAfterEnrolment, mb.Address)
 		return m, mb, nil
 	}
 	return nil, nil, errors.New("no free homonym number for address")
+}
+
+// ownEarlierEnrolment answers an enrolment of a member who exists already. If the same request
+// (same Idempotency-Key) enrolled them, this is its retry after the first answer was lost (the
+// function died after writing, say): the retry gets the member and mailbox that the first
+// attempt created. Anyone else gets exists.
+func (s *Service) ownEarlierEnrolment(ctx context.Context, m *domain.Member, exists error) (*domain.Member, *domain.Mailbox, error) {
+	if m.RequestKey == "" {
+		return nil, nil, exists
+	}
+	old, err := s.Store.GetMember(ctx, m.OrderID, m.CodiceFiscale)
+	if err != nil {
+		return nil, nil, err
+	}
+	if old.RequestKey != m.RequestKey {
+		return nil, nil, exists
+	}
+	var mb *domain.Mailbox
+	if old.MailboxID != "" {
+		if mb, err = s.Store.GetMailbox(ctx, old.MailboxID); err != nil {
+			return nil, nil, err
+		}
+	}
+	return old, mb, nil
 }
 
 // addressBook tells which addresses are already reserved.

@@ -29,38 +29,28 @@ func (l *Lifecycle) ProviderEvent(ctx context.Context, ev provider.Event) error 
 	}
 	var token string
 	var failWith string
-	_, _, err = l.Store.UpdateMailbox(ctx, id, func(m *domain.Mailbox) (bool, error) {
-		token, failWith = "", ""
+	mb, _, err := l.Store.UpdateMailbox(ctx, id, func(m *domain.Mailbox) (bool, error) {
 		var changed bool
 		var err error
 		switch ev.Type {
 		case provider.EventCreated:
 			changed, err = m.Transition(domain.StateAbilitata, l.now(), "provider", "created")
-			if changed {
-				if ev.ProviderRef != "" {
-					m.ProviderRef = ev.ProviderRef
-				}
-				token, _ = m.Unpark(domain.WaitingProvider)
+			if changed && ev.ProviderRef != "" {
+				m.ProviderRef = ev.ProviderRef
 			}
 		case provider.EventRejected:
 			changed, err = m.Transition(domain.StateRevocata, l.now(), "provider", reasonOr("rejected", ev.Reason))
-			if changed {
-				token, _ = m.Unpark(domain.WaitingProvider)
-				failWith = ErrNameRejected
-			}
 		case provider.EventDeactivated:
 			// A mailbox the provider closed can no longer be anyone's domicilio digitale.
 			changed, err = m.Transition(domain.StateRevocata, l.now(), "provider", reasonOr("deactivated by the provider", ev.Reason))
-			if changed {
-				token, _ = m.Unpark(m.Park.Waiting)
-				failWith = ErrNameRevoked
-			}
 		}
+		token, failWith = providerSignal(m, ev.Type)
 		return changed, err
 	})
 	if err != nil {
 		return err
 	}
+	l.Crash.at(CrashAfterCallback, mb.Address)
 	if token != "" {
 		if failWith != "" {
 			err = l.Workflow.Fail(ctx, token, failWith, ev.Type)
@@ -70,8 +60,44 @@ func (l *Lifecycle) ProviderEvent(ctx context.Context, ev provider.Event) error 
 		if err != nil {
 			return err
 		}
+		if err := l.forgetPark(ctx, id, token); err != nil {
+			return err
+		}
 	}
 	return l.Store.RecordEvent(ctx, ev.EventID, id)
+}
+
+// providerSignal tells which parked step the outcome of a provider event must resume or fail,
+// once the outcome is written. The step stays parked with the mailbox until it has been told
+// (see forgetPark): a callback that dies in between, or whose write's answer is lost, leaves
+// the step parked, and the provider's re-delivery of the event tells it.
+func providerSignal(m *domain.Mailbox, event string) (token, failWith string) {
+	switch {
+	case event == provider.EventCreated && m.State == domain.StateAbilitata:
+		token, _ = m.Parked(domain.WaitingProvider)
+	case event == provider.EventRejected && m.State == domain.StateRevocata:
+		if token, _ = m.Parked(domain.WaitingProvider); token != "" {
+			failWith = ErrNameRejected
+		}
+	case event == provider.EventDeactivated && m.State == domain.StateRevocata && m.Park.Token != "":
+		token, failWith = m.Park.Token, ErrNameRevoked
+	}
+	return token, failWith
+}
+
+// forgetPark clears the parked step once it has been told, unless another step parked since.
+func (l *Lifecycle) forgetPark(ctx context.Context, id, token string) error {
+	_, _, err := l.Store.UpdateMailbox(ctx, id, func(m *domain.Mailbox) (bool, error) {
+		if m.Park.Token != token {
+			return false, nil
+		}
+		m.Park = domain.Park{}
+		if m.State != domain.StateAbilitata {
+			m.Activation.Hash = "" // a used link: kept only until its step was told
+		}
+		return true, nil
+	})
+	return err
 }
 
 func reasonOr(prefix, reason string) string {
@@ -108,7 +134,7 @@ func (l *Lifecycle) ViewActivation(ctx context.Context, raw string) (*Activation
 	if err != nil {
 		return nil, err
 	}
-	if !mb.ActivationUsable(hash, l.now()) {
+	if !mb.ActivationUsable(hash, l.now()) && !mb.ActivationUsed(hash) {
 		return nil, ErrLinkGone
 	}
 	member, err := l.memberOf(ctx, mb)
@@ -143,6 +169,11 @@ func (l *Lifecycle) Activate(ctx context.Context, raw string, confirm bool, ownP
 	var token string
 	mb, _, err := l.Store.UpdateMailbox(ctx, v.Mailbox.ID, func(m *domain.Mailbox) (bool, error) {
 		token = ""
+		if m.ActivationUsed(hash) {
+			// This link's choice is written but its step was never told: finish that.
+			token, _ = m.Parked(domain.WaitingMember)
+			return false, nil
+		}
 		if !m.ActivationUsable(hash, l.now()) {
 			return false, ErrLinkGone // a second click racing the first
 		}
@@ -156,15 +187,17 @@ func (l *Lifecycle) Activate(ctx context.Context, raw string, confirm bool, ownP
 		} else {
 			_, err = m.Transition(domain.StateRevocata, l.now(), "member", "declined")
 		}
-		m.Activation.Hash = ""
-		token, _ = m.Unpark(domain.WaitingMember)
+		// The link and the parked step stay until the step is told (forgetPark): the link is
+		// no longer usable, but clicking it again finishes a choice whose resumption was lost.
+		token, _ = m.Parked(domain.WaitingMember)
 		return true, err
 	})
 	if err != nil {
 		return nil, err
 	}
 	v.Mailbox = mb
-	if !confirm && ownPEC != "" {
+	confirmed := mb.State == domain.StateAttivata
+	if !confirmed && ownPEC != "" {
 		if v.Member, err = l.Store.UpdateMember(ctx, mb.OrderID, v.Member.CodiceFiscale, Audit{"member", "member.own_pec_given"}, func(m *domain.Member) (bool, error) {
 			m.PEC, m.UpdatedAt = ownPEC, l.now()
 			return true, nil
@@ -172,19 +205,23 @@ func (l *Lifecycle) Activate(ctx context.Context, raw string, confirm bool, ownP
 			return nil, err
 		}
 	}
+	l.Crash.at(CrashAfterClick, mb.Address)
 	switch {
-	case token != "" && confirm:
+	case token != "" && confirmed:
 		var gone bool
 		if gone, err = l.Workflow.ResumeOrGone(ctx, token); err == nil && gone {
 			l.afterLateActivation(ctx, mb.ID) // the workflow ended (reminders exhausted)
 		}
 	case token != "":
 		err = l.Workflow.Fail(ctx, token, ErrNameDeclined, "declined by the member")
-	case !confirm:
+	case !confirmed:
 		// The workflow already ended (reminders exhausted): tell the Order from here.
 		err = l.NotifyOrder(ctx, NoticeDeclined, mb.ID)
 	default:
 		l.afterLateActivation(ctx, mb.ID) // no workflow waits on this mailbox any more
+	}
+	if err == nil && token != "" {
+		err = l.forgetPark(ctx, mb.ID, token)
 	}
 	return v, err
 }

@@ -109,6 +109,22 @@ func (m *Mailbox) Unpark(w Waiting) (token string, ok bool) {
 	return token, true
 }
 
+// Parked returns the parked step's token if it waits for w, leaving it parked.
+func (m *Mailbox) Parked(w Waiting) (token string, ok bool) {
+	if m.Park.Token == "" || m.Park.Waiting != w {
+		return "", false
+	}
+	return m.Park.Token, true
+}
+
+// ActivationUsed reports whether the member already acted on the link with this hash, and the
+// workflow step waiting for that choice has not yet heard of it (the choice was written, the
+// step not resumed: a click that died in between, or whose answer was lost).
+func (m *Mailbox) ActivationUsed(hash string) bool {
+	return (m.State == StateAttivata || m.State == StateRevocata) && m.Activation.Hash != "" && m.Activation.Hash == hash &&
+		m.Park.Waiting == WaitingMember && m.Park.Token != ""
+}
+
 // ActivationUsable reports whether a link with this hash may still act on the mailbox.
 func (m *Mailbox) ActivationUsable(hash string, now time.Time) bool {
 	return m.State == StateAbilitata && m.Activation.Hash != "" && m.Activation.Hash == hash && now.Before(m.Activation.ExpiresAt)

@@ -34,6 +34,9 @@ type Member struct {
 	UpdatedAt        time.Time
 	// ImportID is the albo import that enrolled the member, if one did.
 	ImportID string
+	// RequestKey is the (scoped) Idempotency-Key of the request that enrolled the member, if
+	// it had one: its retry recognises the member as its own.
+	RequestKey string
 	// Cancellation from the albo, when it happened.
 	CancelledOn  string // YYYY-MM-DD
 	CancelReason string

@@ -18,6 +18,7 @@ type idempotencyItem struct {
 	PK, SK      string
 	Type        string `dynamodbav:"type"`
 	Fingerprint string `dynamodbav:"fingerprint"`
+	Claim       string `dynamodbav:"claim,omitempty"` // which Claim call wrote it
 	Done        bool   `dynamodbav:"done"`
 	Status      int    `dynamodbav:"status"`
 	Body        string `dynamodbav:"body"`
@@ -31,8 +32,9 @@ func idempotencyPK(k string) string { return "IDEMPOTENCY#" + k }
 // when its first request never completed and its lease has run out.
 func (s *Store) Claim(ctx context.Context, k, fingerprint string, lease time.Duration) (*app.IdempotentResponse, error) {
 	now := time.Now()
+	claim := app.NewID()
 	it := idempotencyItem{
-		PK: idempotencyPK(k), SK: skIdempotency, Type: "idempotency", Fingerprint: fingerprint,
+		PK: idempotencyPK(k), SK: skIdempotency, Type: "idempotency", Fingerprint: fingerprint, Claim: claim,
 		LeaseUntil: now.Add(lease).Unix(), ExpiresAt: now.Add(24 * time.Hour).Unix(),
 	}
 	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
@@ -54,6 +56,10 @@ func (s *Store) Claim(ctx context.Context, k, fingerprint string, lease time.Dur
 	}
 	if !ok { // completed and expired between the two calls: a rare race, try once more
 		return s.Claim(ctx, k, fingerprint, lease)
+	}
+	if old.Claim == claim && !old.Done {
+		// Our own put: its answer was lost and the SDK's retry found the item it had written.
+		return nil, nil
 	}
 	return &app.IdempotentResponse{Fingerprint: old.Fingerprint, Done: old.Done, Status: old.Status, Body: old.Body}, nil
 }

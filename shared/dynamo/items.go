@@ -175,6 +175,7 @@ type memberItem struct {
 	EnrolledAt       string `dynamodbav:"enrolledAt"`
 	UpdatedAt        string `dynamodbav:"updatedAt"`
 	ImportID         string `dynamodbav:"importId,omitempty"`
+	RequestKey       string `dynamodbav:"requestKey,omitempty"`
 	CancelledOn      string `dynamodbav:"cancelledOn,omitempty"`
 	CancelReason     string `dynamodbav:"cancelReason,omitempty"`
 	Version          int    `dynamodbav:"version"`
@@ -195,7 +196,7 @@ func toMemberItem(m *domain.Member) memberItem {
 		NumeroIscrizione: m.NumeroIscrizione, DataIscrizione: m.DataIscrizione, Email: m.Email,
 		PEC: m.PEC, CTU: m.CTU, MailboxID: m.MailboxID,
 		EnrolledAt: formatTime(m.EnrolledAt), UpdatedAt: formatTime(m.UpdatedAt),
-		CancelledOn: m.CancelledOn, CancelReason: m.CancelReason, ImportID: m.ImportID,
+		CancelledOn: m.CancelledOn, CancelReason: m.CancelReason, ImportID: m.ImportID, RequestKey: m.RequestKey,
 		RegindeAddress: m.Reginde.Address, RegindeNotifiedFor: m.Reginde.NotifiedFor,
 		RegindeNotifiedAt: optTime(m.Reginde.NotifiedAt), RegindeNotices: m.Reginde.Notices,
 		RegindeLinkHash: m.Reginde.LinkHash, RegindeLinkExp: optTime(m.Reginde.LinkExpiresAt),
@@ -214,7 +215,7 @@ func (it memberItem) member() *domain.Member {
 		Cognome: it.Cognome, Albo: it.Albo, NumeroIscrizione: it.NumeroIscrizione,
 		DataIscrizione: it.DataIscrizione, Email: it.Email, PEC: it.PEC, CTU: it.CTU,
 		MailboxID: it.MailboxID, EnrolledAt: parseTime(it.EnrolledAt), UpdatedAt: parseTime(it.UpdatedAt),
-		CancelledOn: it.CancelledOn, CancelReason: it.CancelReason, ImportID: it.ImportID,
+		CancelledOn: it.CancelledOn, CancelReason: it.CancelReason, ImportID: it.ImportID, RequestKey: it.RequestKey,
 		Reginde: domain.Reginde{Address: it.RegindeAddress, NotifiedFor: it.RegindeNotifiedFor,
 			NotifiedAt: parseTime(it.RegindeNotifiedAt), Notices: it.RegindeNotices, LinkHash: it.RegindeLinkHash,
 			LinkExpiresAt: parseTime(it.RegindeLinkExp), ConfirmedAt: parseTime(it.RegindeConfirmedAt)},

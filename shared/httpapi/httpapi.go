@@ -162,7 +162,7 @@ func (rt *Router) serveIdempotent(ctx context.Context, r *Request, c app.Caller,
 		resp.Headers["Idempotent-Replayed"] = "true"
 		return resp
 	}
-	resp := rt.run(ctx, r, c, fn)
+	resp := rt.runClaimed(app.WithRequestKey(ctx, scoped), r, c, fn, scoped)
 	if resp.StatusCode >= 500 {
 		if err := rt.idem.Release(ctx, scoped); err != nil {
 			rt.log.ErrorContext(ctx, "idempotency release failed", "error", err)
@@ -176,6 +176,21 @@ func (rt *Router) serveIdempotent(ctx context.Context, r *Request, c app.Caller,
 		rt.log.ErrorContext(ctx, "idempotency complete failed", "error", err)
 	}
 	return resp
+}
+
+// runClaimed runs fn for a claimed key. A panic gives the key up before it goes on (Serve
+// answers it), so that the client's retry does the work again at once rather than after the
+// claim's lease: each use case recognises what its first attempt already wrote.
+func (rt *Router) runClaimed(ctx context.Context, r *Request, c app.Caller, fn RouteFunc, scoped string) Response {
+	defer func() {
+		if p := recover(); p != nil {
+			if err := rt.idem.Release(context.WithoutCancel(ctx), scoped); err != nil {
+				rt.log.ErrorContext(ctx, "idempotency release failed", "error", err)
+			}
+			panic(p)
+		}
+	}()
+	return rt.run(ctx, r, c, fn)
 }
 
 func (rt *Router) fail(ctx context.Context, r *Request, err error) Response {

@@ -135,7 +135,7 @@ func activate(ctx context.Context, l *app.Lifecycle, log *slog.Logger, r *Reques
 		log.ErrorContext(ctx, "after activation choice", "mailboxId", v.Mailbox.ID, "error", err)
 	}
 	res := activationpage.ResultData{OrderName: v.Order.Name, Nome: v.Member.Nome, Address: v.Mailbox.Address}
-	if choice == activationpage.ChoiceConfirm {
+	if v.Mailbox.State == domain.StateAttivata { // the recorded choice, should this click repeat an earlier one
 		return activationpage.Confirmed(res)
 	}
 	res.OwnPEC = v.Member.PEC

@@ -32,6 +32,11 @@ type Sender struct {
 	API              API
 	From             string // "noreply@pec.example.it" or "Federazione <noreply@pec.example.it>"
 	ConfigurationSet string // optional SES configuration set (event publishing, suppression)
+	// Once makes one attempt per Send, without the SDK's retries. SES takes no idempotency
+	// token: when an answer is lost after SES accepted the message, the SDK's retry delivers it
+	// a second time. Senders whose caller retries the whole step with a fresh message (the
+	// activation link) set it, so that one link is never in two e-mails.
+	Once bool
 }
 
 const charset = "UTF-8"
@@ -77,7 +82,11 @@ func (s *Sender) Send(ctx context.Context, to string, m notice.Message) (message
 	if s.ConfigurationSet != "" {
 		in.ConfigurationSetName = aws.String(s.ConfigurationSet)
 	}
-	out, err := s.API.SendEmail(ctx, in)
+	var opts []func(*sesv2.Options)
+	if s.Once {
+		opts = append(opts, func(o *sesv2.Options) { o.RetryMaxAttempts = 1 })
+	}
+	out, err := s.API.SendEmail(ctx, in, opts...)
 	if err != nil {
 		return "", fmt.Errorf("sesmail: send: %w", err)
 	}

@@ -92,8 +92,10 @@ func Lifecycle(ctx context.Context, getenv Getenv) (*app.Lifecycle, Secrets, err
 		Store: store,
 		Workflow: &sfnflow.Flow{API: sfn.NewFromConfig(cfg),
 			BatchARN: getenv("BATCH_STATE_MACHINE_ARN"), MailboxARN: getenv("MAILBOX_STATE_MACHINE_ARN")},
-		Provider:      &provider.HTTPClient{BaseURL: getenv("PROVIDER_URL"), APIKey: secrets.ProviderAPIKey},
-		MemberMail:    &sesmail.Sender{API: sesv2.NewFromConfig(cfg), From: getenv("SES_FROM"), ConfigurationSet: getenv("SES_CONFIGURATION_SET")},
+		Provider:   &provider.HTTPClient{BaseURL: getenv("PROVIDER_URL"), APIKey: secrets.ProviderAPIKey},
+		MemberMail: &sesmail.Sender{API: sesv2.NewFromConfig(cfg), From: getenv("SES_FROM"), ConfigurationSet: getenv("SES_CONFIGURATION_SET")},
+		ActivationMail: &sesmail.Sender{API: sesv2.NewFromConfig(cfg), From: getenv("SES_FROM"), ConfigurationSet: getenv("SES_CONFIGURATION_SET"),
+			Once: true},
 		OrderMail:     &pecmail.Sender{Addr: getenv("SMTP_ADDR"), From: getenv("PEC_FROM"), Username: getenv("SMTP_USERNAME"), Password: secrets.SMTPPassword, TLS: getenv("SMTP_TLS"), Timeout: 20 * time.Second},
 		Log:           Logger(getenv),
 		Now:           time.Now,
@@ -107,6 +109,9 @@ func Lifecycle(ctx context.Context, getenv Getenv) (*app.Lifecycle, Secrets, err
 		if l.Documents, err = Documents(ctx, getenv); err != nil {
 			return nil, secrets, err
 		}
+	}
+	if l.Crash, err = crashFromEnv(getenv); err != nil {
+		return nil, secrets, err
 	}
 	if l.Reginde, err = newReginde(store, l.MemberMail, l.Log, getenv); err != nil {
 		return nil, secrets, err

@@ -58,7 +58,11 @@ func httpFunction(ctx context.Context, getenv Getenv, routes routerFactory) (any
 			return nil, err
 		}
 	}
-	return routes(app.New(store, domains), log, store).Serve, nil
+	svc := app.New(store, domains)
+	if svc.Crash, err = crashFromEnv(getenv); err != nil {
+		return nil, err
+	}
+	return routes(svc, log, store).Serve, nil
 }
 
 // AWSConfig loads the SDK configuration. AWS_ENDPOINT_URL, when set (only locally), points

@@ -33,7 +33,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	seed, _ := strconv.ParseInt(os.Getenv("FAULTS_SEED"), 10, 64)
 	cfg := local.Config{
+		Faults:         os.Getenv("FAULTS"),
+		FaultsSeed:     seed,
 		ProviderDelay:  delay,
 		ProviderReject: reject,
 		APIPort:        port("PORT", 3000),
@@ -66,6 +69,9 @@ func main() {
 	fmt.Fprintf(&b, "  Step Functions (moto)                  %s\n", c.MotoURL)
 	fmt.Fprintf(&b, "  PEC provider stand-in                  %s   (PROVIDER_DELAY_MS, PROVIDER_REJECT)\n", c.ProviderURL)
 	fmt.Fprintf(&b, "  Run a schedule now                     POST %s/_local/run/{LogicalId}\n", c.APIURL)
+	if cfg.Faults != "" {
+		fmt.Fprintf(&b, "  Fault injection (FAULTS=%s, seed %d)  GET %s/_local/faults\n", cfg.Faults, seed, c.APIURL)
+	}
 	fmt.Fprintf(&b, "\nRoutes:\n")
 	routes := c.Host.Routes()
 	sort.Slice(routes, func(i, j int) bool { return routes[i].Path+routes[i].Method < routes[j].Path+routes[j].Method })
