@@ -1,5 +1,10 @@
 // Package wire builds each function's handler from its environment: the composition root that
 // every functions/<name>/main.go and the local host share, so both run the same code.
+//
+// This package holds what every function needs (configuration, the DynamoDB store, the logger)
+// and the functions that need nothing more. The others are built by its sub-packages, one per
+// set of adapters, so that a function's binary links only the AWS clients it uses: a package
+// that is imported is linked, with its init work, whether it is called or not.
 package wire
 
 import (
@@ -52,13 +57,32 @@ func httpFunction(ctx context.Context, getenv Getenv, routes routerFactory) (any
 	if err != nil {
 		return nil, err
 	}
-	domains := domain.DefaultAlboDomains
-	if s := getenv("ALBO_DOMAINS"); s != "" {
-		if domains, err = domain.ParseAlboDomains(s); err != nil {
-			return nil, err
-		}
+	domains, err := AlboDomains(getenv)
+	if err != nil {
+		return nil, err
 	}
 	return routes(app.New(store, domains), log, store).Serve, nil
+}
+
+// AlboDomains reads the PEC domain of each albo from ALBO_DOMAINS (the defaults if unset).
+func AlboDomains(getenv Getenv) (domain.AlboDomains, error) {
+	if s := getenv("ALBO_DOMAINS"); s != "" {
+		return domain.ParseAlboDomains(s)
+	}
+	return domain.DefaultAlboDomains, nil
+}
+
+// DurationEnv reads a positive number of seconds from the variable name (def if unset).
+func DurationEnv(getenv Getenv, name string, def time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s must be a positive number of seconds", name)
+	}
+	return time.Duration(n) * time.Second, nil
 }
 
 // AWSConfig loads the SDK configuration. AWS_ENDPOINT_URL, when set (only locally), points
