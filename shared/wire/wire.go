@@ -122,5 +122,5 @@ func Store(ctx context.Context, getenv Getenv) (*dynamo.Store, error) {
 		// DynamoDB Local's error responses fail the SDK's CRC32 check and log a warning each.
 		o.DisableValidateResponseChecksum = local
 	})
-	return dynamo.New(db, table), nil
+	return dynamo.New(dynamo.NewAPI(db), table), nil
 }

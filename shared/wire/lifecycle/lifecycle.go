@@ -51,10 +51,10 @@ func New(ctx context.Context, getenv wire.Getenv) (*app.Lifecycle, secrets.Secre
 	}
 	l := &app.Lifecycle{
 		Store: store,
-		Workflow: &sfnflow.Flow{API: sfn.NewFromConfig(cfg),
+		Workflow: &sfnflow.Flow{API: sfnflow.NewAPI(sfn.NewFromConfig(cfg)),
 			BatchARN: getenv("BATCH_STATE_MACHINE_ARN"), MailboxARN: getenv("MAILBOX_STATE_MACHINE_ARN")},
 		Provider:      &provider.HTTPClient{BaseURL: getenv("PROVIDER_URL"), APIKey: sec.ProviderAPIKey},
-		MemberMail:    &sesmail.Sender{API: sesv2.NewFromConfig(cfg), From: getenv("SES_FROM"), ConfigurationSet: getenv("SES_CONFIGURATION_SET")},
+		MemberMail:    &sesmail.Sender{API: sesmail.NewAPI(sesv2.NewFromConfig(cfg)), From: getenv("SES_FROM"), ConfigurationSet: getenv("SES_CONFIGURATION_SET")},
 		OrderMail:     &pecmail.Sender{Addr: getenv("SMTP_ADDR"), From: getenv("PEC_FROM"), Username: getenv("SMTP_USERNAME"), Password: sec.SMTPPassword, TLS: getenv("SMTP_TLS"), Timeout: 20 * time.Second},
 		Log:           wire.Logger(getenv),
 		Now:           time.Now,

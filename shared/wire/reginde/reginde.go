@@ -38,7 +38,7 @@ func build(ctx context.Context, getenv wire.Getenv) (*app.Reginde, *dynamo.Store
 	if err != nil {
 		return nil, nil, err
 	}
-	mail := &sesmail.Sender{API: sesv2.NewFromConfig(cfg), From: getenv("SES_FROM"), ConfigurationSet: getenv("SES_CONFIGURATION_SET")}
+	mail := &sesmail.Sender{API: sesmail.NewAPI(sesv2.NewFromConfig(cfg)), From: getenv("SES_FROM"), ConfigurationSet: getenv("SES_CONFIGURATION_SET")}
 	r, err := New(store, mail, wire.Logger(getenv), getenv)
 	return r, store, err
 }

@@ -60,7 +60,7 @@ func API(ctx context.Context, getenv func(string) string) (any, error) {
 	log := wire.Logger(getenv)
 	q := &app.Requests{
 		Store: store, Files: docs, Domains: domains, Log: log, Now: time.Now, NewID: app.NewID, Limits: limits,
-		Workflow: &sfnflow.Flow{API: sfn.NewFromConfig(cfg), MailboxARN: getenv("MAILBOX_STATE_MACHINE_ARN")},
+		Workflow: &sfnflow.Flow{API: sfnflow.NewAPI(sfn.NewFromConfig(cfg)), MailboxARN: getenv("MAILBOX_STATE_MACHINE_ARN")},
 	}
 	return httpapi.Requests(q, log).Serve, nil
 }
