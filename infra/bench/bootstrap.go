@@ -20,8 +20,8 @@ import (
 
 // Targets of the bootstraps.
 const (
-	targetBootstrapMB = 10
-	targetStartMS     = 50
+	targetBootstrapMiB = 10
+	targetStartMS      = 50
 )
 
 // bootstrapEvents are the first invocations: each answers without a call to AWS, except where
@@ -245,8 +245,8 @@ func measureBootstraps(ctx context.Context, dir, nativeDir string, runs int) ([]
 		if n := len(last.awsCalls); n > 0 {
 			b.answers += fmt.Sprintf("; %d AWS call(s) to the stand-in: %s", n, strings.Join(compact(last.awsCalls), ", "))
 		}
-		fmt.Fprintf(os.Stderr, "bench: %-26s %5.1f MB, first answer in %5.1f ms (median of %d), %s\n",
-			b.id, megabytes(b.size), millis(b.median(answered)), runs, b.answers)
+		fmt.Fprintf(os.Stderr, "bench: %-26s %5.1f MiB, first answer in %5.1f ms (median of %d), %s\n",
+			b.id, mebibytes(b.size), millis(b.median(answered)), runs, b.answers)
 		out = append(out, b)
 	}
 	if len(out) == 0 {
@@ -277,19 +277,19 @@ func compact(calls []string) []string {
 	return order
 }
 
-func megabytes(b int64) float64      { return float64(b) / (1 << 20) }
+func mebibytes(b int64) float64      { return float64(b) / (1 << 20) }
 func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func printBootstraps(w io.Writer, bs []bootstrapResult, runs int, nativeNote string) {
 	fmt.Fprintf(w, "\nbench: each function's bootstrap (linux/arm64, as deployed), started %d times against a Lambda Runtime API stand-in%s\n\n", runs, nativeNote)
-	fmt.Fprintf(w, "%-26s %8s %-8s %-7s %12s %-8s %-7s %8s %8s %8s  %s\n", "function", "size", "target", "", "first answer", "target", "", "(min)", "ready", "CPU", "answer")
+	fmt.Fprintf(w, "%-26s %9s %-8s %-7s %12s %-8s %-7s %8s %8s %8s  %s\n", "function", "size", "target", "", "first answer", "target", "", "(min)", "ready", "CPU", "answer")
 	for _, b := range bs {
-		size, start := megabytes(b.size), millis(b.median(answered))
-		fmt.Fprintf(w, "%-26s %5.1f MB %-8s %-7s %9.1f ms %-8s %-7s %5.1f ms %5.1f ms %5.1f ms  %s\n", b.id, size,
-			fmt.Sprintf("<=%d MB", targetBootstrapMB), verdict(size <= targetBootstrapMB), start,
+		size, start := mebibytes(b.size), millis(b.median(answered))
+		fmt.Fprintf(w, "%-26s %5.1f MiB %-8s %-7s %9.1f ms %-8s %-7s %5.1f ms %5.1f ms %5.1f ms  %s\n", b.id, size,
+			fmt.Sprintf("<=%d MiB", targetBootstrapMiB), verdict(size <= targetBootstrapMiB), start,
 			fmt.Sprintf("<=%d ms", targetStartMS), verdict(start <= targetStartMS), millis(b.min(answered)),
 			millis(b.median(ready)), millis(b.median(cpuOf)), b.answers)
 	}
-	fmt.Fprintf(w, "\nsize: the stripped static binary; first answer: from the process's start to its first response (or error) POST, median\n"+
+	fmt.Fprintf(w, "\nsize: the stripped static binary (MiB, as du -h and make build print it); first answer: from the process's start to its first response (or error) POST, median\n"+
 		"of the runs; ready: to its first GET .../invocation/next (init done); CPU: the process's user+system time\n")
 }
