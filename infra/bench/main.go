@@ -20,6 +20,9 @@
 // The floors run before their paths, so a path never meets a smaller table than its floor.
 // BENCH_PROFILE=<dir> makes every child write a CPU profile of its timed section there, and
 // the profile of its allocations; BENCH_PATHS=import or export measures one path only.
+//
+// Before all of them (BENCH_PATHS=bootstrap: alone, without the local cloud) it sizes each
+// function's bootstrap and starts it against a Lambda Runtime API stand-in (bootstrap.go).
 package main
 
 import (
