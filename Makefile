@@ -70,4 +70,4 @@ token: ## print a local portal token: make token ROLE=federation | make token RO
 	@$(GO) run ./infra/cmd/token -role $(ROLE) $(if $(ORDER),-order $(ORDER))
 
 clean: ## remove build output (keeps the installed emulators)
-	rm -rf $(BUILD_DIR) .aws-sam
+	rm -rf $(BUILD_DIR) $(BUILD_DIR)-* .aws-sam
