@@ -12,7 +12,8 @@ FUNCTIONS := OrdersFunction:orders MembersFunction:members MailboxesFunction:mai
              RequestsFunction:requests RegindeFunction:reginde RegindePageFunction:regindepage \
              ExpiryFunction:expiry
 BUILD_DIR ?= .local/build
-GOBUILD   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
+BUILD_ARCH ?= arm64
+GOBUILD   := CGO_ENABLED=0 GOOS=linux GOARCH=$(BUILD_ARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
 .PHONY: help deps browser run test test-faults test-unit lint fmt-check vet build token invoke deploy clean
 
@@ -36,8 +37,16 @@ test: deps browser fmt-check vet lint ## everything that proves it works, agains
 test-faults: deps ## the lifecycle with AWS calls failing (FAULTS_SEED=n to reproduce), the provider down
 	PEC_FAULTS=1 $(GO) test -count=1 -timeout 10m -run 'TestFaults_' ./infra/local/
 
-bench: deps ## import and export 100 000 members against DynamoDB Local; time vs floor and peak RSS
-	@mkdir -p .local/bench && $(GO) build -o .local/bench/pecbench ./infra/bench && .local/bench/pecbench
+# The bootstraps' start is timed on a copy built for this machine when it cannot run arm64.
+HOST_ARCH = $(shell $(GO) env GOHOSTARCH)
+BENCH_PATHS ?= bootstrap,import,export
+bench: ## each bootstrap's size and start; import and export 100 000 members against DynamoDB Local
+	@set -e; if [[ ,$(BENCH_PATHS), == *,bootstrap,* ]]; then $(MAKE) -s build >/dev/null; \
+	  if [ $(HOST_ARCH) != arm64 ]; then $(MAKE) -s build BUILD_ARCH=$(HOST_ARCH) BUILD_DIR=$(BUILD_DIR)-$(HOST_ARCH) >/dev/null; fi; fi
+	@if [[ "$(BENCH_PATHS)" != bootstrap ]]; then $(MAKE) -s deps; fi
+	@mkdir -p .local/bench && $(GO) build -o .local/bench/pecbench ./infra/bench && .local/bench/pecbench -paths $(BENCH_PATHS) \
+	  -bootstraps $(BUILD_DIR) $(if $(filter-out arm64,$(HOST_ARCH)),-native $(BUILD_DIR)-$(HOST_ARCH) \
+	  -native-note '; started: the same build for linux/$(HOST_ARCH) (this machine)')
 
 test-unit: ## the pure tests only (no emulators)
 	$(GO) test -count=1 -short ./shared/domain/... ./shared/httpapi/...
@@ -75,4 +84,4 @@ deploy: ## build with SAM and deploy the stack (guided the first time); see READ
 	@if [ -f samconfig.toml ]; then sam deploy; else sam deploy --guided; fi
 
 clean: ## remove build output (keeps the installed emulators)
-	rm -rf $(BUILD_DIR) .aws-sam
+	rm -rf $(BUILD_DIR) $(BUILD_DIR)-* .aws-sam

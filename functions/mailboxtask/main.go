@@ -8,11 +8,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/pecplatform/pec/shared/wire"
+	"github.com/pecplatform/pec/shared/wire/lifecycle"
 )
 
 func main() {
-	h, err := wire.MailboxTask(context.Background(), os.Getenv)
+	h, err := lifecycle.MailboxTask(context.Background(), os.Getenv)
 	if err != nil {
 		slog.Error("start", "error", err)
 		os.Exit(1)

@@ -9,11 +9,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/pecplatform/pec/shared/wire"
+	"github.com/pecplatform/pec/shared/wire/requests"
 )
 
 func main() {
-	h, err := wire.Requests(context.Background(), os.Getenv)
+	h, err := requests.API(context.Background(), os.Getenv)
 	if err != nil {
 		slog.Error("start", "error", err)
 		os.Exit(1)

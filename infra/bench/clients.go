@@ -103,8 +103,9 @@ func newDynamoDB(ctx context.Context, e env, ops *opCounter) (*dynamodb.Client, 
 	}), nil
 }
 
-// newBucket is the platform's bucket as wire.Files builds it, pointed straight at moto: an
-// upload through the host would raise the S3 event and run the import job in the driver.
+// newBucket is the platform's bucket as bucket.Files (shared/wire/bucket) builds it, pointed
+// straight at moto: an upload through the host would raise the S3 event and run the import job
+// in the driver.
 func newBucket(ctx context.Context, e env) (*s3files.Bucket, error) {
 	cfg, err := awsConfig(ctx)
 	if err != nil {

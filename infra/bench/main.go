@@ -20,6 +20,9 @@
 // The floors run before their paths, so a path never meets a smaller table than its floor.
 // BENCH_PROFILE=<dir> makes every child write a CPU profile of its timed section there, and
 // the profile of its allocations; BENCH_PATHS=import or export measures one path only.
+//
+// Before all of them (BENCH_PATHS=bootstrap: alone, without the local cloud) it sizes each
+// function's bootstrap and starts it against a Lambda Runtime API stand-in (bootstrap.go).
 package main
 
 import (
@@ -237,12 +240,16 @@ func driver() error {
 	}
 	n := flag.Int("n", defN, "members to import and changes to export (env BENCH_N)")
 	profileDir := flag.String("profile", os.Getenv("BENCH_PROFILE"), "write each child's CPU profile to this directory (env BENCH_PROFILE)")
-	paths := flag.String("paths", cmp.Or(os.Getenv("BENCH_PATHS"), "import,export"), "the paths to measure (env BENCH_PATHS)")
+	paths := flag.String("paths", cmp.Or(os.Getenv("BENCH_PATHS"), "bootstrap,import,export"), "the paths to measure (env BENCH_PATHS)")
+	builds := flag.String("bootstraps", ".local/build", "the bootstraps to size: <dir>/<LogicalId>/bootstrap (make build)")
+	native := flag.String("native", "", "the same bootstraps built for this machine, to start (default: -bootstraps)")
+	nativeNote := flag.String("native-note", "", "how the -native bootstraps differ from the deployed ones, for the summary")
+	runs := flag.Int("bootstrap-runs", 5, "starts of each bootstrap")
 	flag.Parse()
 	want := map[string]bool{}
 	for _, p := range strings.Split(*paths, ",") {
-		if p = strings.TrimSpace(p); p != "import" && p != "export" {
-			return fmt.Errorf("-paths: %q is neither import nor export", p)
+		if p = strings.TrimSpace(p); p != "import" && p != "export" && p != "bootstrap" {
+			return fmt.Errorf("-paths: %q is none of bootstrap, import, export", p)
 		}
 		want[p] = true
 	}
@@ -253,6 +260,19 @@ func driver() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	// The bootstraps first, before DynamoDB Local takes the machine's CPUs.
+	var bootstraps []bootstrapResult
+	if want["bootstrap"] {
+		fmt.Fprintf(os.Stderr, "bench: starting each bootstrap in %s %d times...\n", cmp.Or(*native, *builds), *runs)
+		if bootstraps, err = measureBootstraps(ctx, *builds, cmp.Or(*native, *builds), max(*runs, 1)); err != nil {
+			return err
+		}
+		if !want["import"] && !want["export"] {
+			printBootstraps(os.Stdout, bootstraps, max(*runs, 1), *nativeNote)
+			return nil
+		}
+	}
 
 	fmt.Fprintf(os.Stderr, "bench: starting the local cloud (DynamoDB Local, moto, host) on free ports...\n")
 	startCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
@@ -315,6 +335,9 @@ func driver() error {
 		labels = append(labels, s.label)
 	}
 	printSummary(os.Stdout, *n, got, labels)
+	if bootstraps != nil {
+		printBootstraps(os.Stdout, bootstraps, max(*runs, 1), *nativeNote)
+	}
 	return nil
 }
 

@@ -27,7 +27,7 @@ const workers = 8
 // chunkRows is the template's ImportChunkRows default (what the import job runs with in AWS).
 const chunkRows = 500
 
-// exportSettle is wire.INIPEC's default settle time; the outbox the export setup writes is older.
+// exportSettle is inipecsync.New's default settle time; the outbox the export setup writes is older.
 const exportSettle = 10 * time.Minute
 
 func createOrder(ctx context.Context, store *dynamo.Store, id string, convention bool) error {
@@ -57,8 +57,8 @@ func runImport(ctx context.Context, e env, p params, t *timer) error {
 	if err := createOrder(ctx, store, p.order, true); err != nil {
 		return err
 	}
-	// As wire.Imports builds it, with the store and the bucket on the local cloud. Continue is
-	// never needed: the run has no deadline, so it never hands over.
+	// As imports.New (shared/wire/imports) builds it, with the store and the bucket on the local
+	// cloud. Continue is never needed: the run has no deadline, so it never hands over.
 	j := &app.Imports{Service: app.New(store, domain.DefaultAlboDomains), Store: store, Uploads: files, Log: logger(),
 		Now: time.Now, UploadTTL: time.Hour, Chunk: chunkRows, Reserve: 90 * time.Second}
 	caller := app.Caller{Role: app.RoleOrder, OrderID: p.order}
@@ -404,8 +404,8 @@ func runExport(ctx context.Context, e env, p params, t *timer) error {
 	if err != nil {
 		return err
 	}
-	// As wire.INIPEC builds it, with the store and the archive on the local cloud and the
-	// delivery to the local INI-PEC stand-in behind the host.
+	// As inipecsync.New (shared/wire/inipecsync) builds it, with the store and the archive on
+	// the local cloud and the delivery to the local INI-PEC stand-in behind the host.
 	s := &app.INIPEC{Store: store, Archive: files, Format: format, Log: logger(), Now: time.Now, Settle: exportSettle,
 		Deliver: &inipec.HTTPUploader{BaseURL: e.INIPECURL, Token: e.INIPECToken}}
 	before := ops.snapshot()

@@ -24,6 +24,11 @@ import (
 	"github.com/pecplatform/pec/infra/providersim"
 	"github.com/pecplatform/pec/shared/inipec"
 	"github.com/pecplatform/pec/shared/wire"
+	"github.com/pecplatform/pec/shared/wire/imports"
+	"github.com/pecplatform/pec/shared/wire/inipecsync"
+	"github.com/pecplatform/pec/shared/wire/lifecycle"
+	"github.com/pecplatform/pec/shared/wire/reginde"
+	"github.com/pecplatform/pec/shared/wire/requests"
 )
 
 // Functions maps each function's CodeUri to the constructor its main uses.
@@ -31,21 +36,21 @@ var Functions = map[string]localcloud.Constructor{
 	"functions/orders":           wire.Orders,
 	"functions/members":          wire.Members,
 	"functions/mailboxes":        wire.Mailboxes,
-	"functions/batches":          wire.Batches,
-	"functions/mailboxactions":   wire.MailboxActions,
-	"functions/providercallback": wire.ProviderCallback,
-	"functions/activation":       wire.Activation,
-	"functions/batchtask":        wire.BatchTask,
-	"functions/mailboxtask":      wire.MailboxTask,
-	"functions/batchschedule":    wire.BatchSchedule,
-	"functions/inipecsync":       wire.INIPECSync,
-	"functions/inipec":           wire.INIPECAPI,
-	"functions/imports":          wire.ImportsAPI,
-	"functions/importjob":        wire.ImportJob,
-	"functions/expiry":           wire.Expiry,
-	"functions/reginde":          wire.Reginde,
-	"functions/regindepage":      wire.RegindePage,
-	"functions/requests":         wire.Requests,
+	"functions/batches":          lifecycle.Batches,
+	"functions/mailboxactions":   lifecycle.MailboxActions,
+	"functions/providercallback": lifecycle.ProviderCallback,
+	"functions/activation":       lifecycle.Activation,
+	"functions/batchtask":        lifecycle.BatchTask,
+	"functions/mailboxtask":      lifecycle.MailboxTask,
+	"functions/batchschedule":    lifecycle.BatchSchedule,
+	"functions/inipecsync":       inipecsync.Sync,
+	"functions/inipec":           inipecsync.API,
+	"functions/imports":          imports.API,
+	"functions/importjob":        imports.Job,
+	"functions/expiry":           lifecycle.Expiry,
+	"functions/reginde":          reginde.API,
+	"functions/regindepage":      reginde.Page,
+	"functions/requests":         requests.API,
 }
 
 // Local credentials of the provider stand-in; in AWS they come from PlatformSecrets.

@@ -13,12 +13,12 @@ import (
 // passage only, so that the retry can show what it completes.
 var crashed sync.Map
 
-// crashFromEnv reads the test-only crash switch FAULT_PANIC_AT: comma-separated
+// CrashFromEnv reads the test-only crash switch FAULT_PANIC_AT: comma-separated
 // point=regexp, a crash point (enrol, callback, click) and a regular expression on the
 // mailbox's address, e.g. "enrol=^crashenrol\.,click=^crashclick\.". A use case passing a
 // listed point for a matching address panics there, once per point and address. Unset
 // (production), it returns nil.
-func crashFromEnv(getenv Getenv) (app.Crash, error) {
+func CrashFromEnv(getenv Getenv) (app.Crash, error) {
 	spec := getenv("FAULT_PANIC_AT")
 	if spec == "" {
 		return nil, nil

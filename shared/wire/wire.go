@@ -1,17 +1,25 @@
 // Package wire builds each function's handler from its environment: the composition root that
 // every functions/<name>/main.go and the local host share, so both run the same code.
+//
+// This package holds what every function needs (configuration, the DynamoDB store, the logger)
+// and the functions that need nothing more. The others are built by its sub-packages, one per
+// set of adapters, so that a function's binary links only the AWS clients it uses: a package
+// that is imported is linked, with its init work, whether it is called or not.
 package wire
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/pecplatform/pec/shared/app"
 	"github.com/pecplatform/pec/shared/domain"
@@ -52,29 +60,50 @@ func httpFunction(ctx context.Context, getenv Getenv, routes routerFactory) (any
 	if err != nil {
 		return nil, err
 	}
-	domains := domain.DefaultAlboDomains
-	if s := getenv("ALBO_DOMAINS"); s != "" {
-		if domains, err = domain.ParseAlboDomains(s); err != nil {
-			return nil, err
-		}
+	domains, err := AlboDomains(getenv)
+	if err != nil {
+		return nil, err
 	}
 	svc := app.New(store, domains)
-	if svc.Crash, err = crashFromEnv(getenv); err != nil {
+	if svc.Crash, err = CrashFromEnv(getenv); err != nil {
 		return nil, err
 	}
 	return routes(svc, log, store).Serve, nil
 }
 
-// AWSConfig loads the SDK configuration. AWS_ENDPOINT_URL, when set (only locally), points
-// every client at the local cloud.
-func AWSConfig(ctx context.Context, getenv Getenv) (aws.Config, error) {
-	opts := []func(*config.LoadOptions) error{}
-	if r := getenv("AWS_REGION"); r != "" {
-		opts = append(opts, config.WithRegion(r))
+// AlboDomains reads the PEC domain of each albo from ALBO_DOMAINS (the defaults if unset).
+func AlboDomains(getenv Getenv) (domain.AlboDomains, error) {
+	if s := getenv("ALBO_DOMAINS"); s != "" {
+		return domain.ParseAlboDomains(s)
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	return domain.DefaultAlboDomains, nil
+}
+
+// DurationEnv reads a positive number of seconds from the variable name (def if unset).
+func DurationEnv(getenv Getenv, name string, def time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s must be a positive number of seconds", name)
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+// AWSConfig is the SDK configuration: the region, and the credentials Lambda gives a function
+// in its environment, read as the SDK's environment provider reads them. Not
+// config.LoadDefaultConfig: its other sources (shared files, SSO, STS, IMDS) are never a
+// function's, and linking them costs every bootstrap about 1 MB and its start the init of four
+// more service clients. AWS_ENDPOINT_URL, when set (only locally), points every client at the
+// local cloud.
+func AWSConfig(_ context.Context, getenv Getenv) (aws.Config, error) {
+	cfg := aws.Config{
+		Region: cmp.Or(getenv("AWS_REGION"), os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION")),
+		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(
+			os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN"))),
+		Logger: logging.NewStandardLogger(os.Stderr),
 	}
 	if ep := getenv("AWS_ENDPOINT_URL"); ep != "" {
 		cfg.BaseEndpoint = aws.String(ep)
@@ -97,5 +126,5 @@ func Store(ctx context.Context, getenv Getenv) (*dynamo.Store, error) {
 		// DynamoDB Local's error responses fail the SDK's CRC32 check and log a warning each.
 		o.DisableValidateResponseChecksum = local
 	})
-	return dynamo.New(db, table), nil
+	return dynamo.New(dynamo.NewAPI(db), table), nil
 }

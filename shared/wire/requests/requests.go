@@ -1,4 +1,6 @@
-package wire
+// Package requests builds RequestsFunction: the members' self-service requests (DynamoDB, the
+// documents' bucket, Step Functions).
+package requests
 
 import (
 	"context"
@@ -7,31 +9,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/pecplatform/pec/shared/app"
-	"github.com/pecplatform/pec/shared/domain"
 	"github.com/pecplatform/pec/shared/httpapi"
 	"github.com/pecplatform/pec/shared/payments"
-	"github.com/pecplatform/pec/shared/s3files"
 	"github.com/pecplatform/pec/shared/sfnflow"
+	"github.com/pecplatform/pec/shared/wire"
+	"github.com/pecplatform/pec/shared/wire/bucket"
+	"github.com/pecplatform/pec/shared/wire/secrets"
 )
-
-// Documents returns the bucket of the members' documents (DOCUMENTS_BUCKET).
-func Documents(ctx context.Context, getenv Getenv) (*s3files.Bucket, error) {
-	cfg, err := AWSConfig(ctx, getenv)
-	if err != nil {
-		return nil, err
-	}
-	name := getenv("DOCUMENTS_BUCKET")
-	if name == "" {
-		return nil, fmt.Errorf("DOCUMENTS_BUCKET is not set")
-	}
-	local := getenv("AWS_ENDPOINT_URL") != ""
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = local })
-	return &s3files.Bucket{API: client, Presign: s3.NewPresignClient(client), Name: name}, nil
-}
 
 // ParseRateLimits reads "5/60,30/86400": at most 5 requests per 60 seconds and 30 per day.
 func ParseRateLimits(s string) ([]app.RateLimit, error) {
@@ -48,25 +35,23 @@ func ParseRateLimits(s string) ([]app.RateLimit, error) {
 	return out, nil
 }
 
-// Requests builds RequestsFunction's handler: the members' self-service requests.
-func Requests(ctx context.Context, getenv func(string) string) (any, error) {
-	store, err := Store(ctx, getenv)
+// API builds RequestsFunction's handler: the members' self-service requests.
+func API(ctx context.Context, getenv func(string) string) (any, error) {
+	store, err := wire.Store(ctx, getenv)
 	if err != nil {
 		return nil, err
 	}
-	docs, err := Documents(ctx, getenv)
+	docs, err := bucket.Documents(ctx, getenv)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := AWSConfig(ctx, getenv)
+	cfg, err := wire.AWSConfig(ctx, getenv)
 	if err != nil {
 		return nil, err
 	}
-	domains := domain.DefaultAlboDomains
-	if s := getenv("ALBO_DOMAINS"); s != "" {
-		if domains, err = domain.ParseAlboDomains(s); err != nil {
-			return nil, err
-		}
+	domains, err := wire.AlboDomains(getenv)
+	if err != nil {
+		return nil, err
 	}
 	limits := app.DefaultRequestLimits
 	if s := getenv("REQUEST_RATE_LIMITS"); s != "" {
@@ -74,18 +59,18 @@ func Requests(ctx context.Context, getenv func(string) string) (any, error) {
 			return nil, err
 		}
 	}
-	log := Logger(getenv)
+	log := wire.Logger(getenv)
 	var pay app.Payments = payments.Unverified{Log: log}
 	if u := getenv("PAYMENT_SERVICE_URL"); u != "" {
-		secrets, err := loadSecrets(ctx, getenv)
+		sec, err := secrets.Load(ctx, getenv)
 		if err != nil {
 			return nil, err
 		}
-		pay = payments.HTTPVerifier{BaseURL: u, APIKey: secrets.PaymentAPIKey}
+		pay = payments.HTTPVerifier{BaseURL: u, APIKey: sec.PaymentAPIKey}
 	}
 	q := &app.Requests{Payments: pay,
 		Store: store, Files: docs, Domains: domains, Log: log, Now: time.Now, NewID: app.NewID, Limits: limits,
-		Workflow: &sfnflow.Flow{API: sfn.NewFromConfig(cfg), MailboxARN: getenv("MAILBOX_STATE_MACHINE_ARN")},
+		Workflow: &sfnflow.Flow{API: sfnflow.NewAPI(sfn.NewFromConfig(cfg)), MailboxARN: getenv("MAILBOX_STATE_MACHINE_ARN")},
 	}
 	return httpapi.Requests(q, log).Serve, nil
 }
