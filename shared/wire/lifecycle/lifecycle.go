@@ -17,11 +17,11 @@ import (
 	"github.com/pecplatform/pec/shared/httpapi"
 	"github.com/pecplatform/pec/shared/pecmail"
 	"github.com/pecplatform/pec/shared/provider"
+	"github.com/pecplatform/pec/shared/s3links"
 	"github.com/pecplatform/pec/shared/sesmail"
 	"github.com/pecplatform/pec/shared/sfnflow"
 	"github.com/pecplatform/pec/shared/tasks"
 	"github.com/pecplatform/pec/shared/wire"
-	"github.com/pecplatform/pec/shared/wire/bucket"
 	"github.com/pecplatform/pec/shared/wire/reginde"
 	"github.com/pecplatform/pec/shared/wire/secrets"
 )
@@ -131,16 +131,18 @@ func BatchTask(ctx context.Context, getenv func(string) string) (any, error) {
 }
 
 // MailboxTask builds MailboxTaskFunction's handler. It alone hands the members' documents to
-// the provider (DOCUMENTS_BUCKET), so it alone links the S3 client.
+// the provider (DOCUMENTS_BUCKET), as links it signs itself: no S3 client.
 func MailboxTask(ctx context.Context, getenv func(string) string) (any, error) {
 	l, _, err := New(ctx, getenv)
 	if err != nil {
 		return nil, err
 	}
-	if getenv("DOCUMENTS_BUCKET") != "" {
-		if l.Documents, err = bucket.Documents(ctx, getenv); err != nil {
+	if name := getenv("DOCUMENTS_BUCKET"); name != "" {
+		cfg, err := wire.AWSConfig(ctx, getenv)
+		if err != nil {
 			return nil, err
 		}
+		l.Documents = s3links.ForBucket(name, cfg.Region, getenv("AWS_ENDPOINT_URL"), cfg.Credentials)
 	}
 	return tasks.Mailbox(l), nil
 }
