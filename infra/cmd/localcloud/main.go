@@ -68,7 +68,11 @@ func main() {
 	fmt.Fprintf(&b, "  DynamoDB Local                         %s   table: %s\n", c.DynamoDBURL, strings.Join(c.Host.Tables(), ", "))
 	fmt.Fprintf(&b, "  Step Functions (moto)                  %s\n", c.MotoURL)
 	fmt.Fprintf(&b, "  PEC provider stand-in                  %s   (PROVIDER_DELAY_MS, PROVIDER_REJECT)\n", c.ProviderURL)
+	fmt.Fprintf(&b, "  INI-PEC stand-in (delivered files)     GET %s/_local/inipec/files\n", c.APIURL)
+	fmt.Fprintf(&b, "  Payment service stand-in (pay here)    POST %s/_local/payments\n", c.APIURL)
+	fmt.Fprintf(&b, "  S3 (moto, through the API port)        buckets: %s\n", strings.Join(c.Host.Buckets(), ", "))
 	fmt.Fprintf(&b, "  Run a schedule now                     POST %s/_local/run/{LogicalId}\n", c.APIURL)
+	fmt.Fprintf(&b, "  Invoke a function                      make invoke FN=<LogicalId> EVENT=events/<file>.json\n")
 	if cfg.Faults != "" {
 		fmt.Fprintf(&b, "  Fault injection (FAULTS=%s, seed %d)  GET %s/_local/faults\n", cfg.Faults, seed, c.APIURL)
 	}
