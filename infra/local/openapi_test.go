@@ -68,3 +68,17 @@ func apiHost(t testing.TB) string {
 	}
 	return u.Host
 }
+
+// TestOpenAPI_AnUnroutedRequestIsTheGatewaysNotFound: a method or a path no route takes is
+// API Gateway's 404 GatewayMessage, before any authorizer, as the document says.
+func TestOpenAPI_AnUnroutedRequestIsTheGatewaysNotFound(t *testing.T) {
+	t.Parallel()
+	for _, c := range []*client{as(t, "federation", ""), as(t, "", "")} {
+		for _, r := range [][2]string{{"DELETE", "/v1/orders/FI"}, {"GET", "/v1/nowhere"}, {"GET", "/v1/orders/FI/members"}, {"POST", "/v1/requests/" + strings.Repeat("0", 32) + "/form.pdf"}} {
+			got := c.expect(404, r[0], r[1], nil).json(t)
+			if got["message"] != "Not Found" {
+				t.Errorf("%s %s: %v", r[0], r[1], got)
+			}
+		}
+	}
+}

@@ -546,3 +546,34 @@ func TestValidator_RejectsWhatItShould(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenAPI_GatewayAnswersAreDocumentedOnEveryRoute: API Gateway answers by itself, on any
+// route, a body over 10 MB (413), its throttling (429) and a failed function (500), and on the
+// routes behind the JWT authorizer a refused token (401); each of these responses must accept
+// its GatewayMessage, as the end-to-end tests check every answer against the document.
+func TestOpenAPI_GatewayAnswersAreDocumentedOnEveryRoute(t *testing.T) {
+	tpl := readTemplate(t)
+	doc := readOpenAPI(t)
+	v := openapicheck.NewValidator(doc)
+	for _, op := range operations(doc) {
+		statuses := []string{"413", "429", "500"}
+		if !tpl.public[op.route] {
+			statuses = append(statuses, "401")
+		}
+		for _, status := range statuses {
+			resp, ok := obj(op.op["responses"])[status]
+			if !ok {
+				t.Errorf("%s: no %s response (API Gateway's own answer is possible on every route)", op, status)
+				continue
+			}
+			media, ok := obj(deRef(t, doc, resp)["content"])["application/json"]
+			if !ok {
+				t.Errorf("%s %s: no application/json content for API Gateway's GatewayMessage", op, status)
+				continue
+			}
+			for _, e := range v.Validate(obj(media)["schema"], map[string]any{"message": "Service message"}, "") {
+				t.Errorf("%s %s: API Gateway's GatewayMessage is refused: %s", op, status, e)
+			}
+		}
+	}
+}
