@@ -3,7 +3,6 @@ package local_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -45,7 +44,7 @@ func rawDo(t *testing.T, method, url, body string, headers ...string) rawReply {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b := checkHTTP(t, resp)
 	return rawReply{resp.StatusCode, resp.Header, string(b)}
 }
 

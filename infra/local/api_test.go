@@ -95,7 +95,11 @@ func (c *client) do(method, path string, body any, headers ...string) reply {
 		c.t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatalf("%s %s: read the body: %v", method, path, err)
+	}
+	checkAnswer(c.t, method, path, resp.StatusCode, resp.Header, b)
 	return reply{resp.StatusCode, resp.Header, b}
 }
 
@@ -469,7 +473,7 @@ func TestImport_SmallAlboKeepsGoodLinesReportsBadOnesAndIsRepeatable(t *testing.
 		}
 		defer resp.Body.Close()
 		var m map[string]any
-		json.NewDecoder(resp.Body).Decode(&m)
+		json.Unmarshal(checkHTTP(t, resp), &m)
 		if resp.StatusCode != 200 {
 			t.Fatalf("import: %d %v", resp.StatusCode, m)
 		}
@@ -516,7 +520,7 @@ func TestImport_SmallAlboKeepsGoodLinesReportsBadOnesAndIsRepeatable(t *testing.
 		t.Fatal(err)
 	}
 	var jr map[string]any
-	json.NewDecoder(resp.Body).Decode(&jr)
+	json.Unmarshal(checkHTTP(t, resp), &jr)
 	resp.Body.Close()
 	if jr["created"] != float64(1) || len(jr["failed"].([]any)) != 1 {
 		t.Errorf("JSON import = %v", jr)
@@ -533,6 +537,7 @@ func TestImport_SmallAlboKeepsGoodLinesReportsBadOnesAndIsRepeatable(t *testing.
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkHTTP(t, resp)
 	resp.Body.Close()
 	if resp.StatusCode != 413 {
 		t.Errorf("5001 lines: %d, want 413", resp.StatusCode)

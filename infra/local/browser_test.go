@@ -3,7 +3,6 @@ package local_test
 import (
 	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -64,7 +63,7 @@ func TestActivationPage_InABrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, _ := io.ReadAll(resp.Body)
+	raw := checkHTTP(t, resp)
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Fatalf("GET link: %d\n%s", resp.StatusCode, raw)

@@ -214,7 +214,7 @@ func click(t *testing.T, link string, form url.Values) (int, string) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b := checkHTTP(t, resp)
 	return resp.StatusCode, string(b)
 }
 
@@ -399,6 +399,7 @@ func TestProviderCallback_DuplicateLateForgedAndUnknownChangeNothing(t *testing.
 		if err != nil {
 			t.Fatal(err)
 		}
+		checkHTTP(t, resp)
 		resp.Body.Close()
 		return resp.StatusCode
 	}
@@ -597,6 +598,7 @@ func TestActivation_FormPostedFromAnotherSiteIsRefused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		checkHTTP(t, resp)
 		resp.Body.Close()
 		return resp.StatusCode
 	}

@@ -120,6 +120,7 @@ func TestReGIndE_CTUGetsTheEmailAfterActivationConfirmsAndTheOrderSeesIt(t *test
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkHTTP(t, resp)
 	resp.Body.Close()
 	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Errorf("page headers: %v", resp.Header)

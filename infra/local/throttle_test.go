@@ -169,7 +169,9 @@ func TestThrottling_TheHostAnswers429OnEveryPublicRoute(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
+			checkAnswer(t, method, path, resp.StatusCode, resp.Header, b)
 			codes = append(codes, resp.StatusCode)
 		}
 		if codes[0] == 429 || codes[1] == 429 || codes[2] != 429 {
@@ -187,7 +189,9 @@ func TestThrottling_TheHostAnswers429OnEveryPublicRoute(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		checkAnswer(t, "GET", req.URL.EscapedPath(), resp.StatusCode, resp.Header, b)
 		if resp.StatusCode != 404 {
 			t.Fatalf("a portal route next to throttled public ones: %d, want 404", resp.StatusCode)
 		}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/pecplatform/pec/infra/openapicheck"
 	"github.com/pecplatform/pec/shared/provider"
 )
 
@@ -33,7 +34,7 @@ var (
 func TestSampleEvents_AreRequestsForTemplateRoutes(t *testing.T) {
 	tpl := readTemplate(t)
 	doc := readOpenAPI(t)
-	v := &validator{doc: doc}
+	v := openapicheck.NewValidator(doc)
 	routes := map[string]route{}
 	for _, r := range tpl.routes {
 		routes[r.String()] = r
@@ -195,9 +196,9 @@ func checkAnonymous(t *testing.T, ev events.APIGatewayV2HTTPRequest) {
 
 // checkParameters: the path parameters are values their schemas accept, and every required
 // header is there with such a value.
-func checkParameters(t *testing.T, ev events.APIGatewayV2HTTPRequest, op operation, v *validator) {
+func checkParameters(t *testing.T, ev events.APIGatewayV2HTTPRequest, op operation, v *openapicheck.Validator) {
 	t.Helper()
-	for _, p := range parameters(t, v.doc, op) {
+	for _, p := range parameters(t, v.Root, op) {
 		name, _ := p["name"].(string)
 		var value string
 		var present bool
@@ -216,7 +217,7 @@ func checkParameters(t *testing.T, ev events.APIGatewayV2HTTPRequest, op operati
 			}
 			continue
 		}
-		for _, e := range v.validate(p["schema"], value, "") {
+		for _, e := range v.Validate(p["schema"], value, "") {
 			t.Errorf("%s parameter %s: %s", p["in"], name, e)
 		}
 	}
@@ -225,7 +226,7 @@ func checkParameters(t *testing.T, ev events.APIGatewayV2HTTPRequest, op operati
 // checkBody: a route that takes a body gets one its schema accepts, of a media type the route
 // documents, sent as text (as API Gateway passes JSON and forms) or, for a multipart body of
 // files, base64-encoded (as API Gateway passes it); other routes get none.
-func checkBody(t *testing.T, ev events.APIGatewayV2HTTPRequest, op operation, v *validator) {
+func checkBody(t *testing.T, ev events.APIGatewayV2HTTPRequest, op operation, v *openapicheck.Validator) {
 	t.Helper()
 	rb, ok := op.op["requestBody"]
 	if !ok {
@@ -238,7 +239,7 @@ func checkBody(t *testing.T, ev events.APIGatewayV2HTTPRequest, op operation, v 
 	if err != nil {
 		t.Fatalf("content-type %q: %v", header(ev, "content-type"), err)
 	}
-	media := obj(obj(deRef(t, v.doc, rb)["content"])[mt])
+	media := obj(obj(deRef(t, v.Root, rb)["content"])[mt])
 	if media == nil {
 		t.Fatalf("%s: openapi.yaml has no %s request body", op, mt)
 	}
@@ -312,7 +313,7 @@ func checkBody(t *testing.T, ev events.APIGatewayV2HTTPRequest, op operation, v 
 	default:
 		t.Fatalf("no check for a %s body", mt)
 	}
-	for _, e := range v.validate(media["schema"], body, "") {
+	for _, e := range v.Validate(media["schema"], body, "") {
 		t.Errorf("body: %s", e)
 	}
 }

@@ -1,22 +1,19 @@
 package httpapi_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/mail"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
-	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/pecplatform/pec/infra/openapicheck"
 )
 
 // The HTTP contract (shared/api.md) is kept as openapi.yaml beside the code that serves it. These
@@ -150,26 +147,12 @@ func plainString(n *yaml.Node) string {
 // numbers float64, so that examples compare exactly as a client would see them.
 func readOpenAPI(t *testing.T) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(openAPIPath)
+	d, err := openapicheck.Load(openAPIPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var raw any
-	if err := yaml.Unmarshal(b, &raw); err != nil {
-		t.Fatalf("%s: %v", openAPIPath, err)
-	}
-	j, err := json.Marshal(raw)
-	if err != nil {
-		t.Fatalf("%s is not representable as JSON (a mapping key that is not a string?): %v", openAPIPath, err)
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(j, &doc); err != nil {
-		t.Fatal(err)
-	}
-	return doc
+	return d.Root
 }
-
-var httpMethods = []string{"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
 // operation is one operation of the OpenAPI document.
 type operation struct {
@@ -181,7 +164,7 @@ type operation struct {
 func operations(doc map[string]any) []operation {
 	var out []operation
 	for path, item := range obj(doc["paths"]) {
-		for _, m := range httpMethods {
+		for _, m := range openapicheck.Methods {
 			if op, ok := obj(item)[m].(map[string]any); ok {
 				out = append(out, operation{route{strings.ToUpper(m), path}, op, obj(item)})
 			}
@@ -196,34 +179,6 @@ func obj(v any) map[string]any {
 	return m
 }
 
-// resolve follows a local reference ("#/components/schemas/Order") in the document.
-func resolve(doc map[string]any, ref string) (any, error) {
-	if !strings.HasPrefix(ref, "#/") {
-		return nil, fmt.Errorf("%s: only local references are supported", ref)
-	}
-	var cur any = doc
-	for _, tok := range strings.Split(ref[2:], "/") {
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
-		switch c := cur.(type) {
-		case map[string]any:
-			v, ok := c[tok]
-			if !ok {
-				return nil, fmt.Errorf("%s: %q does not exist", ref, tok)
-			}
-			cur = v
-		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(c) {
-				return nil, fmt.Errorf("%s: no element %q", ref, tok)
-			}
-			cur = c[i]
-		default:
-			return nil, fmt.Errorf("%s: cannot descend into %q", ref, tok)
-		}
-	}
-	return cur, nil
-}
-
 // deRef returns v, or what it refers to when it is a Reference Object.
 func deRef(t *testing.T, doc map[string]any, v any) map[string]any {
 	t.Helper()
@@ -233,7 +188,7 @@ func deRef(t *testing.T, doc map[string]any, v any) map[string]any {
 			return obj(v)
 		}
 		var err error
-		if v, err = resolve(doc, ref); err != nil {
+		if v, err = openapicheck.Resolve(doc, ref); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -321,7 +276,7 @@ func TestOpenAPI_IsWellFormed(t *testing.T) {
 				s, _ := ref.(string)
 				if !strings.HasPrefix(s, "#/components/") {
 					t.Errorf("%s: $ref %q does not point into #/components/", at, ref)
-				} else if _, err := resolve(doc, s); err != nil {
+				} else if _, err := openapicheck.Resolve(doc, s); err != nil {
 					t.Errorf("%s: %v", at, err)
 				}
 			}
@@ -419,7 +374,7 @@ func anySlice(v any) []any {
 
 func TestOpenAPI_ExamplesMatchTheirSchemas(t *testing.T) {
 	doc := readOpenAPI(t)
-	v := &validator{doc: doc}
+	v := openapicheck.NewValidator(doc)
 	checked := 0
 	// examples validates a Media Type Object's examples; it returns how many there were.
 	examples := func(at, mt string, media map[string]any) int {
@@ -432,7 +387,7 @@ func TestOpenAPI_ExamplesMatchTheirSchemas(t *testing.T) {
 		n := 0
 		if ex, ok := media["example"]; ok {
 			n++
-			for _, e := range v.validate(schema, ex, "") {
+			for _, e := range v.Validate(schema, ex, "") {
 				t.Errorf("%s example: %s", at, e)
 			}
 		}
@@ -443,7 +398,7 @@ func TestOpenAPI_ExamplesMatchTheirSchemas(t *testing.T) {
 				t.Errorf("%s example %s: no value", at, name)
 				continue
 			}
-			for _, e := range v.validate(schema, value, "") {
+			for _, e := range v.Validate(schema, value, "") {
 				t.Errorf("%s example %s: %s", at, name, e)
 			}
 		}
@@ -453,7 +408,7 @@ func TestOpenAPI_ExamplesMatchTheirSchemas(t *testing.T) {
 		for _, p := range parameters(t, doc, op) {
 			if ex, ok := p["example"]; ok {
 				checked++
-				for _, e := range v.validate(p["schema"], ex, "") {
+				for _, e := range v.Validate(p["schema"], ex, "") {
 					t.Errorf("%s parameter %v example: %s", op, p["name"], e)
 				}
 			}
@@ -490,31 +445,31 @@ var binaryMedia = map[string]bool{"application/pdf": true, "multipart/form-data"
 // pages, whose schema is a string and whose examples are whole documents; HTML forms, whose
 // fields are strings (a form has no other type); PDF files, a string of that media type; and
 // multipart forms of files, each a string with its media type.
-func checkMediaType(t *testing.T, v *validator, at, mt string, schema any, media map[string]any) {
+func checkMediaType(t *testing.T, v *openapicheck.Validator, at, mt string, schema any, media map[string]any) {
 	t.Helper()
 	var exs []any
 	if ex, ok := media["example"]; ok {
 		exs = append(exs, ex)
 	}
 	for _, ex := range obj(media["examples"]) {
-		exs = append(exs, deRef(t, v.doc, ex)["value"])
+		exs = append(exs, deRef(t, v.Root, ex)["value"])
 	}
 	switch mt {
 	case "application/json":
 	case "text/html":
-		if typ := deRef(t, v.doc, schema)["type"]; typ != "string" {
+		if typ := deRef(t, v.Root, schema)["type"]; typ != "string" {
 			t.Errorf("%s: the schema of an HTML page must be a string, not %v", at, typ)
 		}
 		for _, ex := range exs {
 			s, ok := ex.(string)
 			if !ok {
-				t.Errorf("%s: an HTML example must be a string, not %s", at, jsonType(ex))
+				t.Errorf("%s: an HTML example must be a string, not %s", at, openapicheck.JSONType(ex))
 			} else if !strings.HasPrefix(strings.ToLower(s), "<!doctype html>") || !strings.HasSuffix(strings.TrimSpace(s), "</html>") {
 				t.Errorf("%s: an HTML example must be a whole document (<!doctype html> ... </html>)", at)
 			}
 		}
 	case "text/csv":
-		if typ := deRef(t, v.doc, schema)["type"]; typ != "string" {
+		if typ := deRef(t, v.Root, schema)["type"]; typ != "string" {
 			t.Errorf("%s: the schema of a CSV file must be a string, not %v", at, typ)
 		}
 		for _, ex := range exs {
@@ -523,26 +478,26 @@ func checkMediaType(t *testing.T, v *validator, at, mt string, schema any, media
 			}
 		}
 	case "application/x-www-form-urlencoded":
-		s := deRef(t, v.doc, schema)
+		s := deRef(t, v.Root, schema)
 		if s["type"] != "object" {
 			t.Errorf("%s: the schema of a form must be an object", at)
 		}
 		for name, p := range obj(s["properties"]) {
-			if typ := deRef(t, v.doc, p)["type"]; typ != "string" {
+			if typ := deRef(t, v.Root, p)["type"]; typ != "string" {
 				t.Errorf("%s: form field %s must be a string, not %v", at, name, typ)
 			}
 		}
 	case "application/pdf":
-		if s := deRef(t, v.doc, schema); s["type"] != "string" || s["contentMediaType"] != mt {
+		if s := deRef(t, v.Root, schema); s["type"] != "string" || s["contentMediaType"] != mt {
 			t.Errorf("%s: the schema of a PDF must be a string with contentMediaType %s", at, mt)
 		}
 	case "multipart/form-data":
-		s := deRef(t, v.doc, schema)
+		s := deRef(t, v.Root, schema)
 		if s["type"] != "object" || len(obj(s["properties"])) == 0 {
 			t.Errorf("%s: the schema of a multipart form must be an object with properties", at)
 		}
 		for name, p := range obj(s["properties"]) {
-			if p := deRef(t, v.doc, p); p["type"] != "string" || p["contentMediaType"] == nil {
+			if p := deRef(t, v.Root, p); p["type"] != "string" || p["contentMediaType"] == nil {
 				t.Errorf("%s: part %s must be a string with a contentMediaType", at, name)
 			}
 		}
@@ -551,190 +506,13 @@ func checkMediaType(t *testing.T, v *validator, at, mt string, schema any, media
 	}
 }
 
-// validator checks an instance against the subset of JSON Schema 2020-12 that openapi.yaml
-// uses. A keyword it does not implement is reported as an error, never silently skipped, so a
-// schema cannot outgrow what is actually checked.
-type validator struct{ doc map[string]any }
-
-// annotations are keywords that carry no constraint.
-var annotations = map[string]bool{"description": true, "title": true, "default": true, "example": true, "examples": true, "deprecated": true, "readOnly": true, "writeOnly": true, "contentMediaType": true, "contentEncoding": true}
-
-var keywords = map[string]bool{"$ref": true, "type": true, "enum": true, "required": true, "properties": true, "additionalProperties": true, "items": true, "pattern": true, "minLength": true, "maxLength": true, "format": true, "minimum": true, "maximum": true, "anyOf": true, "allOf": true}
-
-// validate returns what is wrong with x, one message per problem, each prefixed by where.
-func (v *validator) validate(schema, x any, at string) []string {
-	var errs []string
-	fail := func(format string, args ...any) {
-		where := at
-		if where == "" {
-			where = "(root)"
-		}
-		errs = append(errs, where+": "+fmt.Sprintf(format, args...))
-	}
-	s, ok := schema.(map[string]any)
-	if !ok {
-		fail("the schema is not an object")
-		return errs
-	}
-	for k := range s {
-		if !keywords[k] && !annotations[k] {
-			fail("schema keyword %q is not supported by this validator", k)
-		}
-	}
-	if ref, ok := s["$ref"].(string); ok {
-		target, err := resolve(v.doc, ref)
-		if err != nil {
-			fail("%v", err)
-			return errs
-		}
-		errs = append(errs, v.validate(target, x, at)...)
-	}
-	if typ, ok := s["type"]; ok {
-		var allowed []string
-		switch typ := typ.(type) {
-		case string:
-			allowed = []string{typ}
-		case []any:
-			for _, a := range typ {
-				str, _ := a.(string)
-				allowed = append(allowed, str)
-			}
-		}
-		if !slices.ContainsFunc(allowed, func(a string) bool { return hasType(x, a) }) {
-			fail("%s is not of type %v", jsonType(x), allowed)
-			return errs // the other keywords would only repeat it
-		}
-	}
-	if enum, ok := s["enum"].([]any); ok && !slices.ContainsFunc(enum, func(e any) bool { return reflect.DeepEqual(e, x) }) {
-		fail("%v is not one of %v", x, enum)
-	}
-	for _, sub := range anySlice(s["allOf"]) {
-		errs = append(errs, v.validate(sub, x, at)...)
-	}
-	if anyOf, ok := s["anyOf"].([]any); ok {
-		var why []string
-		for _, sub := range anyOf {
-			e := v.validate(sub, x, at)
-			if len(e) == 0 {
-				why = nil
-				break
-			}
-			why = append(why, strings.Join(e, "; "))
-		}
-		if why != nil {
-			fail("matches none of anyOf: [%s]", strings.Join(why, "] ["))
-		}
-	}
-	switch x := x.(type) {
-	case map[string]any:
-		for _, r := range anySlice(s["required"]) {
-			if _, ok := x[r.(string)]; !ok {
-				fail("required property %q is missing", r)
-			}
-		}
-		props := obj(s["properties"])
-		for k, val := range x {
-			if sub, ok := props[k]; ok {
-				errs = append(errs, v.validate(sub, val, at+"/"+k)...)
-				continue
-			}
-			switch ap := s["additionalProperties"].(type) {
-			case nil, bool:
-				if ap == false {
-					fail("property %q is not allowed", k)
-				}
-			default:
-				fail("additionalProperties other than true or false is not supported by this validator")
-			}
-		}
-	case []any:
-		if items, ok := s["items"]; ok {
-			for i, val := range x {
-				errs = append(errs, v.validate(items, val, at+"/"+strconv.Itoa(i))...)
-			}
-		}
-	case string:
-		if p, ok := s["pattern"].(string); ok {
-			re, err := regexp.Compile(p)
-			if err != nil {
-				fail("pattern %q: %v", p, err)
-			} else if !re.MatchString(x) {
-				fail("%q does not match %s", x, p)
-			}
-		}
-		if n, ok := s["minLength"].(float64); ok && float64(utf8.RuneCountInString(x)) < n {
-			fail("%q is shorter than %v characters", x, n)
-		}
-		if n, ok := s["maxLength"].(float64); ok && float64(utf8.RuneCountInString(x)) > n {
-			fail("%q is longer than %v characters", x, n)
-		}
-		if f, ok := s["format"].(string); ok {
-			if err := checkFormat(f, x); err != nil {
-				fail("%q is not a %s: %v", x, f, err)
-			}
-		}
-	case float64:
-		if n, ok := s["minimum"].(float64); ok && x < n {
-			fail("%v is less than %v", x, n)
-		}
-		if n, ok := s["maximum"].(float64); ok && x > n {
-			fail("%v is more than %v", x, n)
-		}
-	}
-	return errs
-}
-
-func checkFormat(format, s string) error {
-	switch format {
-	case "date-time":
-		_, err := time.Parse(time.RFC3339Nano, s)
-		return err
-	case "date":
-		_, err := time.Parse(time.DateOnly, s)
-		return err
-	case "email":
-		a, err := mail.ParseAddress(s)
-		if err == nil && a.Address != s {
-			err = fmt.Errorf("not a bare address")
-		}
-		return err
-	}
-	return fmt.Errorf("format %q is not supported by this validator", format)
-}
-
-func jsonType(x any) string {
-	switch x := x.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "boolean"
-	case float64:
-		if x == float64(int64(x)) {
-			return "integer"
-		}
-		return "number"
-	case string:
-		return "string"
-	case []any:
-		return "array"
-	case map[string]any:
-		return "object"
-	}
-	return fmt.Sprintf("%T", x)
-}
-
-func hasType(x any, typ string) bool {
-	got := jsonType(x)
-	return got == typ || (typ == "number" && got == "integer")
-}
-
 // TestValidator_RejectsWhatItShould keeps the validator honest: each case is a schema and an
 // instance that must fail, and one that must pass.
 func TestValidator_RejectsWhatItShould(t *testing.T) {
 	doc := map[string]any{"components": map[string]any{"schemas": map[string]any{
 		"State": map[string]any{"type": "string", "enum": []any{"RICHIESTA", "ATTIVATA"}},
 	}}}
-	v := &validator{doc: doc}
+	v := openapicheck.NewValidator(doc)
 	closed := map[string]any{"type": "object", "required": []any{"a"}, "additionalProperties": false,
 		"properties": map[string]any{"a": map[string]any{"type": []any{"string", "null"}}}}
 	nullable := map[string]any{"anyOf": []any{map[string]any{"$ref": "#/components/schemas/State"}, map[string]any{"type": "null"}}}
@@ -759,12 +537,43 @@ func TestValidator_RejectsWhatItShould(t *testing.T) {
 		{"unsupported keyword", map[string]any{"type": "string", "oneOf": []any{}}, nil, "x"},
 	} {
 		for _, good := range c.good {
-			if errs := v.validate(c.schema, good, ""); len(errs) > 0 {
+			if errs := v.Validate(c.schema, good, ""); len(errs) > 0 {
 				t.Errorf("%s: %#v was refused: %v", c.name, good, errs)
 			}
 		}
-		if errs := v.validate(c.schema, c.bad, ""); len(errs) == 0 {
+		if errs := v.Validate(c.schema, c.bad, ""); len(errs) == 0 {
 			t.Errorf("%s: %#v was accepted", c.name, c.bad)
+		}
+	}
+}
+
+// TestOpenAPI_GatewayAnswersAreDocumentedOnEveryRoute: API Gateway answers by itself, on any
+// route, a body over 10 MB (413), its throttling (429) and a failed function (500), and on the
+// routes behind the JWT authorizer a refused token (401); each of these responses must accept
+// its GatewayMessage, as the end-to-end tests check every answer against the document.
+func TestOpenAPI_GatewayAnswersAreDocumentedOnEveryRoute(t *testing.T) {
+	tpl := readTemplate(t)
+	doc := readOpenAPI(t)
+	v := openapicheck.NewValidator(doc)
+	for _, op := range operations(doc) {
+		statuses := []string{"413", "429", "500"}
+		if !tpl.public[op.route] {
+			statuses = append(statuses, "401")
+		}
+		for _, status := range statuses {
+			resp, ok := obj(op.op["responses"])[status]
+			if !ok {
+				t.Errorf("%s: no %s response (API Gateway's own answer is possible on every route)", op, status)
+				continue
+			}
+			media, ok := obj(deRef(t, doc, resp)["content"])["application/json"]
+			if !ok {
+				t.Errorf("%s %s: no application/json content for API Gateway's GatewayMessage", op, status)
+				continue
+			}
+			for _, e := range v.Validate(obj(media)["schema"], map[string]any{"message": "Service message"}, "") {
+				t.Errorf("%s %s: API Gateway's GatewayMessage is refused: %s", op, status, e)
+			}
 		}
 	}
 }
