@@ -16,6 +16,10 @@
 //	              BatchWriteItem, untimed
 //	export-floor  the outbox Query pages and the member BatchGetItems (100 keys) of the export
 //	export        app.INIPEC.Sync: outbox, members, file, archive, delivery to the stand-in
+//	enrol         enrolments through the host's API, interleaved with their floor (lifecycle.go)
+//	click         activation clicks (GET + POST) through the host, interleaved with their floor
+//	cost          a batch along the happy path: state transitions and, counted by the driver
+//	              at the host's forwarder, DynamoDB writes per mailbox
 //
 // The floors run before their paths, so a path never meets a smaller table than its floor.
 // BENCH_PROFILE=<dir> makes every child write a CPU profile of its timed section there, and
