@@ -23,6 +23,7 @@ import (
 // env is what the driver passes every child: where the local cloud is.
 type env struct {
 	DynamoDBURL, S3URL, Table, Bucket, INIPECURL, INIPECToken string
+	APIURL, SESURL, KeyDir                                    string // the host, the SES stand-in, the portal tokens' key
 }
 
 func envFromOS() (env, error) {
@@ -30,6 +31,7 @@ func envFromOS() (env, error) {
 		DynamoDBURL: os.Getenv("BENCH_DYNAMODB_URL"), S3URL: os.Getenv("BENCH_S3_URL"),
 		Table: os.Getenv("BENCH_TABLE"), Bucket: os.Getenv("BENCH_BUCKET"),
 		INIPECURL: os.Getenv("BENCH_INIPEC_URL"), INIPECToken: os.Getenv("BENCH_INIPEC_TOKEN"),
+		APIURL: os.Getenv("BENCH_API_URL"), SESURL: os.Getenv("BENCH_SES_URL"), KeyDir: os.Getenv("BENCH_KEY_DIR"),
 	}
 	if e.DynamoDBURL == "" || e.Table == "" {
 		return e, fmt.Errorf("BENCH_DYNAMODB_URL and BENCH_TABLE must be set (the driver sets them; run without a subcommand)")
@@ -39,7 +41,8 @@ func envFromOS() (env, error) {
 
 func (e env) vars() []string {
 	return []string{"BENCH_DYNAMODB_URL=" + e.DynamoDBURL, "BENCH_S3_URL=" + e.S3URL, "BENCH_TABLE=" + e.Table,
-		"BENCH_BUCKET=" + e.Bucket, "BENCH_INIPEC_URL=" + e.INIPECURL, "BENCH_INIPEC_TOKEN=" + e.INIPECToken}
+		"BENCH_BUCKET=" + e.Bucket, "BENCH_INIPEC_URL=" + e.INIPECURL, "BENCH_INIPEC_TOKEN=" + e.INIPECToken,
+		"BENCH_API_URL=" + e.APIURL, "BENCH_SES_URL=" + e.SESURL, "BENCH_KEY_DIR=" + e.KeyDir}
 }
 
 // opCounter counts the requests a client sends, by operation (retries by the SDK not included).

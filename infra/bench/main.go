@@ -16,6 +16,10 @@
 //	              BatchWriteItem, untimed
 //	export-floor  the outbox Query pages and the member BatchGetItems (100 keys) of the export
 //	export        app.INIPEC.Sync: outbox, members, file, archive, delivery to the stand-in
+//	enrol         enrolments through the host's API, interleaved with their floor (lifecycle.go)
+//	click         activation clicks (GET + POST) through the host, interleaved with their floor
+//	cost          a batch along the happy path: state transitions and, counted by the driver
+//	              at the host's forwarder, DynamoDB writes per mailbox
 //
 // The floors run before their paths, so a path never meets a smaller table than its floor.
 // BENCH_PROFILE=<dir> makes every child write a CPU profile of its timed section there, and
@@ -46,6 +50,7 @@ import (
 	"time"
 
 	"github.com/pecplatform/pec/infra/local"
+	"github.com/pecplatform/pec/shared/wire"
 )
 
 const region = local.Region
@@ -71,6 +76,9 @@ type result struct {
 	Ops         map[string]int `json:"ops"`
 	VmHWMKB     int64          `json:"vmHWMKB"`
 	Notes       []string       `json:"notes"`
+	// The paths through the host: request latencies by kind (path, floor), and other figures.
+	Latency map[string]latencyStats `json:"latency,omitempty"`
+	Extra   map[string]float64      `json:"extra,omitempty"`
 }
 
 func main() {
@@ -96,12 +104,15 @@ var children = map[string]func(context.Context, env, params, *timer) error{
 	"export-setup": runExportSetup,
 	"export-floor": runExportFloor,
 	"export":       runExport,
+	"enrol":        runEnrol,
+	"click":        runClick,
+	"cost":         runCost,
 }
 
 func child(sub string, args []string) error {
 	run, ok := children[sub]
 	if !ok {
-		return fmt.Errorf("unknown subcommand (want one of warmup, import-floor, import, export-setup, export-floor, export)")
+		return fmt.Errorf("unknown subcommand (want one of warmup, import-floor, import, export-setup, export-floor, export, enrol, click, cost)")
 	}
 	fs := flag.NewFlagSet(sub, flag.ContinueOnError)
 	p := params{sub: sub}
@@ -148,6 +159,8 @@ type timer struct {
 	rows           int
 	ops            map[string]int
 	notes          []string
+	latency        map[string]latencyStats
+	extra          map[string]float64
 	profileStarted bool
 }
 
@@ -178,7 +191,8 @@ func (t *timer) stop() {
 }
 
 func (t *timer) result() result {
-	r := result{Seconds: t.t1.Sub(t.t0).Seconds(), CPUSeconds: (t.cpu1 - t.cpu0).Seconds(), Rows: t.rows, Ops: t.ops, Notes: t.notes}
+	r := result{Seconds: t.t1.Sub(t.t0).Seconds(), CPUSeconds: (t.cpu1 - t.cpu0).Seconds(), Rows: t.rows, Ops: t.ops, Notes: t.notes,
+		Latency: t.latency, Extra: t.extra}
 	if t.total1 > t.total0 {
 		r.MachineBusy = float64(t.busy1-t.busy0) / float64(t.total1-t.total0)
 	}
@@ -226,8 +240,27 @@ func vmHWM() int64 {
 
 type measured struct {
 	result
-	wall     time.Duration // the child's whole life
-	maxRSSKB int64         // the child's peak RSS (VmHWM)
+	wall     time.Duration  // the child's whole life
+	maxRSSKB int64          // the child's peak RSS (VmHWM)
+	hostOps  map[string]int // the AWS requests the host forwarded while the child ran
+}
+
+var allPaths = []string{"bootstrap", "import", "export", "enrol", "click", "cost"}
+
+// benchParameters lift the API's throttling: the paths through the host measure latency, and
+// every request comes from one client. The waits stay the template's (days): no reminder
+// fires during a run.
+var benchParameters = map[string]string{
+	"ThrottleRateLimit": "100000", "ThrottleBurstLimit": "100000",
+	"PageThrottleRateLimit": "100000", "PageThrottleBurstLimit": "100000",
+	"ProviderCallbackThrottleRateLimit": "100000", "ProviderCallbackThrottleBurstLimit": "100000",
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(strings.ReplaceAll(os.Getenv(name), "_", "")); err == nil && v > 0 {
+		return v
+	}
+	return def
 }
 
 func driver() error {
@@ -240,7 +273,10 @@ func driver() error {
 	}
 	n := flag.Int("n", defN, "members to import and changes to export (env BENCH_N)")
 	profileDir := flag.String("profile", os.Getenv("BENCH_PROFILE"), "write each child's CPU profile to this directory (env BENCH_PROFILE)")
-	paths := flag.String("paths", cmp.Or(os.Getenv("BENCH_PATHS"), "bootstrap,import,export"), "the paths to measure (env BENCH_PATHS)")
+	paths := flag.String("paths", cmp.Or(os.Getenv("BENCH_PATHS"), "bootstrap,import,export,enrol,click,cost"), "the paths to measure (env BENCH_PATHS)")
+	enrolN := flag.Int("enrol-n", envInt("BENCH_ENROL_N", 500), "enrolments through the host, and as many by the floor (env BENCH_ENROL_N)")
+	clickN := flag.Int("click-n", envInt("BENCH_CLICK_N", 50), "activation clicks through the host, and as many by the floor (env BENCH_CLICK_N)")
+	costN := flag.Int("cost-n", envInt("BENCH_COST_N", 50), "mailboxes in the batch the cost path counts (env BENCH_COST_N)")
 	builds := flag.String("bootstraps", ".local/build", "the bootstraps to size: <dir>/<LogicalId>/bootstrap (make build)")
 	native := flag.String("native", "", "the same bootstraps built for this machine, to start (default: -bootstraps)")
 	nativeNote := flag.String("native-note", "", "how the -native bootstraps differ from the deployed ones, for the summary")
@@ -248,8 +284,8 @@ func driver() error {
 	flag.Parse()
 	want := map[string]bool{}
 	for _, p := range strings.Split(*paths, ",") {
-		if p = strings.TrimSpace(p); p != "import" && p != "export" && p != "bootstrap" {
-			return fmt.Errorf("-paths: %q is none of bootstrap, import, export", p)
+		if p = strings.TrimSpace(p); !slices.Contains(allPaths, p) {
+			return fmt.Errorf("-paths: %q is none of %s", p, strings.Join(allPaths, ", "))
 		}
 		want[p] = true
 	}
@@ -268,15 +304,26 @@ func driver() error {
 		if bootstraps, err = measureBootstraps(ctx, *builds, cmp.Or(*native, *builds), max(*runs, 1)); err != nil {
 			return err
 		}
-		if !want["import"] && !want["export"] {
+		if len(want) == 1 {
 			printBootstraps(os.Stdout, bootstraps, max(*runs, 1), *nativeNote)
 			return nil
 		}
 	}
 
+	// The functions the host runs log each request: to a file, not into the summary.
+	if err := os.MkdirAll(filepath.Join(".local", "bench"), 0o755); err != nil {
+		return err
+	}
+	flog, err := os.Create(filepath.Join(".local", "bench", "functions.log"))
+	if err != nil {
+		return err
+	}
+	defer flog.Close()
+	wire.LogOutput = flog
 	fmt.Fprintf(os.Stderr, "bench: starting the local cloud (DynamoDB Local, moto, host) on free ports...\n")
 	startCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	c, err := local.Start(startCtx, local.Config{})
+	counter := &hostCounter{}
+	c, err := local.Start(startCtx, local.Config{Intercept: counter.intercept, Parameters: benchParameters})
 	cancel()
 	if err != nil {
 		return fmt.Errorf("start the local cloud: %w", err)
@@ -289,7 +336,8 @@ func driver() error {
 		return fmt.Errorf("want one table and one files bucket, the template has %v and %v", tables, c.Host.Buckets())
 	}
 	e := env{DynamoDBURL: c.DynamoDBURL, S3URL: c.MotoURL, Table: tables[0], Bucket: files[0],
-		INIPECURL: c.APIURL + "/_local/inipec", INIPECToken: local.INIPECToken}
+		INIPECURL: c.APIURL + "/_local/inipec", INIPECToken: local.INIPECToken,
+		APIURL: c.APIURL, SESURL: c.SESURL, KeyDir: c.KeyDir}
 	fmt.Fprintf(os.Stderr, "bench: DynamoDB Local %s, table %s; moto %s, bucket %s; n = %d\n", e.DynamoDBURL, e.Table, e.S3URL, e.Bucket, *n)
 
 	stamp := strings.ToUpper(strconv.FormatInt(time.Now().Unix(), 36))
@@ -313,6 +361,15 @@ func driver() error {
 			step{"export", "export", order("E"), "E", *n},
 			step{"export-floor-2", "export-floor", order("E"), "E", *n})
 	}
+	if want["enrol"] {
+		steps = append(steps, step{"enrol", "enrol", order("N"), "N", *enrolN})
+	}
+	if want["click"] {
+		steps = append(steps, step{"click", "click", order("C"), "C", *clickN})
+	}
+	if want["cost"] {
+		steps = append(steps, step{"cost", "cost", order("K"), "K", *costN})
+	}
 	got := map[string]measured{}
 	var labels []string
 	for _, s := range steps {
@@ -325,16 +382,19 @@ func driver() error {
 			args = append(args, "-profile", abs)
 		}
 		fmt.Fprintf(os.Stderr, "bench: %-14s n=%d Order %s ...\n", s.label, s.n, s.order)
+		before := counter.snapshot()
 		m, err := runChild(ctx, exe, e, args)
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.label, err)
 		}
+		m.hostOps = diffOps(counter.snapshot(), before)
 		fmt.Fprintf(os.Stderr, "bench: %-14s %.1f s timed (%.0f rows/s), child %.1f s, peak RSS %.1f MB; %s\n",
 			s.label, m.Seconds, float64(m.Rows)/m.Seconds, m.wall.Seconds(), float64(m.maxRSSKB)/1024, formatOps(m.Ops))
 		got[s.label] = m
 		labels = append(labels, s.label)
 	}
 	printSummary(os.Stdout, *n, got, labels)
+	printHostSummary(os.Stdout, got)
 	if bootstraps != nil {
 		printBootstraps(os.Stdout, bootstraps, max(*runs, 1), *nativeNote)
 	}
@@ -367,6 +427,18 @@ func runChild(ctx context.Context, exe string, e env, args []string) (measured, 
 }
 
 func printSummary(w *os.File, n int, got map[string]measured, labels []string) {
+	if _, ok := got["import"]; !ok {
+		if _, ok := got["export"]; !ok {
+			n = 0 // no path of n members ran: no table of them
+		}
+	}
+	if n > 0 {
+		printPaths(w, n, got)
+	}
+	printChildren(w, got, labels)
+}
+
+func printPaths(w *os.File, n int, got map[string]measured) {
 	fmt.Fprintf(w, "\nbench: n = %d (members imported, INI-PEC changes exported) against DynamoDB Local; import with %d workers\n\n", n, workers)
 	fmt.Fprintf(w, "%-8s %10s %10s %7s %-8s %-7s %9s %-8s %-7s %s\n", "path", "measured", "floor", "ratio", "target", "", "peak RSS", "target", "", "rows/s path / floor")
 	for _, path := range []string{"import", "export"} {
@@ -384,6 +456,9 @@ func printSummary(w *os.File, n int, got map[string]measured, labels []string) {
 			"<=1.5x", verdict(ratio <= targetRatio), rss, "<100 MB", verdict(rss < targetRSSMB),
 			float64(p.Rows)/p.Seconds, float64(f.Rows)/f.Seconds)
 	}
+}
+
+func printChildren(w *os.File, got map[string]measured, labels []string) {
 	fmt.Fprintf(w, "\n%-14s %9s %9s %8s %9s  %s\n", "child", "timed", "own CPU", "machine", "peak RSS", "DynamoDB requests in the timed section")
 	for _, label := range labels {
 		m := got[label]

@@ -115,6 +115,9 @@ type Config struct {
 	// "dynamodb=0.1,states=0.1,ses=0.1"; see localcloud.ParseFaults), drawn from FaultsSeed.
 	Faults     string
 	FaultsSeed int64
+	// Intercept, when set, sees every AWS call the host forwards (localcloud.Options.Intercept):
+	// the bench counts the requests a path makes with it.
+	Intercept localcloud.Interceptor
 }
 
 // Cloud is a running local cloud.
@@ -235,6 +238,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 	}
 	c.Host, err = localcloud.New(ctx, localcloud.Options{
 		Faults:       faults,
+		Intercept:    cfg.Intercept,
 		TemplatePath: filepath.Join(cfg.Root, "template.yaml"),
 		Functions:    Functions,
 		Parameters:   cfg.Parameters,

@@ -406,10 +406,7 @@ var errNotAwaitingActivation = &domain.Error{Kind: domain.KindConflict, Code: "n
 func (l *Lifecycle) issueActivation(ctx context.Context, mb *domain.Mailbox, reminder int, park *domain.Park) (*domain.Mailbox, error) {
 	raw, hash := newLinkToken()
 	expires := l.now().Add(l.ActivationTTL)
-	if err := l.Store.PutActivation(ctx, hash, mb.ID, expires); err != nil {
-		return nil, err
-	}
-	mb, _, err := l.Store.UpdateMailbox(ctx, mb.ID, func(m *domain.Mailbox) (bool, error) {
+	mb, _, err := l.Store.UpdateActivation(ctx, mb.ID, hash, expires, func(m *domain.Mailbox) (bool, error) {
 		if m.State != domain.StateAbilitata {
 			return false, errNotAwaitingActivation
 		}

@@ -40,8 +40,9 @@ type LifecycleStore interface {
 	UpdateBatch(ctx context.Context, id string, audit Audit, change func(*domain.Batch, *BatchPark) (bool, error)) (*domain.Batch, BatchPark, bool, error)
 	ListBatches(ctx context.Context, orderID string, limit int, cursor string) ([]*domain.Batch, string, error)
 
-	// PutActivation records an activation link's hash for the mailbox until it expires.
-	PutActivation(ctx context.Context, hash, mailboxID string, expires time.Time) error
+	// UpdateActivation is UpdateMailbox that also records a new activation link's hash for the
+	// mailbox until it expires, in the same write: only if change changes the mailbox.
+	UpdateActivation(ctx context.Context, id, hash string, expires time.Time, change func(*domain.Mailbox) (bool, error)) (*domain.Mailbox, bool, error)
 	// ActivationMailbox returns the mailbox an activation link's hash was issued for.
 	ActivationMailbox(ctx context.Context, hash string) (string, error)
 

@@ -233,20 +233,19 @@ func (s *Store) ListBatches(ctx context.Context, orderID string, limit int, curs
 	return out, next, nil
 }
 
-// PutActivation implements app.LifecycleStore.
-func (s *Store) PutActivation(ctx context.Context, hash, mailboxID string, expires time.Time) error {
-	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+// UpdateActivation implements app.LifecycleStore: the activation item goes in the transaction
+// that writes the mailbox with the link's hash, so a link exists only with its mailbox's
+// change, and issuing it is one write request.
+func (s *Store) UpdateActivation(ctx context.Context, id, hash string, expires time.Time, change func(*domain.Mailbox) (bool, error)) (*domain.Mailbox, bool, error) {
+	activation := types.TransactWriteItem{Put: &types.Put{
 		TableName: &s.table,
 		Item: map[string]types.AttributeValue{
 			attrPK: str(activationPK(hash)), attrSK: str(skActivation), "type": str("activation"),
-			"mailboxId": str(mailboxID), AttrTTL: num(int(expires.Add(24 * time.Hour).Unix())),
+			"mailboxId": str(id), AttrTTL: num(int(expires.Add(24 * time.Hour).Unix())),
 		},
 		ConditionExpression: aws.String("attribute_not_exists(PK)"),
-	})
-	if err != nil {
-		return fmt.Errorf("put activation: %w", err)
-	}
-	return nil
+	}}
+	return s.updateMailbox(ctx, id, change, activation)
 }
 
 // ActivationMailbox implements app.LifecycleStore.

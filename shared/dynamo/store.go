@@ -288,6 +288,11 @@ func (s *Store) GetMailbox(ctx context.Context, id string) (*domain.Mailbox, err
 // re-reads and decides again, up to a few times. When change reports no change, nothing is
 // written.
 func (s *Store) UpdateMailbox(ctx context.Context, id string, change func(*domain.Mailbox) (bool, error)) (*domain.Mailbox, bool, error) {
+	return s.updateMailbox(ctx, id, change)
+}
+
+// updateMailbox is UpdateMailbox, with other items written in the mailbox's transaction.
+func (s *Store) updateMailbox(ctx context.Context, id string, change func(*domain.Mailbox) (bool, error), with ...types.TransactWriteItem) (*domain.Mailbox, bool, error) {
 	for attempt := 0; attempt < 5; attempt++ {
 		mb, err := s.GetMailbox(ctx, id)
 		if err != nil {
@@ -300,7 +305,7 @@ func (s *Store) UpdateMailbox(ctx context.Context, id string, change func(*domai
 		}
 		old := mb.Version
 		mb.Version++
-		err = s.putMailboxIfVersion(ctx, mb, old, domain.MailboxPublication(&before, mb))
+		err = s.putMailboxIfVersion(ctx, mb, old, domain.MailboxPublication(&before, mb), with...)
 		if errors.Is(err, errStale) {
 			continue
 		}
@@ -313,15 +318,15 @@ func (s *Store) UpdateMailbox(ctx context.Context, id string, change func(*domai
 }
 
 // putMailboxIfVersion writes the mailbox if its version is still version, with the INI-PEC
-// change it makes, if any, in the same transaction.
-func (s *Store) putMailboxIfVersion(ctx context.Context, mb *domain.Mailbox, version int, p *domain.Publication) error {
+// change it makes, if any, and the items with, in the same transaction.
+func (s *Store) putMailboxIfVersion(ctx context.Context, mb *domain.Mailbox, version int, p *domain.Publication, with ...types.TransactWriteItem) error {
 	put := &types.Put{
 		TableName:                 &s.table,
 		Item:                      mustMarshal(toMailboxItem(mb)),
 		ConditionExpression:       aws.String("version = :v"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(version)},
 	}
-	if p == nil {
+	if p == nil && len(with) == 0 {
 		_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item,
 			ConditionExpression: put.ConditionExpression, ExpressionAttributeValues: put.ExpressionAttributeValues})
 		if isConditionFailed(err) {
@@ -329,7 +334,11 @@ func (s *Store) putMailboxIfVersion(ctx context.Context, mb *domain.Mailbox, ver
 		}
 		return err
 	}
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Put: put}, s.outbox(p)}})
+	items := append([]types.TransactWriteItem{{Put: put}}, with...)
+	if p != nil {
+		items = append(items, s.outbox(p))
+	}
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if r := cancelReasons(err); r != nil && r[0] == "ConditionalCheckFailed" {
 		return errStale
 	}
