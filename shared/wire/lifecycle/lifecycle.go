@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
@@ -50,9 +51,8 @@ func New(ctx context.Context, getenv wire.Getenv) (*app.Lifecycle, secrets.Secre
 		repair = time.Duration(v) * time.Second
 	}
 	l := &app.Lifecycle{
-		Store: store,
-		Workflow: &sfnflow.Flow{API: sfnflow.NewAPI(sfn.NewFromConfig(cfg)),
-			BatchARN: getenv("BATCH_STATE_MACHINE_ARN"), MailboxARN: getenv("MAILBOX_STATE_MACHINE_ARN")},
+		Store:      store,
+		Workflow:   workflow(cfg, getenv),
 		Provider:   &provider.HTTPClient{BaseURL: getenv("PROVIDER_URL"), APIKey: sec.ProviderAPIKey},
 		MemberMail: &sesmail.Sender{API: sesmail.NewAPI(sesv2.NewFromConfig(cfg)), From: getenv("SES_FROM"), ConfigurationSet: getenv("SES_CONFIGURATION_SET")},
 		// Activation links go with one attempt: SES has no idempotency token, and a retry after
@@ -76,9 +76,31 @@ func New(ctx context.Context, getenv wire.Getenv) (*app.Lifecycle, secrets.Secre
 	return l, sec, nil
 }
 
+// core builds the lifecycle with the store and the workflow only, for the functions whose use
+// cases send no e-mail (the batches' authorisation and payment, the provider's callback): they
+// then link neither SES, SMTP nor the notices' templates.
+func core(ctx context.Context, getenv wire.Getenv) (*app.Lifecycle, error) {
+	store, err := wire.Store(ctx, getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := wire.AWSConfig(ctx, getenv)
+	if err != nil {
+		return nil, err
+	}
+	l := &app.Lifecycle{Store: store, Workflow: workflow(cfg, getenv), Log: wire.Logger(getenv), Now: time.Now, NewID: app.NewID}
+	l.Crash, err = wire.CrashFromEnv(getenv)
+	return l, err
+}
+
+func workflow(cfg aws.Config, getenv wire.Getenv) *sfnflow.Flow {
+	return &sfnflow.Flow{API: sfnflow.NewAPI(sfn.NewFromConfig(cfg)),
+		BatchARN: getenv("BATCH_STATE_MACHINE_ARN"), MailboxARN: getenv("MAILBOX_STATE_MACHINE_ARN")}
+}
+
 // Batches builds BatchesFunction's handler.
 func Batches(ctx context.Context, getenv func(string) string) (any, error) {
-	l, _, err := New(ctx, getenv)
+	l, err := core(ctx, getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -96,10 +118,16 @@ func MailboxActions(ctx context.Context, getenv func(string) string) (any, error
 
 // ProviderCallback builds ProviderCallbackFunction's handler.
 func ProviderCallback(ctx context.Context, getenv func(string) string) (any, error) {
-	l, sec, err := New(ctx, getenv)
+	l, err := core(ctx, getenv)
 	if err != nil {
 		return nil, err
 	}
+	sec, err := secrets.Load(ctx, getenv)
+	if err != nil {
+		return nil, err
+	}
+	// A revocation the provider reports may need telling it back (DeactivateAtProvider).
+	l.Provider = &provider.HTTPClient{BaseURL: getenv("PROVIDER_URL"), APIKey: sec.ProviderAPIKey}
 	var keys [][]byte
 	for _, s := range strings.Split(sec.ProviderWebhookSecrets, ",") {
 		if s = strings.TrimSpace(s); s != "" {
