@@ -57,38 +57,9 @@ func (s *Store) ListCTU(ctx context.Context, q app.CTUQuery) ([]*domain.Member, 
 	if q.Confirmed != nil {
 		index, pkAttr, skAttr, partition = indexByState, attrGSI1PK, attrGSI1SK, ctuStatePK(q.OrderID, *q.Confirmed)
 	}
-	keyAttrs := []string{attrPK, attrSK, pkAttr, skAttr}
-	in := &dynamodb.QueryInput{
-		TableName: &s.table, IndexName: aws.String(index),
-		KeyConditionExpression:    aws.String("#pk = :pk"),
-		ExpressionAttributeNames:  map[string]string{"#pk": pkAttr},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(partition)},
-		// One more than asked, so that a full last page does not hand out a cursor to nothing.
-		Limit: aws.Int32(int32(q.Limit + 1)),
-	}
-	if q.Cursor != "" {
-		start, err := decodeCursor(q.Cursor, pkAttr, partition, keyAttrs...)
-		if err != nil {
-			return nil, "", err
-		}
-		in.ExclusiveStartKey = start
-	}
-	var raw []map[string]types.AttributeValue
-	for len(raw) <= q.Limit {
-		out, err := s.db.Query(ctx, in)
-		if err != nil {
-			return nil, "", fmt.Errorf("list CTU members: %w", err)
-		}
-		raw = append(raw, out.Items...)
-		if out.LastEvaluatedKey == nil {
-			break
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
-	next := ""
-	if len(raw) > q.Limit {
-		raw = raw[:q.Limit]
-		next = encodeCursor(raw[len(raw)-1], keyAttrs...)
+	raw, next, err := s.queryPage(ctx, index, pkAttr, skAttr, partition, q.Limit, q.Cursor)
+	if err != nil {
+		return nil, "", fmt.Errorf("list CTU members: %w", err)
 	}
 	members := make([]*domain.Member, 0, len(raw))
 	for _, r := range raw {

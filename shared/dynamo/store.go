@@ -383,39 +383,9 @@ func (s *Store) ListMailboxes(ctx context.Context, q app.MailboxQuery) ([]*domai
 	if q.State != "" {
 		index, pkAttr, skAttr, partition = indexByState, attrGSI1PK, attrGSI1SK, statePK(q.OrderID, domain.State(q.State))
 	}
-	keyAttrs := []string{attrPK, attrSK, pkAttr, skAttr}
-	in := &dynamodb.QueryInput{
-		TableName:                 &s.table,
-		IndexName:                 aws.String(index),
-		KeyConditionExpression:    aws.String("#pk = :pk"),
-		ExpressionAttributeNames:  map[string]string{"#pk": pkAttr},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(partition)},
-		// One more than asked, so that a full last page does not hand out a cursor to nothing.
-		Limit: aws.Int32(int32(q.Limit + 1)),
-	}
-	if q.Cursor != "" {
-		start, err := decodeCursor(q.Cursor, pkAttr, partition, keyAttrs...)
-		if err != nil {
-			return nil, "", err
-		}
-		in.ExclusiveStartKey = start
-	}
-	var raw []map[string]types.AttributeValue
-	for len(raw) <= q.Limit {
-		out, err := s.db.Query(ctx, in)
-		if err != nil {
-			return nil, "", fmt.Errorf("list mailboxes: %w", err)
-		}
-		raw = append(raw, out.Items...)
-		if out.LastEvaluatedKey == nil {
-			break
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
-	next := ""
-	if len(raw) > q.Limit {
-		raw = raw[:q.Limit]
-		next = encodeCursor(raw[len(raw)-1], keyAttrs...)
+	raw, next, err := s.queryPage(ctx, index, pkAttr, skAttr, partition, q.Limit, q.Cursor)
+	if err != nil {
+		return nil, "", fmt.Errorf("list mailboxes: %w", err)
 	}
 	items := make([]*domain.Mailbox, 0, len(raw))
 	for _, r := range raw {
@@ -426,6 +396,46 @@ func (s *Store) ListMailboxes(ctx context.Context, q app.MailboxQuery) ([]*domai
 		items = append(items, it.mailbox())
 	}
 	return items, next, nil
+}
+
+// queryPage reads one page of limit items of an index partition from the opaque cursor on,
+// and returns the cursor of the next page ("" after the last).
+func (s *Store) queryPage(ctx context.Context, index, pkAttr, skAttr, partition string, limit int, cursor string) ([]map[string]types.AttributeValue, string, error) {
+	keyAttrs := []string{attrPK, attrSK, pkAttr, skAttr}
+	in := &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		IndexName:                 aws.String(index),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": pkAttr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(partition)},
+		// One more than asked, so that a full last page does not hand out a cursor to nothing.
+		Limit: aws.Int32(int32(limit + 1)),
+	}
+	if cursor != "" {
+		start, err := decodeCursor(cursor, pkAttr, partition, keyAttrs...)
+		if err != nil {
+			return nil, "", err
+		}
+		in.ExclusiveStartKey = start
+	}
+	var raw []map[string]types.AttributeValue
+	for len(raw) <= limit {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, "", err
+		}
+		raw = append(raw, out.Items...)
+		if out.LastEvaluatedKey == nil {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	next := ""
+	if len(raw) > limit {
+		raw = raw[:limit]
+		next = encodeCursor(raw[len(raw)-1], keyAttrs...)
+	}
+	return raw, next, nil
 }
 
 // CountMailboxes counts an Order's mailboxes per state from the state index.
