@@ -297,6 +297,21 @@ func (s *Sim) download(ctx context.Context, docs []provider.Document) ([]Receive
 	return out, nil
 }
 
+// knownMailbox returns the mailbox of requestId id, or false when id was submitted with another
+// address. A mailbox the stand-in never saw (it keeps nothing across restarts) is taken as
+// known, so that a local run survives restarting it. s.mu must be held.
+func (s *Sim) knownMailbox(id, address string) (*mailbox, bool) {
+	mb, known := s.mailboxes[id]
+	if known && mb.address != address {
+		return nil, false
+	}
+	if !known {
+		mb = &mailbox{address: address}
+		s.mailboxes[id] = mb
+	}
+	return mb, true
+}
+
 func (s *Sim) deactivate(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("requestId")
 	var req struct {
@@ -312,17 +327,11 @@ func (s *Sim) deactivate(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
-	mb, known := s.mailboxes[id]
-	if known && mb.address != req.Address {
+	mb, ok := s.knownMailbox(id, req.Address)
+	if !ok {
 		s.mu.Unlock()
 		writeError(w, http.StatusConflict, "address_mismatch", "this requestId was submitted with another address", "address")
 		return
-	}
-	// A mailbox the stand-in never saw (it keeps nothing across restarts) is closed all the same,
-	// so that a local run survives restarting it.
-	if !known {
-		mb = &mailbox{address: req.Address}
-		s.mailboxes[id] = mb
 	}
 	repeated := mb.deactivated
 	mb.deactivated = true
@@ -363,17 +372,11 @@ func (s *Sim) renew(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
-	mb, known := s.mailboxes[id]
-	if known && mb.address != req.Address {
+	mb, ok := s.knownMailbox(id, req.Address)
+	if !ok {
 		s.mu.Unlock()
 		writeError(w, http.StatusConflict, "address_mismatch", "this requestId was submitted with another address", "address")
 		return
-	}
-	// Like deactivate, a mailbox the stand-in never saw (it keeps nothing across restarts) is
-	// renewed all the same, so that a local run survives restarting it.
-	if !known {
-		mb = &mailbox{address: req.Address}
-		s.mailboxes[id] = mb
 	}
 	repeated := s.renewals[key]
 	if !repeated {
