@@ -21,34 +21,10 @@ const renewalLinePrefix = "MAILBOX#"
 // DueMailboxIDs implements app.ExpiryStore from the sparse expiry entries of GSI3: only ATTIVATA
 // mailboxes are there, sorted by the day they are next due, so the query reads only due ones.
 func (s *Store) DueMailboxIDs(ctx context.Context, orderID, today string, limit int, cursor string) ([]string, string, error) {
-	partition := expiryPK(orderID)
-	keyAttrs := []string{attrPK, attrSK, attrGSI3PK, attrGSI3SK}
-	in := &dynamodb.QueryInput{
-		TableName: &s.table, IndexName: aws.String(indexOpen), Limit: aws.Int32(int32(limit)),
-		KeyConditionExpression: aws.String("GSI3PK = :pk AND GSI3SK <= :upto"),
-		// '~' sorts after every character of a mailbox id: the whole of day today is included.
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(partition), ":upto": str(today + "#~")},
-	}
-	if cursor != "" {
-		start, err := decodeCursor(cursor, attrGSI3PK, partition, keyAttrs...)
-		if err != nil {
-			return nil, "", err
-		}
-		in.ExclusiveStartKey = start
-	}
-	res, err := s.db.Query(ctx, in)
+	// '~' sorts after every character of a mailbox id: the whole of day today is included.
+	ids, next, err := s.mailboxIDsPage(ctx, expiryPK(orderID), today+"#~", limit, cursor)
 	if err != nil {
 		return nil, "", fmt.Errorf("due mailboxes: %w", err)
-	}
-	ids := make([]string, 0, len(res.Items))
-	for _, it := range res.Items {
-		if pk, ok := it[attrPK].(*types.AttributeValueMemberS); ok {
-			ids = append(ids, strings.TrimPrefix(pk.Value, "MAILBOX#"))
-		}
-	}
-	next := ""
-	if res.LastEvaluatedKey != nil {
-		next = encodeCursor(res.LastEvaluatedKey, keyAttrs...)
 	}
 	return ids, next, nil
 }

@@ -102,12 +102,25 @@ func (s *Store) CountOpen(ctx context.Context, orderID string, seq int) (int, er
 
 // OpenMailboxIDs implements app.LifecycleStore.
 func (s *Store) OpenMailboxIDs(ctx context.Context, orderID string, seq, limit int, cursor string) ([]string, string, error) {
-	partition := openPK(orderID, seq)
+	ids, next, err := s.mailboxIDsPage(ctx, openPK(orderID, seq), "", limit, cursor)
+	if err != nil {
+		return nil, "", fmt.Errorf("open mailboxes: %w", err)
+	}
+	return ids, next, nil
+}
+
+// mailboxIDsPage reads one page of the mailbox ids of a GSI3 partition (KEYS_ONLY), up to the
+// sort key upTo when it is not empty.
+func (s *Store) mailboxIDsPage(ctx context.Context, partition, upTo string, limit int, cursor string) ([]string, string, error) {
 	keyAttrs := []string{attrPK, attrSK, attrGSI3PK, attrGSI3SK}
 	in := &dynamodb.QueryInput{
 		TableName: &s.table, IndexName: aws.String(indexOpen), Limit: aws.Int32(int32(limit)),
 		KeyConditionExpression:    aws.String("GSI3PK = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(partition)},
+	}
+	if upTo != "" {
+		in.KeyConditionExpression = aws.String("GSI3PK = :pk AND GSI3SK <= :upto")
+		in.ExpressionAttributeValues[":upto"] = str(upTo)
 	}
 	if cursor != "" {
 		start, err := decodeCursor(cursor, attrGSI3PK, partition, keyAttrs...)
@@ -118,12 +131,12 @@ func (s *Store) OpenMailboxIDs(ctx context.Context, orderID string, seq, limit i
 	}
 	res, err := s.db.Query(ctx, in)
 	if err != nil {
-		return nil, "", fmt.Errorf("open mailboxes: %w", err)
+		return nil, "", err
 	}
 	ids := make([]string, 0, len(res.Items))
 	for _, it := range res.Items {
 		if pk, ok := it[attrPK].(*types.AttributeValueMemberS); ok {
-			ids = append(ids, pk.Value[len("MAILBOX#"):])
+			ids = append(ids, strings.TrimPrefix(pk.Value, "MAILBOX#"))
 		}
 	}
 	next := ""
