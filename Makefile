@@ -35,7 +35,7 @@ test: deps browser fmt-check vet lint ## everything that proves it works, agains
 
 # Alone in its process: it switches faults on in the local cloud and takes the provider down.
 test-faults: deps ## the lifecycle with AWS calls failing (FAULTS_SEED=n to reproduce), the provider down
-	PEC_FAULTS=1 $(GO) test -count=1 -timeout 10m -run 'TestFaults_' ./infra/local/
+	PEC_FAULTS=1 $(GO) test -count=1 -timeout 10m -run 'TestFaults_' ./infra/localcloud/
 
 # The bootstraps' start is timed on a copy built for this machine when it cannot run arm64.
 HOST_ARCH = $(shell $(GO) env GOHOSTARCH)

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"github.com/pecplatform/pec/infra/localcloud"
+	"github.com/pecplatform/pec/infra/lambdahost"
 )
 
 // The paths through the host (enrol, click, cost): a child is the client, the host runs in the
@@ -34,7 +34,7 @@ type hostCounter struct {
 // its items are counted apart ("items:<op>").
 var dynamoWrites = []string{"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 
-func (c *hostCounter) intercept(_ http.ResponseWriter, r *http.Request, call localcloud.AWSCall) bool {
+func (c *hostCounter) intercept(_ http.ResponseWriter, r *http.Request, call lambdahost.AWSCall) bool {
 	key := call.Service
 	if key == "" {
 		key = call.Backend
@@ -43,7 +43,7 @@ func (c *hostCounter) intercept(_ http.ResponseWriter, r *http.Request, call loc
 		key += ":" + call.Operation
 	}
 	items := 0
-	if call.Backend == localcloud.BackendDynamoDB && (call.Operation == "TransactWriteItems" || call.Operation == "BatchWriteItem") {
+	if call.Backend == lambdahost.BackendDynamoDB && (call.Operation == "TransactWriteItems" || call.Operation == "BatchWriteItem") {
 		b, err := io.ReadAll(r.Body)
 		r.Body.Close()
 		r.Body = io.NopCloser(bytes.NewReader(b))
@@ -233,11 +233,11 @@ func (a *api) page(ctx context.Context, url string, form string) error {
 
 // token is a portal token signed with the local cloud's key (as local.Cloud.Token signs it).
 func token(e env, role, orderID string) (string, error) {
-	claims := map[string]any{"role": role, "iss": localcloud.DefaultIssuer, "aud": localcloud.DefaultAudience, "sub": "bench-" + role}
+	claims := map[string]any{"role": role, "iss": lambdahost.DefaultIssuer, "aud": lambdahost.DefaultAudience, "sub": "bench-" + role}
 	if orderID != "" {
 		claims["order"] = orderID
 	}
-	return localcloud.SignToken(e.KeyDir, claims, time.Hour)
+	return lambdahost.SignToken(e.KeyDir, claims, time.Hour)
 }
 
 // newSFN is a Step Functions client straight to moto (not through the host: not counted).

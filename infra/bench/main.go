@@ -3,7 +3,7 @@
 // must make, issued directly) and each path's peak memory. `make bench`; BENCH_N=10000 for a
 // quick run.
 //
-// Without a subcommand it is the driver: it starts the local cloud on free ports (local.Start),
+// Without a subcommand it is the driver: it starts the local cloud on free ports (localcloud.Start),
 // runs every measurement as a child process of its own binary, so that a child's peak RSS is
 // that path's alone, prints the summary and stops everything. The subcommands are the children:
 //
@@ -49,11 +49,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pecplatform/pec/infra/local"
+	"github.com/pecplatform/pec/infra/localcloud"
 	"github.com/pecplatform/pec/shared/wire"
 )
 
-const region = local.Region
+const region = localcloud.Region
 
 // Targets.
 const (
@@ -323,7 +323,7 @@ func driver() error {
 	fmt.Fprintf(os.Stderr, "bench: starting the local cloud (DynamoDB Local, moto, host) on free ports...\n")
 	startCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	counter := &hostCounter{}
-	c, err := local.Start(startCtx, local.Config{Intercept: counter.intercept, Parameters: benchParameters})
+	c, err := localcloud.Start(startCtx, localcloud.Config{Intercept: counter.intercept, Parameters: benchParameters})
 	cancel()
 	if err != nil {
 		return fmt.Errorf("start the local cloud: %w", err)
@@ -336,7 +336,7 @@ func driver() error {
 		return fmt.Errorf("want one table and one files bucket, the template has %v and %v", tables, c.Host.Buckets())
 	}
 	e := env{DynamoDBURL: c.DynamoDBURL, S3URL: c.MotoURL, Table: tables[0], Bucket: files[0],
-		INIPECURL: c.APIURL + "/_local/inipec", INIPECToken: local.INIPECToken,
+		INIPECURL: c.APIURL + "/_local/inipec", INIPECToken: localcloud.INIPECToken,
 		APIURL: c.APIURL, SESURL: c.SESURL, KeyDir: c.KeyDir}
 	fmt.Fprintf(os.Stderr, "bench: DynamoDB Local %s, table %s; moto %s, bucket %s; n = %d\n", e.DynamoDBURL, e.Table, e.S3URL, e.Bucket, *n)
 

@@ -1,6 +1,6 @@
 // Package openapicheck holds HTTP answers to an OpenAPI 3.1 document: it finds the operation a
 // request went to, and checks that the answer's status, media type and JSON body are what the
-// document says. The end-to-end tests (infra/local) check every answer of the API with it, and
+// document says. The end-to-end tests (infra/localcloud) check every answer of the API with it, and
 // shared/httpapi's tests check the document's own examples with its schema validator.
 //
 // It is test tooling: it implements the part of OpenAPI and JSON Schema 2020-12 that

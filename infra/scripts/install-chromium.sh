@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure Debian's Chromium is at /usr/bin/chromium, for the browser test of the activation
-# page (infra/local/browser_test.go, driven with chromedp). Installs the `chromium` package with
+# page (infra/localcloud/browser_test.go, driven with chromedp). Installs the `chromium` package with
 # apt when it is missing: as root, or through sudo when not root and sudo exists.
 #
 # Idempotent: prints one line, "present" or "installed", and exits 0; exits non-zero with a

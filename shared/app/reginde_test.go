@@ -13,7 +13,7 @@ import (
 )
 
 // regindeStore is an in-memory RegindeStore: simpler than the emulator for the rules here
-// (the DynamoDB store has its own tests in infra/local).
+// (the DynamoDB store has its own tests in infra/localcloud).
 type regindeStore struct {
 	orders    map[string]*domain.Order
 	members   map[string]domain.Member // by canonical codice fiscale

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/pecplatform/pec/infra/local"
+	"github.com/pecplatform/pec/infra/localcloud"
 	"github.com/pecplatform/pec/shared/app"
 	"github.com/pecplatform/pec/shared/domain"
 	"github.com/pecplatform/pec/shared/dynamo"
@@ -19,9 +19,9 @@ import (
 // A member's key is the codice fiscale: when DynamoDB fails, the store's errors (which reach
 // the logs) name the kind of item, never its key.
 func TestStore_ErrorsNeverCarryTheCodiceFiscale(t *testing.T) {
-	c := local.ForTests(t)
+	c := localcloud.ForTests(t)
 	db := dynamodb.New(dynamodb.Options{
-		BaseEndpoint: aws.String(c.DynamoDBURL), Region: local.Region,
+		BaseEndpoint: aws.String(c.DynamoDBURL), Region: localcloud.Region,
 		Credentials:                     credentials.NewStaticCredentialsProvider("local", "local", ""),
 		DisableValidateResponseChecksum: true,
 		RetryMaxAttempts:                1,

@@ -13,22 +13,22 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/pecplatform/pec/infra/local"
+	"github.com/pecplatform/pec/infra/localcloud"
 	"github.com/pecplatform/pec/shared/app"
 	"github.com/pecplatform/pec/shared/domain"
 	"github.com/pecplatform/pec/shared/dynamo"
 )
 
-func TestMain(m *testing.M) { os.Exit(local.RunTests(m)) }
+func TestMain(m *testing.M) { os.Exit(localcloud.RunTests(m)) }
 
 // newStore returns a store on the local cloud's table in DynamoDB Local. Tests isolate
 // themselves with fresh Order ids and surnames rather than fresh tables.
 func newStore(t *testing.T) *dynamo.Store {
 	t.Helper()
-	c := local.ForTests(t)
+	c := localcloud.ForTests(t)
 	db := dynamodb.New(dynamodb.Options{
 		BaseEndpoint:                    aws.String(c.DynamoDBURL),
-		Region:                          local.Region,
+		Region:                          localcloud.Region,
 		Credentials:                     credentials.NewStaticCredentialsProvider("local", "local", ""),
 		DisableValidateResponseChecksum: true,
 	})

@@ -319,7 +319,7 @@ func checkBody(t *testing.T, ev events.APIGatewayV2HTTPRequest, op operation, v 
 }
 
 // localWebhookSecret is the provider stand-in's secret in the local stack
-// (infra/local.ProviderWebhookSecret), which the sample callbacks are signed with.
+// (infra/localcloud.ProviderWebhookSecret), which the sample callbacks are signed with.
 const localWebhookSecret = "local-provider-webhook-secret"
 
 // checkSignature: a signed callback is signed for its own body at the time of the request, so

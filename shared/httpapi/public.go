@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pecplatform/pec/shared/activationpage"
 	"github.com/pecplatform/pec/shared/app"
 	"github.com/pecplatform/pec/shared/domain"
+	"github.com/pecplatform/pec/shared/pages"
 	"github.com/pecplatform/pec/shared/provider"
 )
 
@@ -78,7 +78,7 @@ func Activation(l *app.Lifecycle, log *slog.Logger) func(context.Context, Reques
 		}()
 		raw := r.PathParameters["token"]
 		if !linkToken.MatchString(raw) {
-			return page(activationpage.NotFound()), nil
+			return page(pages.NotFound()), nil
 		}
 		if r.RequestContext.HTTP.Method == http.MethodPost {
 			return page(activate(ctx, l, log, &r, raw)), nil
@@ -87,17 +87,17 @@ func Activation(l *app.Lifecycle, log *slog.Logger) func(context.Context, Reques
 		if err != nil {
 			return page(errorPage(ctx, log, err)), nil
 		}
-		return page(activationpage.Form(formData(v))), nil
+		return page(pages.Form(formData(v))), nil
 	}
 }
 
-func activate(ctx context.Context, l *app.Lifecycle, log *slog.Logger, r *Request, raw string) activationpage.Rendered {
+func activate(ctx context.Context, l *app.Lifecycle, log *slog.Logger, r *Request, raw string) pages.Rendered {
 	if crossSite(r) {
 		return forbidden()
 	}
 	body, ok := rawBody(r, 16<<10)
 	if !ok {
-		p := activationpage.Error()
+		p := pages.Error()
 		p.Status = http.StatusRequestEntityTooLarge
 		return p
 	}
@@ -105,17 +105,17 @@ func activate(ctx context.Context, l *app.Lifecycle, log *slog.Logger, r *Reques
 	if err != nil {
 		form = url.Values{}
 	}
-	choice, pec := form.Get(activationpage.FieldChoice), strings.TrimSpace(form.Get(activationpage.FieldPEC))
-	if choice != activationpage.ChoiceConfirm && choice != activationpage.ChoiceDecline {
+	choice, pec := form.Get(pages.FieldChoice), strings.TrimSpace(form.Get(pages.FieldPEC))
+	if choice != pages.ChoiceConfirm && choice != pages.ChoiceDecline {
 		v, err := l.ViewActivation(ctx, raw)
 		if err != nil {
 			return errorPage(ctx, log, err)
 		}
 		d := formData(v)
 		d.PEC = pec
-		return activationpage.Invalid(d, activationpage.MsgNoChoice)
+		return pages.Invalid(d, pages.MsgNoChoice)
 	}
-	v, err := l.Activate(ctx, raw, choice == activationpage.ChoiceConfirm, pec)
+	v, err := l.Activate(ctx, raw, choice == pages.ChoiceConfirm, pec)
 	var de *domain.Error
 	if errors.As(err, &de) && de.Field == "pec" {
 		v, verr := l.ViewActivation(ctx, raw)
@@ -124,7 +124,7 @@ func activate(ctx context.Context, l *app.Lifecycle, log *slog.Logger, r *Reques
 		}
 		d := formData(v)
 		d.Choice, d.PEC = choice, pec
-		return activationpage.Invalid(d, activationpage.MsgInvalidPEC)
+		return pages.Invalid(d, pages.MsgInvalidPEC)
 	}
 	if err != nil && v == nil {
 		return errorPage(ctx, log, err)
@@ -134,12 +134,12 @@ func activate(ctx context.Context, l *app.Lifecycle, log *slog.Logger, r *Reques
 		// workflow's own timeout and the store's state cover that.
 		log.ErrorContext(ctx, "after activation choice", "mailboxId", v.Mailbox.ID, "error", err)
 	}
-	res := activationpage.ResultData{OrderName: v.Order.Name, Nome: v.Member.Nome, Address: v.Mailbox.Address}
+	res := pages.ResultData{OrderName: v.Order.Name, Nome: v.Member.Nome, Address: v.Mailbox.Address}
 	if v.Mailbox.State == domain.StateAttivata { // the recorded choice, should this click repeat an earlier one
-		return activationpage.Confirmed(res)
+		return pages.Confirmed(res)
 	}
 	res.OwnPEC = v.Member.PEC
-	return activationpage.Declined(res)
+	return pages.Declined(res)
 }
 
 // crossSite refuses a form posted from another site. The link's token is the real protection
@@ -162,28 +162,28 @@ func crossSite(r *Request) bool {
 	return err != nil || !strings.EqualFold(u.Host, header(r, "host"))
 }
 
-func forbidden() activationpage.Rendered {
-	p := activationpage.Error()
+func forbidden() pages.Rendered {
+	p := pages.Error()
 	p.Status = http.StatusForbidden
 	return p
 }
 
-func formData(v *app.ActivationView) activationpage.FormData {
-	return activationpage.FormData{OrderName: v.Order.Name, Nome: v.Member.Nome, Cognome: v.Member.Cognome,
+func formData(v *app.ActivationView) pages.FormData {
+	return pages.FormData{OrderName: v.Order.Name, Nome: v.Member.Nome, Cognome: v.Member.Cognome,
 		MaskedCF: v.Member.CodiceFiscale.Masked(), Address: v.Mailbox.Address, ExpiresAt: v.Mailbox.Activation.ExpiresAt}
 }
 
-func errorPage(ctx context.Context, log *slog.Logger, err error) activationpage.Rendered {
+func errorPage(ctx context.Context, log *slog.Logger, err error) pages.Rendered {
 	switch {
 	case errors.Is(err, app.ErrLinkUnknown):
-		return activationpage.NotFound()
+		return pages.NotFound()
 	case errors.Is(err, app.ErrLinkGone):
-		return activationpage.Gone()
+		return pages.Gone()
 	}
 	log.ErrorContext(ctx, "activation page", "error", err)
-	return activationpage.Error()
+	return pages.Error()
 }
 
-func page(p activationpage.Rendered) Response {
+func page(p pages.Rendered) Response {
 	return Response{StatusCode: p.Status, Headers: p.Headers, Body: string(p.Body)}
 }

@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/pecplatform/pec/shared/activationpage"
 	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/pages"
 )
 
 type ctuView struct {
@@ -72,11 +72,11 @@ func RegindePage(r *app.Reginde, log *slog.Logger) func(context.Context, Request
 		}()
 		raw := req.PathParameters["token"]
 		if !linkToken.MatchString(raw) {
-			return page(activationpage.RegindeNotFound()), nil
+			return page(pages.RegindeNotFound()), nil
 		}
 		if req.RequestContext.HTTP.Method == http.MethodPost {
 			if crossSite(&req) {
-				p := activationpage.RegindeError()
+				p := pages.RegindeError()
 				p.Status = http.StatusForbidden
 				return page(p), nil
 			}
@@ -86,28 +86,28 @@ func RegindePage(r *app.Reginde, log *slog.Logger) func(context.Context, Request
 			}
 			d := regindeData(v)
 			d.Already = already
-			return page(activationpage.RegindeConfirmed(d)), nil
+			return page(pages.RegindeConfirmed(d)), nil
 		}
 		v, err := r.ViewConfirmation(ctx, raw)
 		if err != nil {
 			return page(regindeErrorPage(ctx, log, err)), nil
 		}
-		return page(activationpage.RegindeForm(regindeData(v))), nil
+		return page(pages.RegindeForm(regindeData(v))), nil
 	}
 }
 
-func regindeData(v *app.RegindeView) activationpage.RegindeData {
-	return activationpage.RegindeData{OrderName: v.Order.Name, Nome: v.Member.Nome, Cognome: v.Member.Cognome,
+func regindeData(v *app.RegindeView) pages.RegindeData {
+	return pages.RegindeData{OrderName: v.Order.Name, Nome: v.Member.Nome, Cognome: v.Member.Cognome,
 		MaskedCF: v.Member.CodiceFiscale.Masked(), Address: v.Address, Already: v.Member.Reginde.Confirmed()}
 }
 
-func regindeErrorPage(ctx context.Context, log *slog.Logger, err error) activationpage.Rendered {
+func regindeErrorPage(ctx context.Context, log *slog.Logger, err error) pages.Rendered {
 	switch {
 	case errors.Is(err, app.ErrRegindeLinkUnknown):
-		return activationpage.RegindeNotFound()
+		return pages.RegindeNotFound()
 	case errors.Is(err, app.ErrRegindeLinkGone):
-		return activationpage.RegindeGone()
+		return pages.RegindeGone()
 	}
 	log.ErrorContext(ctx, "reginde page", "error", err)
-	return activationpage.RegindeError()
+	return pages.RegindeError()
 }

@@ -16,7 +16,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/pecplatform/pec/infra/local"
+	"github.com/pecplatform/pec/infra/localcloud"
 )
 
 func main() {
@@ -45,7 +45,7 @@ func run(fn, eventFile string) error {
 		fmt.Fprintln(os.Stderr, "invoke: no local cloud on "+base+"; starting one for this call (make run keeps one going)")
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		c, err := local.Start(ctx, local.Config{})
+		c, err := localcloud.Start(ctx, localcloud.Config{})
 		if err != nil {
 			return err
 		}

@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pecplatform/pec/infra/local"
+	"github.com/pecplatform/pec/infra/localcloud"
 	"github.com/pecplatform/pec/infra/providersim"
 )
 
@@ -34,7 +34,7 @@ func main() {
 		os.Exit(2)
 	}
 	seed, _ := strconv.ParseInt(os.Getenv("FAULTS_SEED"), 10, 64)
-	cfg := local.Config{
+	cfg := localcloud.Config{
 		Faults:         os.Getenv("FAULTS"),
 		FaultsSeed:     seed,
 		ProviderDelay:  delay,
@@ -51,7 +51,7 @@ func main() {
 	fmt.Println("Starting the local cloud (DynamoDB Local, moto, SES stand-in, mailpit, the host)...")
 	start := time.Now()
 	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	c, err := local.Start(startCtx, cfg)
+	c, err := localcloud.Start(startCtx, cfg)
 	cancel()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "\nThe local cloud did not start: %v\n", err)

@@ -15,7 +15,7 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/pecplatform/pec/infra/localcloud"
+	"github.com/pecplatform/pec/infra/lambdahost"
 )
 
 // orderID is the contract's orderId format (shared/api.md).
@@ -32,8 +32,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	order := fs.String("order", "", "the Order's id (required with -role order)")
 	ttl := fs.Duration("ttl", 12*time.Hour, "validity")
 	keyDir := fs.String("keydir", ".local/jwt", "directory of the local signing key (created if missing)")
-	issuer := fs.String("issuer", localcloud.DefaultIssuer, "iss claim: the template's JWT issuer")
-	audience := fs.String("audience", localcloud.DefaultAudience, "aud claim: the template's JWT audience")
+	issuer := fs.String("issuer", lambdahost.DefaultIssuer, "iss claim: the template's JWT issuer")
+	audience := fs.String("audience", lambdahost.DefaultAudience, "aud claim: the template's JWT audience")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -49,7 +49,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	tok, err := localcloud.SignToken(*keyDir, claims, *ttl)
+	tok, err := lambdahost.SignToken(*keyDir, claims, *ttl)
 	if err != nil {
 		fmt.Fprintln(stderr, "token:", err)
 		return 1

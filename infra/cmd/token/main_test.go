@@ -13,7 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/pecplatform/pec/infra/localcloud"
+	"github.com/pecplatform/pec/infra/lambdahost"
 )
 
 func TestRun_PrintsOnlyTheToken(t *testing.T) {
@@ -47,12 +47,12 @@ func TestRun_TokenPassesTheLocalAuthorizer(t *testing.T) {
 		t.Fatal("exit", code)
 	}
 	var claims map[string]string
-	h, err := localcloud.New(context.Background(), localcloud.Options{
+	h, err := lambdahost.New(context.Background(), lambdahost.Options{
 		TemplatePath: "../../localcloud/testdata/template.yaml",
 		KeyDir:       dir,
 		Env:          map[string]string{"FROM_ELSEWHERE": "x"},
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Functions: map[string]localcloud.Constructor{
+		Functions: map[string]lambdahost.Constructor{
 			"EchoFunction": func(context.Context, func(string) string) (any, error) {
 				return func(ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 					claims = ev.RequestContext.Authorizer.JWT.Claims

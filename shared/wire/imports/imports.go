@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/eventapi"
 	"github.com/pecplatform/pec/shared/httpapi"
-	"github.com/pecplatform/pec/shared/tasks"
 	"github.com/pecplatform/pec/shared/wire"
 	"github.com/pecplatform/pec/shared/wire/bucket"
 	"github.com/pecplatform/pec/shared/wire/invoke"
@@ -68,5 +68,5 @@ func Job(ctx context.Context, getenv func(string) string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return tasks.ImportJob(j), nil
+	return eventapi.ImportJob(j), nil
 }

@@ -15,13 +15,13 @@ import (
 
 	"github.com/pecplatform/pec/shared/app"
 	"github.com/pecplatform/pec/shared/domain"
+	"github.com/pecplatform/pec/shared/eventapi"
 	"github.com/pecplatform/pec/shared/httpapi"
 	"github.com/pecplatform/pec/shared/pecmail"
 	"github.com/pecplatform/pec/shared/provider"
 	"github.com/pecplatform/pec/shared/s3links"
 	"github.com/pecplatform/pec/shared/sesmail"
 	"github.com/pecplatform/pec/shared/sfnflow"
-	"github.com/pecplatform/pec/shared/tasks"
 	"github.com/pecplatform/pec/shared/wire"
 	"github.com/pecplatform/pec/shared/wire/reginde"
 	"github.com/pecplatform/pec/shared/wire/secrets"
@@ -155,7 +155,7 @@ func BatchTask(ctx context.Context, getenv func(string) string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return tasks.Batch(l), nil
+	return eventapi.Batch(l), nil
 }
 
 // MailboxTask builds MailboxTaskFunction's handler. It alone hands the members' documents to
@@ -172,7 +172,7 @@ func MailboxTask(ctx context.Context, getenv func(string) string) (any, error) {
 		}
 		l.Documents = s3links.ForBucket(name, cfg.Region, getenv("AWS_ENDPOINT_URL"), cfg.Credentials)
 	}
-	return tasks.Mailbox(l), nil
+	return eventapi.Mailbox(l), nil
 }
 
 // BatchSchedule builds BatchScheduleFunction's handler.
@@ -181,7 +181,7 @@ func BatchSchedule(ctx context.Context, getenv func(string) string) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	return tasks.Schedule(l), nil
+	return eventapi.Schedule(l), nil
 }
 
 // Expiry builds ExpiryFunction's handler: the daily reminders and revocations of expiring
@@ -200,5 +200,5 @@ func Expiry(ctx context.Context, getenv func(string) string) (any, error) {
 		return nil, err
 	}
 	allowAsOf, _ := strconv.ParseBool(getenv("EXPIRY_AS_OF_ALLOWED"))
-	return tasks.Expiry(&app.Expiry{Lifecycle: l, ReminderDays: days}, time.Now, allowAsOf), nil
+	return eventapi.Expiry(&app.Expiry{Lifecycle: l, ReminderDays: days}, time.Now, allowAsOf), nil
 }

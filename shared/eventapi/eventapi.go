@@ -1,0 +1,199 @@
+// Package eventapi is the platform's non-HTTP edge: the handlers that Step Functions tasks,
+// schedules, S3 notifications and other functions invoke. Each returns the lifecycle's
+// named errors unwrapped: their Go type name is the error Step Functions matches.
+package eventapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/domain"
+)
+
+// Event is a task's payload, as the state machines' Parameters build it.
+type Event struct {
+	Action    string `json:"action"`
+	BatchID   string `json:"batchId,omitempty"`
+	MailboxID string `json:"mailboxId,omitempty"`
+	Token     string `json:"token,omitempty"`
+	Cursor    string `json:"cursor,omitempty"`
+	Reminder  int    `json:"reminder,omitempty"`
+	Notice    string `json:"notice,omitempty"`
+	Execution string `json:"execution,omitempty"` // the execution's name, for the logs
+}
+
+// logged runs a task and logs it with the ids that tie it to its execution and mailbox or
+// batch (never a token).
+func logged[T any](ctx context.Context, log *slog.Logger, e Event, run func() (T, error)) (T, error) {
+	start := time.Now()
+	out, err := run()
+	attrs := []any{"action", e.Action, "execution", e.Execution, "mailboxId", e.MailboxID, "batchId", e.BatchID,
+		"ms", time.Since(start).Milliseconds()}
+	if err != nil {
+		log.WarnContext(ctx, "task failed", append(attrs, "error", err.Error(), "errorType", fmt.Sprintf("%T", err))...)
+	} else {
+		log.InfoContext(ctx, "task", attrs...)
+	}
+	return out, err
+}
+
+// Page is where StartMailboxes stopped.
+type Page struct {
+	Cursor string `json:"cursor"`
+	Done   bool   `json:"done"`
+}
+
+// UnknownAction is a payload no state machine sends.
+type UnknownAction struct{ Action string }
+
+func (e *UnknownAction) Error() string { return fmt.Sprintf("unknown action %q", e.Action) }
+
+// Batch is BatchTaskFunction's handler.
+func Batch(l *app.Lifecycle) func(context.Context, Event) (*Page, error) {
+	return func(ctx context.Context, e Event) (*Page, error) {
+		return logged(ctx, l.Log, e, func() (*Page, error) { return batchTask(ctx, l, e) })
+	}
+}
+
+func batchTask(ctx context.Context, l *app.Lifecycle, e Event) (*Page, error) {
+	switch e.Action {
+	case "await":
+		return nil, l.AwaitAuthorization(ctx, e.BatchID, e.Token)
+	case "start":
+		next, err := l.StartMailboxes(ctx, e.BatchID, e.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		return &Page{Cursor: next, Done: next == ""}, nil
+	}
+	return nil, &UnknownAction{e.Action}
+}
+
+// Mailbox is MailboxTaskFunction's handler.
+func Mailbox(l *app.Lifecycle) func(context.Context, Event) (json.RawMessage, error) {
+	done := json.RawMessage(`{}`)
+	return func(ctx context.Context, e Event) (json.RawMessage, error) {
+		return logged(ctx, l.Log, e, func() (json.RawMessage, error) { return mailboxTask(ctx, l, e, done) })
+	}
+}
+
+func mailboxTask(ctx context.Context, l *app.Lifecycle, e Event, done json.RawMessage) (json.RawMessage, error) {
+	var err error
+	switch e.Action {
+	case "submit":
+		err = l.SubmitMailbox(ctx, e.MailboxID, e.BatchID, e.Token)
+	case "activation":
+		err = l.SendActivation(ctx, e.MailboxID, e.Token, e.Reminder)
+	case "activated":
+		err = l.Activated(ctx, e.MailboxID)
+	case "notify":
+		err = l.NotifyOrder(ctx, app.NoticeKind(e.Notice), e.MailboxID)
+	case "deactivate":
+		err = l.DeactivateAtProvider(ctx, e.MailboxID)
+	default:
+		err = &UnknownAction{e.Action}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return done, nil
+}
+
+// ScheduleResult is what a scheduled run reports.
+type ScheduleResult struct {
+	BatchesCreated  int `json:"batchesCreated"`
+	BatchesRepaired int `json:"batchesRepaired"`
+}
+
+// Schedule is BatchScheduleFunction's handler: the periodic gathering of new enrolments.
+func Schedule(l *app.Lifecycle) func(context.Context, json.RawMessage) (*ScheduleResult, error) {
+	return func(ctx context.Context, _ json.RawMessage) (*ScheduleResult, error) {
+		created, repaired, err := l.RunBatching(ctx)
+		return &ScheduleResult{BatchesCreated: created, BatchesRepaired: repaired}, err
+	}
+}
+
+// importEvent is what starts or continues an import job: the S3 event of the upload, or a
+// run's hand-over to the next.
+type importEvent struct {
+	Records []struct {
+		S3 struct {
+			Object struct {
+				Key string `json:"key"`
+			} `json:"object"`
+		} `json:"s3"`
+	} `json:"Records"`
+	ImportID string `json:"importId"`
+}
+
+// ImportJob is ImportJobFunction's handler.
+func ImportJob(j *app.Imports) func(context.Context, json.RawMessage) error {
+	return func(ctx context.Context, raw json.RawMessage) error {
+		var ev importEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return fmt.Errorf("import job event: %w", err)
+		}
+		owner := "local"
+		if lc, ok := lambdacontext.FromContext(ctx); ok {
+			owner = lc.AwsRequestID
+		}
+		ids := []string{}
+		if ev.ImportID != "" {
+			ids = append(ids, ev.ImportID)
+		}
+		for _, r := range ev.Records {
+			key, err := url.QueryUnescape(r.S3.Object.Key) // S3 event keys are URL-encoded
+			if err != nil {
+				return err
+			}
+			if id, ok := app.ImportIDOfKey(key); ok {
+				ids = append(ids, id)
+			}
+		}
+		for _, id := range ids {
+			if err := j.Run(ctx, id, owner); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// ExpiryDateNotAllowed is an expiry run asked to act as of another day where that is switched
+// off (everywhere but local tests: it would revoke mailboxes early).
+type ExpiryDateNotAllowed struct{}
+
+func (*ExpiryDateNotAllowed) Error() string {
+	return "asOf is only accepted when EXPIRY_AS_OF_ALLOWED is true (local tests)"
+}
+
+// Expiry is ExpiryFunction's handler: the daily run, for today in Italy. Where allowAsOf is set
+// (local tests), an event {"asOf": "YYYY-MM-DD"} runs it as of that day instead, so that a test
+// need not wait years.
+func Expiry(e *app.Expiry, now func() time.Time, allowAsOf bool) func(context.Context, json.RawMessage) (*app.ExpiryResult, error) {
+	return func(ctx context.Context, raw json.RawMessage) (*app.ExpiryResult, error) {
+		var in struct {
+			AsOf string `json:"asOf"`
+		}
+		_ = json.Unmarshal(raw, &in) // a schedule's event has no asOf
+		today := domain.Today(now())
+		if in.AsOf != "" {
+			if !allowAsOf {
+				return nil, &ExpiryDateNotAllowed{}
+			}
+			d, err := domain.ParseDate(in.AsOf)
+			if err != nil {
+				return nil, fmt.Errorf("asOf: %w", err)
+			}
+			today = d
+		}
+		return e.Run(ctx, today)
+	}
+}
