@@ -3,19 +3,17 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/pecplatform/pec/shared/wire"
 	"github.com/pecplatform/pec/shared/wire/lifecycle"
 )
 
 func main() {
-	h, err := lifecycle.Activation(context.Background(), os.Getenv)
-	if err != nil {
-		slog.Error("start", "error", err)
-		os.Exit(1)
-	}
+	ctx := context.Background()
+	env := wire.Must(wire.Load(ctx, os.Getenv))    // configuration
+	h := wire.Must(lifecycle.Activation(ctx, env)) // adapters -> use cases -> handler
 	lambda.Start(h)
 }

@@ -1,21 +1,19 @@
-// Command importjob is the function template.yaml builds from functions/importjob.
+// Command importjob is ImportJobFunction: see template.yaml for what invokes it.
 package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/pecplatform/pec/shared/wire"
 	"github.com/pecplatform/pec/shared/wire/imports"
 )
 
 func main() {
-	h, err := imports.Job(context.Background(), os.Getenv)
-	if err != nil {
-		slog.Error("start", "error", err)
-		os.Exit(1)
-	}
+	ctx := context.Background()
+	env := wire.Must(wire.Load(ctx, os.Getenv)) // configuration
+	h := wire.Must(imports.Job(ctx, env))       // adapters -> use cases -> handler
 	lambda.Start(h)
 }

@@ -1,21 +1,19 @@
-// Command imports is the function template.yaml builds from functions/imports.
+// Command imports is ImportsFunction: see template.yaml for what invokes it.
 package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/pecplatform/pec/shared/wire"
 	"github.com/pecplatform/pec/shared/wire/imports"
 )
 
 func main() {
-	h, err := imports.API(context.Background(), os.Getenv)
-	if err != nil {
-		slog.Error("start", "error", err)
-		os.Exit(1)
-	}
+	ctx := context.Background()
+	env := wire.Must(wire.Load(ctx, os.Getenv)) // configuration
+	h := wire.Must(imports.API(ctx, env))       // adapters -> use cases -> handler
 	lambda.Start(h)
 }

@@ -1,9 +1,8 @@
-// Command mailboxes is MailboxesFunction: see template.yaml for its routes.
+// Command mailboxes is MailboxesFunction: see template.yaml for what invokes it.
 package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -12,10 +11,8 @@ import (
 )
 
 func main() {
-	h, err := wire.Mailboxes(context.Background(), os.Getenv)
-	if err != nil {
-		slog.Error("start", "error", err)
-		os.Exit(1)
-	}
+	ctx := context.Background()
+	env := wire.Must(wire.Load(ctx, os.Getenv)) // configuration
+	h := wire.Must(wire.Mailboxes(ctx, env))    // adapters -> use cases -> handler
 	lambda.Start(h)
 }

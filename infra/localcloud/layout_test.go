@@ -1,6 +1,9 @@
 package localcloud_test
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"regexp"
 	"slices"
@@ -63,4 +66,103 @@ func TestLayout_TemplateFunctionsMakefileAndHostAgree(t *testing.T) {
 	if len(dirs) != len(inTemplate) || len(localcloud.Functions) != len(inTemplate) {
 		t.Errorf("%d function folders, %d host constructors, %d template functions", len(dirs), len(localcloud.Functions), len(inTemplate))
 	}
+}
+
+// TestLayout_MainAndHostUseTheSameBuilder: each functions/<dir>/main.go hands lambda.Start the
+// handler of one builder, and the local host serves that function with the same builder, so
+// what runs locally is what runs in Lambda.
+func TestLayout_MainAndHostUseTheSameBuilder(t *testing.T) {
+	hosted := hostBuilders(t, "local.go")
+	dirs, err := os.ReadDir("../../functions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		codeURI := "functions/" + d.Name()
+		main := mainBuilder(t, "../../"+codeURI+"/main.go")
+		if main == "" {
+			t.Errorf("%s/main.go: no builder call such as wire.Must(pkg.Builder(ctx, env))", codeURI)
+			continue
+		}
+		if hosted[codeURI] != main {
+			t.Errorf("%s: main.go builds with %s, the local host with %q", codeURI, main, hosted[codeURI])
+		}
+	}
+	if len(hosted) != len(dirs) {
+		t.Errorf("the host has %d functions, functions/ has %d", len(hosted), len(dirs))
+	}
+}
+
+// mainBuilder returns the builder a main.go calls, as "<import path>.<name>": the call inside
+// the wire.Must that is not wire.Load.
+func mainBuilder(t *testing.T, path string) string {
+	f, imports := parseGo(t, path)
+	found := ""
+	ast.Inspect(f, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok || qualified(call.Fun, imports) != "github.com/pecplatform/pec/shared/wire.Must" || len(call.Args) != 1 {
+			return true
+		}
+		if inner, ok := call.Args[0].(*ast.CallExpr); ok {
+			if name := qualified(inner.Fun, imports); name != "github.com/pecplatform/pec/shared/wire.Load" {
+				found = name
+			}
+		}
+		return true
+	})
+	return found
+}
+
+// hostBuilders returns, from the host's Functions map, each CodeUri's builder (the argument of
+// host(...)), as "<import path>.<name>".
+func hostBuilders(t *testing.T, path string) map[string]string {
+	f, imports := parseGo(t, path)
+	out := map[string]string{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		kv, ok := n.(*ast.KeyValueExpr)
+		if !ok {
+			return true
+		}
+		key, ok := kv.Key.(*ast.BasicLit)
+		call, ok2 := kv.Value.(*ast.CallExpr)
+		if !ok || !ok2 || len(call.Args) != 1 || key.Kind != token.STRING {
+			return true
+		}
+		if fn, ok := call.Fun.(*ast.Ident); ok && fn.Name == "host" {
+			out[strings.Trim(key.Value, `"`)] = qualified(call.Args[0], imports)
+		}
+		return true
+	})
+	return out
+}
+
+func parseGo(t *testing.T, path string) (*ast.File, map[string]string) {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imports := map[string]string{}
+	for _, im := range f.Imports {
+		p := strings.Trim(im.Path.Value, `"`)
+		name := p[strings.LastIndex(p, "/")+1:]
+		if im.Name != nil {
+			name = im.Name.Name
+		}
+		imports[name] = p
+	}
+	return f, imports
+}
+
+// qualified names a pkg.Name selector by its import path.
+func qualified(e ast.Expr, imports map[string]string) string {
+	sel, ok := e.(*ast.SelectorExpr)
+	if !ok {
+		return ""
+	}
+	pkg, ok := sel.X.(*ast.Ident)
+	if !ok {
+		return ""
+	}
+	return imports[pkg.Name] + "." + sel.Sel.Name
 }

@@ -31,26 +31,39 @@ import (
 	"github.com/pecplatform/pec/shared/wire/requests"
 )
 
-// Functions maps each function's CodeUri to the constructor its main uses.
+// Functions maps each function's CodeUri to the builder its main uses (the layout test checks
+// that each main.go calls the same one).
 var Functions = map[string]lambdahost.Constructor{
-	"functions/orders":           wire.Orders,
-	"functions/members":          wire.Members,
-	"functions/mailboxes":        wire.Mailboxes,
-	"functions/batches":          lifecycle.Batches,
-	"functions/mailboxactions":   lifecycle.MailboxActions,
-	"functions/providercallback": lifecycle.ProviderCallback,
-	"functions/activation":       lifecycle.Activation,
-	"functions/batchtask":        lifecycle.BatchTask,
-	"functions/mailboxtask":      lifecycle.MailboxTask,
-	"functions/batchschedule":    lifecycle.BatchSchedule,
-	"functions/inipecsync":       inipecsync.Sync,
-	"functions/inipec":           inipecsync.API,
-	"functions/imports":          imports.API,
-	"functions/importjob":        imports.Job,
-	"functions/expiry":           lifecycle.Expiry,
-	"functions/reginde":          reginde.API,
-	"functions/regindepage":      reginde.Page,
-	"functions/requests":         requests.API,
+	"functions/orders":           host(wire.Orders),
+	"functions/members":          host(wire.Members),
+	"functions/mailboxes":        host(wire.Mailboxes),
+	"functions/batches":          host(lifecycle.Batches),
+	"functions/mailboxactions":   host(lifecycle.MailboxActions),
+	"functions/providercallback": host(lifecycle.ProviderCallback),
+	"functions/activation":       host(lifecycle.Activation),
+	"functions/batchtask":        host(lifecycle.BatchTask),
+	"functions/mailboxtask":      host(lifecycle.MailboxTask),
+	"functions/batchschedule":    host(lifecycle.BatchSchedule),
+	"functions/inipecsync":       host(inipecsync.Sync),
+	"functions/inipec":           host(inipecsync.API),
+	"functions/imports":          host(imports.API),
+	"functions/importjob":        host(imports.Job),
+	"functions/expiry":           host(lifecycle.Expiry),
+	"functions/reginde":          host(reginde.API),
+	"functions/regindepage":      host(reginde.Page),
+	"functions/requests":         host(requests.API),
+}
+
+// host runs a builder as a function's main does: the configuration from the function's
+// environment, then the builder.
+func host[H any](build func(context.Context, *wire.Env) (H, error)) lambdahost.Constructor {
+	return func(ctx context.Context, getenv func(string) string) (any, error) {
+		env, err := wire.Load(ctx, getenv)
+		if err != nil {
+			return nil, err
+		}
+		return build(ctx, env)
+	}
 }
 
 // Local credentials of the provider stand-in; in AWS they come from PlatformSecrets.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pecplatform/pec/infra/providersim"
+	"github.com/pecplatform/pec/shared/app"
 	"github.com/pecplatform/pec/shared/provider"
 )
 
@@ -103,8 +104,8 @@ func start(t *testing.T, rc *receiver, o providersim.Options) (*providersim.Sim,
 	return sim, srv, &provider.HTTPClient{BaseURL: srv.URL, APIKey: apiKey, Backoff: time.Millisecond}
 }
 
-func submitRequest(id, address string) provider.SubmitRequest {
-	return provider.SubmitRequest{RequestID: id, Address: address, Nome: "Carlo", Cognome: "Zurzi", CodiceFiscale: cf}
+func submitRequest(id, address string) app.SubmitRequest {
+	return app.SubmitRequest{RequestID: id, Address: address, Nome: "Carlo", Cognome: "Zurzi", CodiceFiscale: cf}
 }
 
 func TestSubmit_CallsBackCreatedAfterTheDelay(t *testing.T) {
@@ -449,7 +450,7 @@ func TestRenew_RecordedOncePerRenewalAndNoCallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	rc.next(t)
-	r := provider.RenewRequest{RequestID: "mbx-1", RenewalID: "b-1", Address: "carlo.zurzi@pec.tsrm.org", ValidUntil: "2030-02-28"}
+	r := app.RenewRequest{RequestID: "mbx-1", RenewalID: "b-1", Address: "carlo.zurzi@pec.tsrm.org", ValidUntil: "2030-02-28"}
 	for range 2 {
 		if err := pc.Renew(t.Context(), r); err != nil {
 			t.Fatal(err)

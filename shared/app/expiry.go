@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -10,38 +11,24 @@ import (
 	"github.com/pecplatform/pec/shared/notice"
 )
 
-// ensureValidity gives an ATTIVATA mailbox without a validity one, from the day it was
-// activated. Activation sets it in the same write; this covers mailboxes activated by another
-// path or before validities existed.
-func (l *Lifecycle) ensureValidity(ctx context.Context, mb *domain.Mailbox) error {
-	if mb.ExpiresOn != "" {
-		return nil
-	}
-	order, err := l.Store.GetOrder(ctx, mb.OrderID)
-	if err != nil {
-		return err
-	}
-	activated := l.now()
-	for _, h := range mb.History {
-		if h.State == domain.StateAttivata {
-			activated = h.At
-			break
-		}
-	}
-	_, _, err = l.Store.UpdateMailbox(ctx, mb.ID, func(m *domain.Mailbox) (bool, error) {
-		if m.State != domain.StateAttivata || m.ExpiresOn != "" {
-			return false, nil
-		}
-		m.StartValidity(domain.Today(activated), order.Convention.Validity())
-		return true, nil
-	})
-	return err
+// ExpiryStore is what the expiry run needs from persistence.
+type ExpiryStore interface {
+	MailboxRecords
+	BatchReader
+	ListOrders(ctx context.Context) ([]*domain.Order, error)
+	// DueMailboxIDs pages through the Order's ATTIVATA mailboxes the expiry run must look at on
+	// or before the day today (YYYY-MM-DD), and only those.
+	DueMailboxIDs(ctx context.Context, orderID, today string, limit int, cursor string) (ids []string, next string, err error)
 }
 
 // Expiry is the daily expiry run: reminders to members before their mailbox expires, and the
 // revocation of mailboxes past their expiry that were not renewed.
 type Expiry struct {
-	*Lifecycle
+	Store       ExpiryStore
+	Renewals    *Renewals    // applies a paid renewal the batch workflow has not applied yet
+	Revocations *Revocations // revokes what expired
+	MemberMail  Mailer       // the reminders
+	Log         *slog.Logger
 	// ReminderDays are the reminder thresholds, days before expiry, largest first
 	// (domain.ParseReminderDays).
 	ReminderDays []int
@@ -129,7 +116,7 @@ func (e *Expiry) one(ctx context.Context, o *domain.Order, id string, today time
 			return "", err
 		}
 		if err == nil && b.IsRenewal() && b.Submitted() {
-			if renewed, err := e.renewOne(ctx, b, o.Convention.Validity(), id); err != nil || renewed {
+			if renewed, err := e.Renewals.renewOne(ctx, b, o.Convention.Validity(), id); err != nil || renewed {
 				return "renewed", err
 			}
 		}
@@ -147,7 +134,7 @@ func (e *Expiry) one(ctx context.Context, o *domain.Order, id string, today time
 	}
 	switch {
 	case action == domain.ExpiryRevoke:
-		_, err := e.revokeIf(ctx, id, "system", "expired", func(m *domain.Mailbox) bool {
+		_, err := e.Revocations.RevokeIf(ctx, id, "system", "expired", func(m *domain.Mailbox) bool {
 			a, _ := m.ExpiryStep(today, e.ReminderDays)
 			return a == domain.ExpiryRevoke
 		})
@@ -171,7 +158,7 @@ func (e *Expiry) one(ctx context.Context, o *domain.Order, id string, today time
 }
 
 func (e *Expiry) remind(ctx context.Context, o *domain.Order, mb *domain.Mailbox, today time.Time) error {
-	member, err := e.memberOf(ctx, mb)
+	member, err := memberOf(ctx, e.Store, mb)
 	if err != nil {
 		return err
 	}

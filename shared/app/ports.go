@@ -2,17 +2,15 @@ package app
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/pecplatform/pec/shared/domain"
+	"github.com/pecplatform/pec/shared/notice"
 )
 
-// BatchPark is the batch workflow's parked step: its task token, and how many authorisation
-// requests the Order has been sent.
-type BatchPark struct {
-	Token    string
-	Requests int
-}
+// The ports several use cases share. Each use case declares its own store port beside it
+// (BatchStore, ProvisioningStore, ActivationStore, ...), from the pieces below.
 
 // Audit names who makes a change and what it is, for the Order's audit trail. An empty
 // Action records nothing (workflow bookkeeping such as a parked token is not a change of the
@@ -21,57 +19,165 @@ type Audit struct {
 	Actor, Action string
 }
 
-// LifecycleStore is what the lifecycle's use cases need from persistence, beyond Store.
-type LifecycleStore interface {
-	Store
+// OrderReader reads an Order.
+type OrderReader interface {
+	GetOrder(ctx context.Context, id string) (*domain.Order, error)
+}
+
+// MailboxUpdater changes a mailbox under its optimistic lock.
+type MailboxUpdater interface {
 	// UpdateMailbox reads the mailbox, lets change decide, and writes the result under an
-	// optimistic lock, deciding again if someone wrote in between.
+	// optimistic lock, deciding again if someone wrote in between. It also writes, in the same
+	// transaction, the INI-PEC change the new state makes (domain.MailboxPublication).
 	UpdateMailbox(ctx context.Context, id string, change func(*domain.Mailbox) (bool, error)) (*domain.Mailbox, bool, error)
+}
+
+// MailboxRecords is what every use case of one mailbox reads and changes: the mailbox, its
+// member and its Order.
+type MailboxRecords interface {
+	OrderReader
+	MailboxUpdater
+	GetMember(ctx context.Context, orderID string, cf domain.CodiceFiscale) (*domain.Member, error)
+	GetMailbox(ctx context.Context, id string) (*domain.Mailbox, error)
+}
+
+// MemberUpdater changes a member under its optimistic lock, with an entry in the Order's audit
+// trail and, in the same transaction, the INI-PEC change the member's new domicilio makes.
+type MemberUpdater interface {
 	UpdateMember(ctx context.Context, orderID string, cf domain.CodiceFiscale, audit Audit, change func(*domain.Member) (bool, error)) (*domain.Member, error)
-	ListOrders(ctx context.Context) ([]*domain.Order, error)
-
-	// CountOpen counts the Order's RICHIESTA mailboxes enrolled under batch sequence seq.
-	CountOpen(ctx context.Context, orderID string, seq int) (int, error)
-	// OpenMailboxIDs pages through them.
-	OpenMailboxIDs(ctx context.Context, orderID string, seq, limit int, cursor string) (ids []string, next string, err error)
-	// CreateBatch closes the Order's batch sequence b.Seq (it must still be open) and stores b.
-	CreateBatch(ctx context.Context, b *domain.Batch) error
-	GetBatch(ctx context.Context, id string) (*domain.Batch, BatchPark, error)
-	UpdateBatch(ctx context.Context, id string, audit Audit, change func(*domain.Batch, *BatchPark) (bool, error)) (*domain.Batch, BatchPark, bool, error)
-	ListBatches(ctx context.Context, orderID string, limit int, cursor string) ([]*domain.Batch, string, error)
-
-	// UpdateActivation is UpdateMailbox that also records a new activation link's hash for the
-	// mailbox until it expires, in the same write: only if change changes the mailbox.
-	UpdateActivation(ctx context.Context, id, hash string, expires time.Time, change func(*domain.Mailbox) (bool, error)) (*domain.Mailbox, bool, error)
-	// ActivationMailbox returns the mailbox an activation link's hash was issued for.
-	ActivationMailbox(ctx context.Context, hash string) (string, error)
-
-	// MailboxIDForAddress returns the mailbox an address was assigned to.
-	MailboxIDForAddress(ctx context.Context, address string) (string, error)
-
-	// GetRequest reads a member's self-service request.
-	GetRequest(ctx context.Context, id string) (*domain.Request, error)
-
-	// SeenEvent reports whether a provider event was already processed; RecordEvent marks it.
-	SeenEvent(ctx context.Context, eventID string) (bool, error)
-	RecordEvent(ctx context.Context, eventID, mailboxID string) error
-
-	ExpiryStore
 }
 
-// ExpiryStore is what validity, reminders and renewals need from persistence.
-type ExpiryStore interface {
-	// DueMailboxIDs pages through the Order's ATTIVATA mailboxes the expiry run must look at on
-	// or before the day today (YYYY-MM-DD), and only those.
-	DueMailboxIDs(ctx context.Context, orderID, today string, limit int, cursor string) (ids []string, next string, err error)
-	// RenewalCandidates hands each of the Order's ATTIVATA mailboxes expiring before the date
-	// (YYYY-MM-DD) to each, with the renewal batch it is marked with, if any.
-	RenewalCandidates(ctx context.Context, orderID, before string, each func(mailboxID, renewalBatchID string) error) error
-	// AddToRenewal lets change decide whether the mailbox joins renewal batch batchID and, if so,
-	// writes the mailbox (under its optimistic lock) and the batch's line for it together.
-	AddToRenewal(ctx context.Context, batchID, mailboxID string, change func(*domain.Mailbox) (bool, error)) (bool, error)
-	// RenewalMailboxIDs pages through the mailboxes of a renewal batch.
-	RenewalMailboxIDs(ctx context.Context, batchID string, limit int, cursor string) (ids []string, next string, err error)
-	// PutRenewalBatch stores a new renewal batch.
-	PutRenewalBatch(ctx context.Context, b *domain.Batch) error
+// Workflow is what the lifecycle needs from Step Functions.
+type Workflow interface {
+	// StartBatch and StartMailbox start the named execution; a start that already happened is
+	// not an error, so a retried start never makes a second lifecycle.
+	StartBatch(ctx context.Context, batchID string) error
+	StartMailbox(ctx context.Context, mailboxID, batchID string) error
+	// Resume completes a parked step; Fail fails it with a named error that the state machine
+	// catches. A token whose step is gone (timed out, already resumed) is not an error.
+	Resume(ctx context.Context, token string) error
+	// ResumeOrGone is Resume, reporting whether the step was gone (the workflow moved on or
+	// ended), so that the caller can do itself what the workflow would have done.
+	ResumeOrGone(ctx context.Context, token string) (gone bool, err error)
+	Fail(ctx context.Context, token, errorName, cause string) error
 }
+
+// Mailer delivers a message to one address: ordinary e-mail (SES) for members, PEC (SMTP)
+// for Orders.
+type Mailer interface {
+	Send(ctx context.Context, to string, m notice.Message) (messageID string, err error)
+}
+
+// DocumentLinks makes expiring download links to stored documents.
+type DocumentLinks interface {
+	PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error)
+}
+
+// Provider is the PEC provider, as the lifecycle uses it to have mailboxes created, renewed
+// and closed. Its adapter speaks the provider's own protocol.
+type Provider interface {
+	// Submit asks for the mailbox; idempotent on RequestID. Returns the provider's reference.
+	Submit(ctx context.Context, r SubmitRequest) (ref string, err error)
+	// Deactivate asks the provider to close (or cancel the request for) the mailbox; idempotent.
+	Deactivate(ctx context.Context, requestID, address, reason string) error
+	// Renew extends the mailbox's validity until r.ValidUntil; idempotent on (RenewalID, RequestID).
+	Renew(ctx context.Context, r RenewRequest) error
+}
+
+// SubmitRequest is what the provider needs to create a mailbox, and nothing more.
+type SubmitRequest struct {
+	RequestID     string // our mailbox id; the provider deduplicates on it
+	Address       string
+	Nome          string
+	Cognome       string
+	CodiceFiscale string // the holder's identity, required by providers for a PEC contract
+	// Documents are the signed subscription form and the identity document of a member's
+	// self-service request (none for a mailbox the Order authorised and paid).
+	Documents []ProviderDocument
+}
+
+// ProviderDocument is a document the provider downloads from a link that expires.
+type ProviderDocument struct {
+	Kind        string // form or identity
+	ContentType string
+	Size        int64
+	SHA256      string
+	URL         string
+	ExpiresAt   time.Time
+}
+
+// RenewRequest extends a mailbox's validity, once per renewal.
+type RenewRequest struct {
+	RequestID  string // our mailbox id, as submitted
+	RenewalID  string // our renewal batch id
+	Address    string // the mailbox, as a check
+	ValidUntil string // YYYY-MM-DD, the new last day of validity
+}
+
+// ErrProviderRefused is wrapped by every Provider error that retrying cannot cure (a request
+// the provider refuses for good). Any other error is the provider being unavailable.
+var ErrProviderRefused = errors.New("provider: permanent failure")
+
+// ProviderEvent is an outcome the provider reports for one of the platform's addresses.
+type ProviderEvent struct {
+	EventID     string // the provider's id of the event: a repeated id changes nothing
+	Type        string // one of the Provider* event types
+	Address     string
+	ProviderRef string
+	Reason      string
+}
+
+// Provider event types.
+const (
+	ProviderCreated     = "mailbox.created"
+	ProviderRejected    = "mailbox.rejected"
+	ProviderDeactivated = "mailbox.deactivated"
+)
+
+// Error names the state machines catch. They are the Go type names of the errors the task
+// functions return, which is how Lambda reports them to Step Functions.
+const (
+	ErrNameRevoked  = "MailboxRevoked"
+	ErrNameRejected = "MailboxRejected"
+	ErrNameDeclined = "MailboxDeclined"
+)
+
+// MailboxRevoked is returned by a task whose mailbox was revoked meanwhile.
+type MailboxRevoked struct{ ID string }
+
+func (e *MailboxRevoked) Error() string { return "mailbox " + e.ID + " is revoked" }
+
+// MailboxRejected is returned by a task whose mailbox the provider refused.
+type MailboxRejected struct{ ID string }
+
+func (e *MailboxRejected) Error() string { return "mailbox " + e.ID + " was refused by the provider" }
+
+var errMailboxNotFound = &domain.Error{Kind: domain.KindNotFound, Code: "mailbox_not_found", Message: "no such mailbox"}
+
+// orderAccess checks the Order id, the caller's right to it, and that it exists.
+func orderAccess(ctx context.Context, orders OrderReader, c Caller, orderID string) error {
+	if err := domain.ValidateOrderID(orderID); err != nil {
+		return err
+	}
+	if !c.CanAccessOrder(orderID) {
+		return domain.ErrForbidden
+	}
+	_, err := orders.GetOrder(ctx, orderID)
+	return err
+}
+
+// memberOf reads the member a mailbox belongs to.
+func memberOf(ctx context.Context, s MailboxRecords, mb *domain.Mailbox) (*domain.Member, error) {
+	return s.GetMember(ctx, mb.OrderID, domain.CodiceFiscale(mb.MemberKey))
+}
+
+// lastReason is the reason of the mailbox's latest transition.
+func lastReason(mb *domain.Mailbox) string {
+	if n := len(mb.History); n > 0 {
+		return mb.History[n-1].Reason
+	}
+	return ""
+}
+
+// utcNow reads a clock in UTC.
+func utcNow(now func() time.Time) time.Time { return now().UTC() }

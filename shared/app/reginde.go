@@ -131,7 +131,7 @@ func (r *Reginde) notify(ctx context.Context, m *domain.Member, address, key, ac
 // link dies. It is also how an Order asks a CTU whose domicilio is a PEC of their own (the
 // platform sends nobody's notice unasked but after a convention mailbox's activation).
 func (r *Reginde) SendReminder(ctx context.Context, c Caller, orderID, codiceFiscale string) (CTUEntry, error) {
-	if err := r.orderAccess(ctx, c, orderID); err != nil {
+	if err := orderAccess(ctx, r.Store, c, orderID); err != nil {
 		return CTUEntry{}, err
 	}
 	cf, err := domain.ParseCodiceFiscale(codiceFiscale)
@@ -224,17 +224,6 @@ func (r *Reginde) ListCTU(ctx context.Context, c Caller, orderID, confirmed stri
 		out = append(out, CTUEntry{Member: m, Address: address})
 	}
 	return out, next, nil
-}
-
-func (r *Reginde) orderAccess(ctx context.Context, c Caller, orderID string) error {
-	if err := domain.ValidateOrderID(orderID); err != nil {
-		return err
-	}
-	if !c.CanAccessOrder(orderID) {
-		return domain.ErrForbidden
-	}
-	_, err := r.Store.GetOrder(ctx, orderID)
-	return err
 }
 
 // RegindeView is what the confirmation page shows.

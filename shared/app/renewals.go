@@ -3,12 +3,12 @@ package app
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/pecplatform/pec/shared/domain"
-	"github.com/pecplatform/pec/shared/provider"
 )
 
 // MaxRenewalBatch bounds the mailboxes one renewal batch takes; with expiringBefore, the rest
@@ -22,6 +22,40 @@ const abandonedAfter = 10 * time.Minute
 // renewalWorkers mark mailboxes in parallel, so that 10^4 of them fit in one API request.
 const renewalWorkers = 16
 
+// RenewalStore is what renewals need from persistence.
+type RenewalStore interface {
+	OrderReader
+	MailboxUpdater
+	BatchReader
+	GetMailbox(ctx context.Context, id string) (*domain.Mailbox, error)
+	UpdateBatch(ctx context.Context, id string, audit Audit, change func(*domain.Batch, *BatchPark) (bool, error)) (*domain.Batch, BatchPark, bool, error)
+	// RenewalCandidates hands each of the Order's ATTIVATA mailboxes expiring before the date
+	// (YYYY-MM-DD) to each, with the renewal batch it is marked with, if any.
+	RenewalCandidates(ctx context.Context, orderID, before string, each func(mailboxID, renewalBatchID string) error) error
+	// AddToRenewal lets change decide whether the mailbox joins renewal batch batchID and, if so,
+	// writes the mailbox (under its optimistic lock) and the batch's line for it together.
+	AddToRenewal(ctx context.Context, batchID, mailboxID string, change func(*domain.Mailbox) (bool, error)) (bool, error)
+	// RenewalMailboxIDs pages through the mailboxes of a renewal batch.
+	RenewalMailboxIDs(ctx context.Context, batchID string, limit int, cursor string) (ids []string, next string, err error)
+	// PutRenewalBatch stores a new renewal batch.
+	PutRenewalBatch(ctx context.Context, b *domain.Batch) error
+}
+
+// Renewals extend active mailboxes' validity: the Order gathers them into a renewal batch,
+// authorises and pays it as an issuance batch (Batches), and each mailbox is then renewed at
+// the provider and extended.
+type Renewals struct {
+	Store     RenewalStore
+	Workflow  Workflow
+	Provider  Provider
+	Log       *slog.Logger
+	Now       func() time.Time
+	NewID     func() string
+	StartPage int // mailboxes renewed per RenewMailboxes call
+}
+
+func (s *Renewals) now() time.Time { return utcNow(s.Now) }
+
 var errEnough = errors.New("enough candidates")
 
 // CreateRenewal gathers the Order's ATTIVATA mailboxes of the selection that are not already in
@@ -32,23 +66,23 @@ var errEnough = errors.New("enough candidates")
 // that marks the mailbox and writes the batch's line for it; the count and amount follow. Two
 // requests at once cannot take the same mailbox, and a request cut off halfway leaves a batch
 // of no mailboxes whose marks lapse after abandonedAfter.
-func (l *Lifecycle) CreateRenewal(ctx context.Context, c Caller, orderID string, sel domain.RenewalSelection) (*domain.Batch, error) {
-	if err := l.orderAccess(ctx, c, orderID); err != nil {
+func (s *Renewals) CreateRenewal(ctx context.Context, c Caller, orderID string, sel domain.RenewalSelection) (*domain.Batch, error) {
+	if err := orderAccess(ctx, s.Store, c, orderID); err != nil {
 		return nil, err
 	}
 	if err := sel.Validate(); err != nil {
 		return nil, err
 	}
-	order, err := l.Store.GetOrder(ctx, orderID)
+	order, err := s.Store.GetOrder(ctx, orderID)
 	if err != nil {
 		return nil, err
 	}
 	// The candidates, read first so that a selection with none creates nothing; each is decided
 	// again when it joins.
-	open := l.openRenewals(ctx)
+	open := s.openRenewals(ctx)
 	var ids []string
 	if sel.ExpiringBefore != "" {
-		err = l.Store.RenewalCandidates(ctx, orderID, sel.ExpiringBefore, func(id, marked string) error {
+		err = s.Store.RenewalCandidates(ctx, orderID, sel.ExpiringBefore, func(id, marked string) error {
 			if marked != "" {
 				if taken, err := open(marked); err != nil || taken {
 					return err
@@ -63,22 +97,22 @@ func (l *Lifecycle) CreateRenewal(ctx context.Context, c Caller, orderID string,
 		if err != nil && !errors.Is(err, errEnough) {
 			return nil, err
 		}
-	} else if ids, err = l.renewable(ctx, orderID, sel.MailboxIDs, open); err != nil {
+	} else if ids, err = s.renewable(ctx, orderID, sel.MailboxIDs, open); err != nil {
 		return nil, err
 	}
 	if len(ids) == 0 {
 		return nil, domain.ErrNothingToRenew
 	}
 
-	now := l.now()
-	b := &domain.Batch{ID: l.NewID(), OrderID: orderID, Kind: domain.BatchRenewal,
+	now := s.now()
+	b := &domain.Batch{ID: s.NewID(), OrderID: orderID, Kind: domain.BatchRenewal,
 		State: domain.BatchAwaitingAuthorization, CreatedAt: now, UpdatedAt: now}
-	if err := l.Store.PutRenewalBatch(ctx, b); err != nil {
+	if err := s.Store.PutRenewalBatch(ctx, b); err != nil {
 		return nil, err
 	}
 	var joined atomic.Int64
 	err = forEach(ctx, ids, renewalWorkers, func(ctx context.Context, id string) error {
-		added, err := l.Store.AddToRenewal(ctx, b.ID, id, func(m *domain.Mailbox) (bool, error) {
+		added, err := s.Store.AddToRenewal(ctx, b.ID, id, func(m *domain.Mailbox) (bool, error) {
 			if m.OrderID != orderID {
 				return false, nil
 			}
@@ -103,26 +137,26 @@ func (l *Lifecycle) CreateRenewal(ctx context.Context, c Caller, orderID string,
 	if n == 0 {
 		return nil, domain.ErrNothingToRenew // the empty batch stays, lists as of no mailboxes, and is never started
 	}
-	b, _, _, err = l.Store.UpdateBatch(ctx, b.ID, Audit{c.Actor(), "batch.renewal_gathered"}, func(b *domain.Batch, _ *BatchPark) (bool, error) {
+	b, _, _, err = s.Store.UpdateBatch(ctx, b.ID, Audit{c.Actor(), "batch.renewal_gathered"}, func(b *domain.Batch, _ *BatchPark) (bool, error) {
 		b.MailboxCount, b.AmountCents = n, domain.Amount(n, order.Convention)
 		return true, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := l.Workflow.StartBatch(ctx, b.ID); err != nil {
-		l.Log.ErrorContext(ctx, "start renewal batch workflow", "batchId", b.ID, "error", err)
+	if err := s.Workflow.StartBatch(ctx, b.ID); err != nil {
+		s.Log.ErrorContext(ctx, "start renewal batch workflow", "batchId", b.ID, "error", err)
 	}
 	return b, nil
 }
 
 // renewable returns the ids that name ATTIVATA mailboxes of the Order free to renew. An id of
 // no mailbox, or of another Order's, is an error (the same, so as not to tell them apart).
-func (l *Lifecycle) renewable(ctx context.Context, orderID string, ids []string, open func(string) (bool, error)) ([]string, error) {
+func (s *Renewals) renewable(ctx context.Context, orderID string, ids []string, open func(string) (bool, error)) ([]string, error) {
 	var mu sync.Mutex
 	var out []string
 	err := forEach(ctx, ids, renewalWorkers, func(ctx context.Context, id string) error {
-		mb, err := l.Store.GetMailbox(ctx, id)
+		mb, err := s.Store.GetMailbox(ctx, id)
 		if errors.Is(err, domain.ErrNotFound) || (err == nil && mb.OrderID != orderID) {
 			return domain.ErrUnknownMailbox
 		}
@@ -147,7 +181,7 @@ func (l *Lifecycle) renewable(ctx context.Context, orderID string, ids []string,
 
 // openRenewals reports, with a cache for the request, whether a renewal batch still holds the
 // mailboxes marked with it: it exists and has not been abandoned while gathering.
-func (l *Lifecycle) openRenewals(ctx context.Context) func(id string) (bool, error) {
+func (s *Renewals) openRenewals(ctx context.Context) func(id string) (bool, error) {
 	var mu sync.Mutex
 	seen := map[string]bool{}
 	return func(id string) (bool, error) {
@@ -157,14 +191,14 @@ func (l *Lifecycle) openRenewals(ctx context.Context) func(id string) (bool, err
 		if ok {
 			return open, nil
 		}
-		b, _, err := l.Store.GetBatch(ctx, id)
+		b, _, err := s.Store.GetBatch(ctx, id)
 		switch {
 		case errors.Is(err, domain.ErrBatchNotFound):
 			open = false
 		case err != nil:
 			return false, err
 		default:
-			open = b.MailboxCount > 0 || l.now().Sub(b.CreatedAt) < abandonedAfter
+			open = b.MailboxCount > 0 || s.now().Sub(b.CreatedAt) < abandonedAfter
 		}
 		mu.Lock()
 		seen[id] = open
@@ -176,23 +210,23 @@ func (l *Lifecycle) openRenewals(ctx context.Context) func(id string) (bool, err
 // RenewMailboxes renews one page of a submitted renewal batch's mailboxes and returns where to
 // go on from; the batch workflow calls it until done, as it starts an issuance batch's
 // mailboxes.
-func (l *Lifecycle) RenewMailboxes(ctx context.Context, b *domain.Batch, cursor string) (next string, err error) {
+func (s *Renewals) RenewMailboxes(ctx context.Context, b *domain.Batch, cursor string) (next string, err error) {
 	if !b.Submitted() {
 		return "", errors.New("renewal batch " + b.ID + " is not confirmed and paid")
 	}
 	if b.MailboxCount == 0 {
 		return "", nil
 	}
-	order, err := l.Store.GetOrder(ctx, b.OrderID)
+	order, err := s.Store.GetOrder(ctx, b.OrderID)
 	if err != nil {
 		return "", err
 	}
-	ids, next, err := l.Store.RenewalMailboxIDs(ctx, b.ID, max(l.StartPage, 1), cursor)
+	ids, next, err := s.Store.RenewalMailboxIDs(ctx, b.ID, max(s.StartPage, 1), cursor)
 	if err != nil {
 		return "", err
 	}
 	for _, id := range ids {
-		if _, err := l.renewOne(ctx, b, order.Convention.Validity(), id); err != nil {
+		if _, err := s.renewOne(ctx, b, order.Convention.Validity(), id); err != nil {
 			return "", err
 		}
 	}
@@ -203,8 +237,8 @@ func (l *Lifecycle) RenewMailboxes(ctx context.Context, b *domain.Batch, cursor 
 // idempotent on the batch and mailbox, and the extension is a conditional write that takes the
 // mailbox out of the batch, so a repeated or retried step extends nothing twice. A mailbox
 // revoked while in the batch is not renewed (and the provider is not told).
-func (l *Lifecycle) renewOne(ctx context.Context, b *domain.Batch, years int, id string) (bool, error) {
-	mb, err := l.Store.GetMailbox(ctx, id)
+func (s *Renewals) renewOne(ctx context.Context, b *domain.Batch, years int, id string) (bool, error) {
+	mb, err := s.Store.GetMailbox(ctx, id)
 	if err != nil {
 		return false, err
 	}
@@ -215,10 +249,10 @@ func (l *Lifecycle) renewOne(ctx context.Context, b *domain.Batch, years int, id
 	if err != nil {
 		return false, err
 	}
-	err = l.Provider.Renew(ctx, provider.RenewRequest{RequestID: mb.ID, RenewalID: b.ID, Address: mb.Address, ValidUntil: domain.FormatDate(until)})
-	if errors.Is(err, provider.ErrPermanent) {
+	err = s.Provider.Renew(ctx, RenewRequest{RequestID: mb.ID, RenewalID: b.ID, Address: mb.Address, ValidUntil: domain.FormatDate(until)})
+	if errors.Is(err, ErrProviderRefused) {
 		// Not retried: the mailbox stays in the batch for operators, and expires if nobody acts.
-		l.Log.ErrorContext(ctx, "the provider refused a renewal", "batchId", b.ID, "mailboxId", id, "error", err)
+		s.Log.ErrorContext(ctx, "the provider refused a renewal", "batchId", b.ID, "mailboxId", id, "error", err)
 		return false, nil
 	}
 	if err != nil {
@@ -228,8 +262,8 @@ func (l *Lifecycle) renewOne(ctx context.Context, b *domain.Batch, years int, id
 	if actor == "" {
 		actor = "system"
 	}
-	_, changed, err := l.Store.UpdateMailbox(ctx, id, func(m *domain.Mailbox) (bool, error) {
-		return m.ApplyRenewal(b.ID, years, l.now(), actor), nil
+	_, changed, err := s.Store.UpdateMailbox(ctx, id, func(m *domain.Mailbox) (bool, error) {
+		return m.ApplyRenewal(b.ID, years, s.now(), actor), nil
 	})
 	return changed, err
 }

@@ -16,7 +16,15 @@ import (
 	"github.com/pecplatform/pec/shared/domain"
 )
 
-var _ app.LifecycleStore = (*Store)(nil)
+// The lifecycle's ports the store implements.
+var (
+	_ app.BatchStore        = (*Store)(nil)
+	_ app.RenewalStore      = (*Store)(nil)
+	_ app.ProvisioningStore = (*Store)(nil)
+	_ app.ActivationStore   = (*Store)(nil)
+	_ app.RevocationStore   = (*Store)(nil)
+	_ app.NoticeStore       = (*Store)(nil)
+)
 
 // retention of the records that only guard against replays.
 const eventRetention = 30 * 24 * time.Hour
@@ -79,7 +87,7 @@ func (s *Store) ListOrders(ctx context.Context) ([]*domain.Order, error) {
 	}
 }
 
-// CountOpen implements app.LifecycleStore.
+// CountOpen implements app.BatchStore.
 func (s *Store) CountOpen(ctx context.Context, orderID string, seq int) (int, error) {
 	in := &dynamodb.QueryInput{
 		TableName: &s.table, IndexName: aws.String(indexOpen), Select: types.SelectCount,
@@ -100,7 +108,7 @@ func (s *Store) CountOpen(ctx context.Context, orderID string, seq int) (int, er
 	}
 }
 
-// OpenMailboxIDs implements app.LifecycleStore.
+// OpenMailboxIDs implements app.BatchStore.
 func (s *Store) OpenMailboxIDs(ctx context.Context, orderID string, seq, limit int, cursor string) ([]string, string, error) {
 	ids, next, err := s.mailboxIDsPage(ctx, openPK(orderID, seq), "", limit, cursor)
 	if err != nil {
@@ -146,7 +154,7 @@ func (s *Store) mailboxIDsPage(ctx context.Context, partition, upTo string, limi
 	return ids, next, nil
 }
 
-// CreateBatch implements app.LifecycleStore: closing the sequence and storing the batch is one
+// CreateBatch implements app.BatchStore: closing the sequence and storing the batch is one
 // transaction, and every enrolment under the old sequence checks it is still open in its own
 // transaction, so the batch's membership is exactly what CountOpen sees afterwards.
 func (s *Store) CreateBatch(ctx context.Context, b *domain.Batch) error {
@@ -169,7 +177,7 @@ func (s *Store) CreateBatch(ctx context.Context, b *domain.Batch) error {
 	return nil
 }
 
-// GetBatch implements app.LifecycleStore.
+// GetBatch implements app.BatchStore.
 func (s *Store) GetBatch(ctx context.Context, id string) (*domain.Batch, app.BatchPark, error) {
 	var it batchItem
 	ok, err := s.getItem(ctx, batchPK(id), skBatch, &it)
@@ -183,7 +191,7 @@ func (s *Store) GetBatch(ctx context.Context, id string) (*domain.Batch, app.Bat
 	return b, p, nil
 }
 
-// UpdateBatch implements app.LifecycleStore.
+// UpdateBatch implements app.BatchStore.
 func (s *Store) UpdateBatch(ctx context.Context, id string, audit app.Audit, change func(*domain.Batch, *app.BatchPark) (bool, error)) (*domain.Batch, app.BatchPark, bool, error) {
 	for attempt := 0; attempt < 5; attempt++ {
 		b, park, err := s.GetBatch(ctx, id)
@@ -208,7 +216,7 @@ func (s *Store) UpdateBatch(ctx context.Context, id string, audit app.Audit, cha
 	return nil, app.BatchPark{}, false, domain.ErrConcurrentUpdate
 }
 
-// ListBatches implements app.LifecycleStore, newest first.
+// ListBatches implements app.BatchStore, newest first.
 func (s *Store) ListBatches(ctx context.Context, orderID string, limit int, cursor string) ([]*domain.Batch, string, error) {
 	partition := orderBatchesPK(orderID)
 	keyAttrs := []string{attrPK, attrSK, attrGSI2PK, attrGSI2SK}
@@ -246,7 +254,7 @@ func (s *Store) ListBatches(ctx context.Context, orderID string, limit int, curs
 	return out, next, nil
 }
 
-// UpdateActivation implements app.LifecycleStore: the activation item goes in the transaction
+// UpdateActivation implements app.ActivationStore: the activation item goes in the transaction
 // that writes the mailbox with the link's hash, so a link exists only with its mailbox's
 // change, and issuing it is one write request.
 func (s *Store) UpdateActivation(ctx context.Context, id, hash string, expires time.Time, change func(*domain.Mailbox) (bool, error)) (*domain.Mailbox, bool, error) {
@@ -261,7 +269,7 @@ func (s *Store) UpdateActivation(ctx context.Context, id, hash string, expires t
 	return s.updateMailbox(ctx, id, change, activation)
 }
 
-// ActivationMailbox implements app.LifecycleStore.
+// ActivationMailbox implements app.ActivationStore.
 func (s *Store) ActivationMailbox(ctx context.Context, hash string) (string, error) {
 	var it struct {
 		MailboxID string `dynamodbav:"mailboxId"`
@@ -276,13 +284,13 @@ func (s *Store) ActivationMailbox(ctx context.Context, hash string) (string, err
 	return it.MailboxID, nil
 }
 
-// SeenEvent implements app.LifecycleStore.
+// SeenEvent implements app.ProvisioningStore.
 func (s *Store) SeenEvent(ctx context.Context, eventID string) (bool, error) {
 	var it struct{}
 	return s.getItem(ctx, eventPK(eventID), skEvent, &it)
 }
 
-// RecordEvent implements app.LifecycleStore.
+// RecordEvent implements app.ProvisioningStore.
 func (s *Store) RecordEvent(ctx context.Context, eventID, mailboxID string) error {
 	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: &s.table,
@@ -298,7 +306,7 @@ func (s *Store) RecordEvent(ctx context.Context, eventID, mailboxID string) erro
 	return nil
 }
 
-// MailboxIDForAddress implements app.LifecycleStore from the address reservation.
+// MailboxIDForAddress implements app.ProvisioningStore from the address reservation.
 func (s *Store) MailboxIDForAddress(ctx context.Context, address string) (string, error) {
 	var it struct {
 		MailboxID string `dynamodbav:"mailboxId"`

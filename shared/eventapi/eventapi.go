@@ -55,19 +55,22 @@ type UnknownAction struct{ Action string }
 
 func (e *UnknownAction) Error() string { return fmt.Sprintf("unknown action %q", e.Action) }
 
-// Batch is BatchTaskFunction's handler.
-func Batch(l *app.Lifecycle) func(context.Context, Event) (*Page, error) {
+// BatchHandler is BatchTaskFunction's handler: the batch workflow's tasks.
+type BatchHandler func(context.Context, Event) (*Page, error)
+
+// Batch returns BatchTaskFunction's handler.
+func Batch(b *app.Batches, log *slog.Logger) BatchHandler {
 	return func(ctx context.Context, e Event) (*Page, error) {
-		return logged(ctx, l.Log, e, func() (*Page, error) { return batchTask(ctx, l, e) })
+		return logged(ctx, log, e, func() (*Page, error) { return batchTask(ctx, b, e) })
 	}
 }
 
-func batchTask(ctx context.Context, l *app.Lifecycle, e Event) (*Page, error) {
+func batchTask(ctx context.Context, b *app.Batches, e Event) (*Page, error) {
 	switch e.Action {
 	case "await":
-		return nil, l.AwaitAuthorization(ctx, e.BatchID, e.Token)
+		return nil, b.AwaitAuthorization(ctx, e.BatchID, e.Token)
 	case "start":
-		next, err := l.StartMailboxes(ctx, e.BatchID, e.Cursor)
+		next, err := b.StartMailboxes(ctx, e.BatchID, e.Cursor)
 		if err != nil {
 			return nil, err
 		}
@@ -76,27 +79,38 @@ func batchTask(ctx context.Context, l *app.Lifecycle, e Event) (*Page, error) {
 	return nil, &UnknownAction{e.Action}
 }
 
-// Mailbox is MailboxTaskFunction's handler.
-func Mailbox(l *app.Lifecycle) func(context.Context, Event) (json.RawMessage, error) {
+// MailboxTasks are the use cases the mailbox workflow's tasks run.
+type MailboxTasks struct {
+	Provisioning *app.Provisioning
+	Activations  *app.Activations
+	Notices      *app.OrderNotices
+	Revocations  *app.Revocations
+}
+
+// MailboxHandler is MailboxTaskFunction's handler: the mailbox workflow's tasks.
+type MailboxHandler func(context.Context, Event) (json.RawMessage, error)
+
+// Mailbox returns MailboxTaskFunction's handler.
+func Mailbox(t MailboxTasks, log *slog.Logger) MailboxHandler {
 	done := json.RawMessage(`{}`)
 	return func(ctx context.Context, e Event) (json.RawMessage, error) {
-		return logged(ctx, l.Log, e, func() (json.RawMessage, error) { return mailboxTask(ctx, l, e, done) })
+		return logged(ctx, log, e, func() (json.RawMessage, error) { return mailboxTask(ctx, t, e, done) })
 	}
 }
 
-func mailboxTask(ctx context.Context, l *app.Lifecycle, e Event, done json.RawMessage) (json.RawMessage, error) {
+func mailboxTask(ctx context.Context, t MailboxTasks, e Event, done json.RawMessage) (json.RawMessage, error) {
 	var err error
 	switch e.Action {
 	case "submit":
-		err = l.SubmitMailbox(ctx, e.MailboxID, e.BatchID, e.Token)
+		err = t.Provisioning.SubmitMailbox(ctx, e.MailboxID, e.BatchID, e.Token)
 	case "activation":
-		err = l.SendActivation(ctx, e.MailboxID, e.Token, e.Reminder)
+		err = t.Activations.SendActivation(ctx, e.MailboxID, e.Token, e.Reminder)
 	case "activated":
-		err = l.Activated(ctx, e.MailboxID)
+		err = t.Activations.Activated(ctx, e.MailboxID)
 	case "notify":
-		err = l.NotifyOrder(ctx, app.NoticeKind(e.Notice), e.MailboxID)
+		err = t.Notices.NotifyOrder(ctx, app.NoticeKind(e.Notice), e.MailboxID)
 	case "deactivate":
-		err = l.DeactivateAtProvider(ctx, e.MailboxID)
+		err = t.Revocations.DeactivateAtProvider(ctx, e.MailboxID)
 	default:
 		err = &UnknownAction{e.Action}
 	}
@@ -112,10 +126,13 @@ type ScheduleResult struct {
 	BatchesRepaired int `json:"batchesRepaired"`
 }
 
-// Schedule is BatchScheduleFunction's handler: the periodic gathering of new enrolments.
-func Schedule(l *app.Lifecycle) func(context.Context, json.RawMessage) (*ScheduleResult, error) {
+// ScheduleHandler is BatchScheduleFunction's handler: the periodic gathering of new enrolments.
+type ScheduleHandler func(context.Context, json.RawMessage) (*ScheduleResult, error)
+
+// Schedule returns BatchScheduleFunction's handler.
+func Schedule(b *app.Batches) ScheduleHandler {
 	return func(ctx context.Context, _ json.RawMessage) (*ScheduleResult, error) {
-		created, repaired, err := l.RunBatching(ctx)
+		created, repaired, err := b.RunBatching(ctx)
 		return &ScheduleResult{BatchesCreated: created, BatchesRepaired: repaired}, err
 	}
 }
@@ -133,8 +150,11 @@ type importEvent struct {
 	ImportID string `json:"importId"`
 }
 
-// ImportJob is ImportJobFunction's handler.
-func ImportJob(j *app.Imports) func(context.Context, json.RawMessage) error {
+// ImportJobHandler is ImportJobFunction's handler: an upload's S3 event, or a run's hand-over.
+type ImportJobHandler func(context.Context, json.RawMessage) error
+
+// ImportJob returns ImportJobFunction's handler.
+func ImportJob(j *app.Imports) ImportJobHandler {
 	return func(ctx context.Context, raw json.RawMessage) error {
 		var ev importEvent
 		if err := json.Unmarshal(raw, &ev); err != nil {
@@ -174,10 +194,13 @@ func (*ExpiryDateNotAllowed) Error() string {
 	return "asOf is only accepted when EXPIRY_AS_OF_ALLOWED is true (local tests)"
 }
 
-// Expiry is ExpiryFunction's handler: the daily run, for today in Italy. Where allowAsOf is set
+// ExpiryHandler is ExpiryFunction's handler.
+type ExpiryHandler func(context.Context, json.RawMessage) (*app.ExpiryResult, error)
+
+// Expiry returns ExpiryFunction's handler: the daily run, for today in Italy. Where allowAsOf is set
 // (local tests), an event {"asOf": "YYYY-MM-DD"} runs it as of that day instead, so that a test
 // need not wait years.
-func Expiry(e *app.Expiry, now func() time.Time, allowAsOf bool) func(context.Context, json.RawMessage) (*app.ExpiryResult, error) {
+func Expiry(e *app.Expiry, now func() time.Time, allowAsOf bool) ExpiryHandler {
 	return func(ctx context.Context, raw json.RawMessage) (*app.ExpiryResult, error) {
 		var in struct {
 			AsOf string `json:"asOf"`

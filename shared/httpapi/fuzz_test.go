@@ -27,8 +27,17 @@ import (
 const fuzzOrder = "ORD-A"
 
 type fuzzStore struct {
-	app.LifecycleStore // nil: only the methods below are expected
-	app.RequestStore   // nil: idem
+	lifecycleStores  // nil: only the methods below are expected
+	app.RequestStore // nil: idem
+}
+
+type lifecycleStores interface {
+	app.Store
+	app.BatchStore
+	app.RenewalStore
+	app.ProvisioningStore
+	app.RevocationStore
+	app.ActivationStore
 }
 
 func (fuzzStore) order() *domain.Order {
@@ -145,11 +154,15 @@ func fuzzRoutes() map[string]handler {
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	store := fuzzStore{}
 	svc := app.New(store, domain.DefaultAlboDomains)
-	l := &app.Lifecycle{Store: store, Workflow: noWorkflow{}, MemberMail: noWorkflow{}, OrderMail: noWorkflow{}, Log: log,
-		Now: time.Now, NewID: app.NewID, PublicURL: "https://pec.example.it", ActivationTTL: time.Hour, StartPage: 10}
+	batch := &app.Batches{Store: store, Workflow: noWorkflow{}, OrderMail: noWorkflow{}, Log: log, Now: time.Now, NewID: app.NewID, StartPage: 10}
+	renewals := &app.Renewals{Store: store, Workflow: noWorkflow{}, Log: log, Now: time.Now, NewID: app.NewID, StartPage: 10}
+	revocations := &app.Revocations{Store: store, Workflow: noWorkflow{}, Now: time.Now}
+	activations := &app.Activations{Store: store, Workflow: noWorkflow{}, ActivationMail: noWorkflow{}, Log: log, Now: time.Now,
+		PublicURL: "https://pec.example.it", ActivationTTL: time.Hour}
+	provisioning := &app.Provisioning{Store: store, Workflow: noWorkflow{}, Now: time.Now}
 	req := &app.Requests{Store: store, Workflow: noWorkflow{}, Domains: domain.DefaultAlboDomains, Log: log, Now: time.Now, NewID: app.NewID}
 	orders, members := httpapi.Orders(svc, log, nil), httpapi.Members(svc, nil, log, nil)
-	batches, actions, requests := httpapi.Batches(l, log, nil), httpapi.MailboxActions(l, log, nil), httpapi.Requests(req, log)
+	batches, actions, requests := httpapi.Batches(batch, renewals, log, nil), httpapi.MailboxActions(revocations, activations, log, nil), httpapi.Requests(req, log)
 	return map[string]handler{
 		"PUT /v1/orders/{orderId}":                                 orders.Serve,
 		"POST /v1/orders/{orderId}/members":                        members.Serve,
@@ -161,7 +174,7 @@ func fuzzRoutes() map[string]handler {
 		"POST /v1/conventions/{offerCode}/requests":                requests.Serve,
 		"POST /v1/requests/{requestId}/payment":                    requests.Serve,
 		// Signed with the right secret (in fuzzEvent), so that the fuzz reaches the event's parsing.
-		"POST /v1/provider/callback": httpapi.ProviderCallback(l, log, [][]byte{fuzzSecret}, time.Now),
+		"POST /v1/provider/callback": httpapi.ProviderCallback(provisioning, log, [][]byte{fuzzSecret}, time.Now),
 	}
 }
 

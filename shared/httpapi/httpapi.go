@@ -29,6 +29,9 @@ type (
 	Response = events.APIGatewayV2HTTPResponse
 )
 
+// Handler is an HTTP API function's Lambda handler.
+type Handler func(context.Context, Request) (Response, error)
+
 // MaxBody is the largest JSON body the API accepts.
 const MaxBody = 1 << 20
 

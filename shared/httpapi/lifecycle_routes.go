@@ -44,17 +44,17 @@ func limitParam(r *Request) int {
 }
 
 // Batches serves the Order's authorisation and payment (BatchesFunction).
-func Batches(l *app.Lifecycle, log *slog.Logger, idem app.Idempotency) *Router {
+func Batches(b *app.Batches, rn *app.Renewals, log *slog.Logger, idem app.Idempotency) *Router {
 	rt := NewRouter(log, idem)
 	rt.HandleIdempotent("POST /v1/orders/{orderId}/batches", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
-		b, err := l.CreateBatch(ctx, c, r.PathParameters["orderId"])
+		b, err := b.CreateBatch(ctx, c, r.PathParameters["orderId"])
 		if err != nil {
 			return Result{}, err
 		}
 		return Result{Status: http.StatusCreated, Body: viewBatch(b)}, nil
 	})
 	rt.Handle("GET /v1/orders/{orderId}/batches", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
-		items, next, err := l.ListBatches(ctx, c, r.PathParameters["orderId"], limitParam(r), r.QueryStringParameters["cursor"])
+		items, next, err := b.ListBatches(ctx, c, r.PathParameters["orderId"], limitParam(r), r.QueryStringParameters["cursor"])
 		if err != nil {
 			return Result{}, err
 		}
@@ -65,14 +65,14 @@ func Batches(l *app.Lifecycle, log *slog.Logger, idem app.Idempotency) *Router {
 		return Result{Status: http.StatusOK, Body: v}, nil
 	})
 	rt.Handle("GET /v1/batches/{id}", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
-		b, err := l.GetBatch(ctx, c, r.PathParameters["id"])
+		b, err := b.GetBatch(ctx, c, r.PathParameters["id"])
 		if err != nil {
 			return Result{}, err
 		}
 		return Result{Status: http.StatusOK, Body: viewBatch(b)}, nil
 	})
 	rt.Handle("POST /v1/batches/{id}/confirm", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
-		b, err := l.ConfirmBatch(ctx, c, r.PathParameters["id"])
+		b, err := b.ConfirmBatch(ctx, c, r.PathParameters["id"])
 		if err != nil {
 			return Result{}, err
 		}
@@ -86,7 +86,7 @@ func Batches(l *app.Lifecycle, log *slog.Logger, idem app.Idempotency) *Router {
 		if err := DecodeJSON(r, &body); err != nil {
 			return Result{}, err
 		}
-		b, err := l.PayBatch(ctx, c, r.PathParameters["id"], body.Reference, body.AmountCents)
+		b, err := b.PayBatch(ctx, c, r.PathParameters["id"], body.Reference, body.AmountCents)
 		if err != nil {
 			return Result{}, err
 		}
@@ -97,7 +97,7 @@ func Batches(l *app.Lifecycle, log *slog.Logger, idem app.Idempotency) *Router {
 		if err := DecodeJSON(r, &sel); err != nil {
 			return Result{}, err
 		}
-		b, err := l.CreateRenewal(ctx, c, r.PathParameters["orderId"], sel)
+		b, err := rn.CreateRenewal(ctx, c, r.PathParameters["orderId"], sel)
 		if err != nil {
 			return Result{}, err
 		}
@@ -108,7 +108,7 @@ func Batches(l *app.Lifecycle, log *slog.Logger, idem app.Idempotency) *Router {
 
 // MailboxActions serves revocation, a fresh activation link and a member's cancellation
 // (MailboxActionsFunction).
-func MailboxActions(l *app.Lifecycle, log *slog.Logger, idem app.Idempotency) *Router {
+func MailboxActions(rv *app.Revocations, act *app.Activations, log *slog.Logger, idem app.Idempotency) *Router {
 	rt := NewRouter(log, idem)
 	rt.Handle("POST /v1/mailboxes/{id}/revoke", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
 		var body struct {
@@ -117,14 +117,14 @@ func MailboxActions(l *app.Lifecycle, log *slog.Logger, idem app.Idempotency) *R
 		if err := DecodeJSON(r, &body); err != nil {
 			return Result{}, err
 		}
-		mb, err := l.Revoke(ctx, c, r.PathParameters["id"], body.Reason)
+		mb, err := rv.Revoke(ctx, c, r.PathParameters["id"], body.Reason)
 		if err != nil {
 			return Result{}, err
 		}
 		return Result{Status: http.StatusOK, Body: viewMailbox(mb)}, nil
 	})
 	rt.Handle("POST /v1/mailboxes/{id}/resend-activation", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
-		mb, err := l.ResendActivation(ctx, c, r.PathParameters["id"])
+		mb, err := act.ResendActivation(ctx, c, r.PathParameters["id"])
 		if err != nil {
 			return Result{}, err
 		}
@@ -138,7 +138,7 @@ func MailboxActions(l *app.Lifecycle, log *slog.Logger, idem app.Idempotency) *R
 		if err := DecodeJSON(r, &body); err != nil {
 			return Result{}, err
 		}
-		m, mb, err := l.CancelMember(ctx, c, r.PathParameters["orderId"], r.PathParameters["codiceFiscale"], body.Date, body.Reason)
+		m, mb, err := rv.CancelMember(ctx, c, r.PathParameters["orderId"], r.PathParameters["codiceFiscale"], body.Date, body.Reason)
 		if err != nil {
 			return Result{}, err
 		}

@@ -22,7 +22,7 @@ const maxCallbackBody = 64 << 10
 
 // ProviderCallback serves POST /v1/provider/callback (ProviderCallbackFunction): authenticated
 // by the HMAC signature, not by a portal token.
-func ProviderCallback(l *app.Lifecycle, log *slog.Logger, secrets [][]byte, now func() time.Time) func(context.Context, Request) (Response, error) {
+func ProviderCallback(p *app.Provisioning, log *slog.Logger, secrets [][]byte, now func() time.Time) Handler {
 	return func(ctx context.Context, r Request) (resp Response, _ error) {
 		defer func() {
 			log.InfoContext(ctx, "request", "route", r.RouteKey, "status", resp.StatusCode, "apiRequestId", r.RequestContext.RequestID)
@@ -43,7 +43,7 @@ func ProviderCallback(l *app.Lifecycle, log *slog.Logger, secrets [][]byte, now 
 			}
 			return errorResponse(http.StatusBadRequest, "malformed_event", "the event is not valid", field), nil
 		}
-		err = l.ProviderEvent(ctx, ev)
+		err = p.ProviderEvent(ctx, ev.Outcome())
 		var de *domain.Error
 		switch {
 		case err == nil:
@@ -71,7 +71,7 @@ func rawBody(r *Request, limit int) ([]byte, bool) {
 var linkToken = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
 
 // Activation serves GET and POST /activate/{token} (ActivationFunction): the member's page.
-func Activation(l *app.Lifecycle, log *slog.Logger) func(context.Context, Request) (Response, error) {
+func Activation(l *app.Activations, log *slog.Logger) Handler {
 	return func(ctx context.Context, r Request) (resp Response, _ error) {
 		defer func() {
 			log.InfoContext(ctx, "request", "route", r.RouteKey, "status", resp.StatusCode, "apiRequestId", r.RequestContext.RequestID)
@@ -91,7 +91,7 @@ func Activation(l *app.Lifecycle, log *slog.Logger) func(context.Context, Reques
 	}
 }
 
-func activate(ctx context.Context, l *app.Lifecycle, log *slog.Logger, r *Request, raw string) pages.Rendered {
+func activate(ctx context.Context, l *app.Activations, log *slog.Logger, r *Request, raw string) pages.Rendered {
 	if crossSite(r) {
 		return forbidden()
 	}

@@ -65,7 +65,7 @@ func Reginde(r *app.Reginde, log *slog.Logger, idem app.Idempotency) *Router {
 
 // RegindePage serves GET and POST /reginde/{token} (RegindePageFunction): the CTU's page to
 // confirm the ReGIndE registration. Like the activation page, the link is the credential.
-func RegindePage(r *app.Reginde, log *slog.Logger) func(context.Context, Request) (Response, error) {
+func RegindePage(r *app.Reginde, log *slog.Logger) Handler {
 	return func(ctx context.Context, req Request) (resp Response, _ error) {
 		defer func() {
 			log.InfoContext(ctx, "request", "route", req.RouteKey, "status", resp.StatusCode, "apiRequestId", req.RequestContext.RequestID)

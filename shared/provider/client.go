@@ -15,9 +15,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pecplatform/pec/shared/app"
 )
 
-// SubmitRequest is what the provider needs to create a mailbox, and nothing more.
+// SubmitRequest is the body of a submission (app.SubmitRequest on the wire).
 type SubmitRequest struct {
 	RequestID     string `json:"requestId"` // our mailbox id; the provider deduplicates on it
 	Address       string `json:"address"`
@@ -29,7 +31,8 @@ type SubmitRequest struct {
 	Documents []Document `json:"documents,omitempty"`
 }
 
-// Document is a document the provider downloads from a link that expires.
+// Document is a document the provider downloads from a link that expires (app.ProviderDocument
+// on the wire).
 type Document struct {
 	Kind        string    `json:"kind"` // form or identity
 	ContentType string    `json:"contentType"`
@@ -39,17 +42,7 @@ type Document struct {
 	ExpiresAt   time.Time `json:"expiresAt"`
 }
 
-// Provider is the port the workflow uses to have mailboxes created and closed.
-type Provider interface {
-	// Submit asks for the mailbox; idempotent on RequestID. Returns the provider's reference.
-	Submit(ctx context.Context, r SubmitRequest) (ref string, err error)
-	// Deactivate asks the provider to close (or cancel the request for) the mailbox; idempotent.
-	Deactivate(ctx context.Context, requestID, address, reason string) error
-	// Renew extends the mailbox's validity until r.ValidUntil; idempotent on (RenewalID, RequestID).
-	Renew(ctx context.Context, r RenewRequest) error
-}
-
-// RenewRequest extends a mailbox's validity, once per renewal.
+// RenewRequest is the body of a renewal (app.RenewRequest on the wire).
 type RenewRequest struct {
 	RequestID  string `json:"-"`          // our mailbox id, as submitted
 	RenewalID  string `json:"renewalId"`  // our renewal batch id
@@ -59,7 +52,7 @@ type RenewRequest struct {
 
 // ErrPermanent is wrapped by every error the provider will not accept however often it is
 // retried: a 4xx other than 408 and 429, a malformed answer, a request that cannot be built.
-var ErrPermanent = errors.New("provider: permanent failure")
+var ErrPermanent = app.ErrProviderRefused
 
 // ProviderRefused is the error for a request the provider refused for good. It wraps
 // ErrPermanent. Its type name is what Step Functions sees as the error name (States can Catch
@@ -136,7 +129,7 @@ type HTTPClient struct {
 	Logger   *slog.Logger  // retries are logged here when set; never the codice fiscale nor the key
 }
 
-var _ Provider = (*HTTPClient)(nil)
+var _ app.Provider = (*HTTPClient)(nil)
 
 type submitResponse struct {
 	ProviderRef string `json:"providerRef"`
@@ -147,10 +140,14 @@ type deactivateRequest struct {
 	Reason  string `json:"reason"`
 }
 
-// Submit implements Provider.
-func (c *HTTPClient) Submit(ctx context.Context, r SubmitRequest) (string, error) {
-	if r.RequestID == "" {
+// Submit implements app.Provider.
+func (c *HTTPClient) Submit(ctx context.Context, in app.SubmitRequest) (string, error) {
+	if in.RequestID == "" {
 		return "", &ProviderRefused{Op: "submit", Detail: "empty request id"}
+	}
+	r := SubmitRequest{RequestID: in.RequestID, Address: in.Address, Nome: in.Nome, Cognome: in.Cognome, CodiceFiscale: in.CodiceFiscale}
+	for _, d := range in.Documents {
+		r.Documents = append(r.Documents, Document(d))
 	}
 	body, err := json.Marshal(r)
 	if err != nil {
@@ -171,7 +168,7 @@ func (c *HTTPClient) Submit(ctx context.Context, r SubmitRequest) (string, error
 	return "", refused("submit", res)
 }
 
-// Deactivate implements Provider. A provider that does not know the mailbox (404) has nothing to
+// Deactivate implements app.Provider. A provider that does not know the mailbox (404) has nothing to
 // close, which is what was asked.
 func (c *HTTPClient) Deactivate(ctx context.Context, requestID, address, reason string) error {
 	if requestID == "" {
@@ -192,8 +189,9 @@ func (c *HTTPClient) Deactivate(ctx context.Context, requestID, address, reason 
 	return refused("deactivate", res)
 }
 
-// Renew implements Provider. A provider that does not know the mailbox refuses it for good.
-func (c *HTTPClient) Renew(ctx context.Context, r RenewRequest) error {
+// Renew implements app.Provider. A provider that does not know the mailbox refuses it for good.
+func (c *HTTPClient) Renew(ctx context.Context, in app.RenewRequest) error {
+	r := RenewRequest(in)
 	if r.RequestID == "" || r.RenewalID == "" {
 		return &ProviderRefused{Op: "renew", Detail: "empty request or renewal id"}
 	}

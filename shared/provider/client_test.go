@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pecplatform/pec/shared/app"
 	"github.com/pecplatform/pec/shared/provider"
 )
 
@@ -22,7 +23,7 @@ const (
 	cf     = "ZRZCRL72R10H501D"
 )
 
-var request = provider.SubmitRequest{
+var request = app.SubmitRequest{
 	RequestID:     "mbx-01HZY",
 	Address:       "carlo.zurzi@pec.tsrm.org",
 	Nome:          "Carlo",
@@ -380,7 +381,7 @@ func TestRenew_SendsTheContractRequestWithItsIdempotencyKey(t *testing.T) {
 		got, body = r, must(io.ReadAll(r.Body))
 		w.WriteHeader(http.StatusNoContent)
 	})
-	err := client(s).Renew(context.Background(), provider.RenewRequest{RequestID: "mbx-1", RenewalID: "b-7", Address: "carlo.zurzi@pec.tsrm.org", ValidUntil: "2030-02-28"})
+	err := client(s).Renew(context.Background(), app.RenewRequest{RequestID: "mbx-1", RenewalID: "b-7", Address: "carlo.zurzi@pec.tsrm.org", ValidUntil: "2030-02-28"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +395,7 @@ func TestRenew_SendsTheContractRequestWithItsIdempotencyKey(t *testing.T) {
 
 func TestRenew_UnknownMailboxIsPermanent(t *testing.T) {
 	s := newServer(t, status(404, `{"error":{"code":"not_found"}}`))
-	err := client(s).Renew(context.Background(), provider.RenewRequest{RequestID: "mbx-1", RenewalID: "b-7", Address: "a@pec.tsrm.org", ValidUntil: "2030-02-28"})
+	err := client(s).Renew(context.Background(), app.RenewRequest{RequestID: "mbx-1", RenewalID: "b-7", Address: "a@pec.tsrm.org", ValidUntil: "2030-02-28"})
 	if !errors.Is(err, provider.ErrPermanent) || s.calls.Load() != 1 {
 		t.Fatalf("err %v after %d calls", err, s.calls.Load())
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/pecplatform/pec/shared/app"
 )
 
 // Event types the provider calls back with.
@@ -25,6 +27,11 @@ type Event struct {
 	ProviderRef string    `json:"providerRef"`
 	OccurredAt  time.Time `json:"occurredAt"`
 	Reason      string    `json:"reason,omitempty"`
+}
+
+// Outcome is what the event tells the lifecycle.
+func (e Event) Outcome() app.ProviderEvent {
+	return app.ProviderEvent{EventID: e.EventID, Type: e.Type, Address: e.Address, ProviderRef: e.ProviderRef, Reason: e.Reason}
 }
 
 // Limits on what ParseEvent accepts; the platform stores these values.

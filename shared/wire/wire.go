@@ -1,10 +1,15 @@
-// Package wire builds each function's handler from its environment: the composition root that
-// every functions/<name>/main.go and the local host share, so both run the same code.
+// Package wire is the composition root: it builds each function's handler from its
+// configuration, the same way for functions/<name>/main.go and for the local host, so both run
+// the same code. Every builder reads as the chain it makes (configuration -> adapters -> use
+// cases -> handler) and returns the handler's concrete type:
 //
-// This package holds what every function needs (configuration, the DynamoDB store, the logger)
-// and the functions that need nothing more. The others are built by its sub-packages, one per
-// set of adapters, so that a function's binary links only the AWS clients it uses: a package
-// that is imported is linked, with its init work, whether it is called or not.
+//	func Orders(ctx context.Context, env *Env) (httpapi.Handler, error)
+//
+// This package holds what every function needs (Env: configuration, the AWS configuration,
+// the logger, the DynamoDB store) and the functions that need nothing more. The others are
+// built by its sub-packages, one per set of adapters, so that a function's binary links only
+// the AWS clients it uses: a package that is imported is linked, with its init work, whether it
+// is called or not.
 package wire
 
 import (
@@ -14,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,45 +36,115 @@ import (
 // Getenv reads one configuration variable (os.Getenv in Lambda, the template's values locally).
 type Getenv func(string) string
 
-// Orders builds OrdersFunction's handler.
-func Orders(ctx context.Context, getenv func(string) string) (any, error) {
-	return httpFunction(ctx, getenv, httpapi.Orders)
+// Env is a function's configuration and what every function builds from it, once per cold
+// start: the builders share it, so nothing is built twice.
+type Env struct {
+	Getenv  Getenv
+	Log     *slog.Logger
+	AWS     aws.Config
+	Domains domain.AlboDomains
+	Crash   app.Crash // tests only (FAULT_PANIC_AT); nil in production
+
+	store *dynamo.Store
 }
 
-// Members builds MembersFunction's handler.
-func Members(ctx context.Context, getenv func(string) string) (any, error) {
-	grace := 30
-	if v, err := strconv.Atoi(getenv("COMPLIANCE_GRACE_DAYS")); err == nil && v >= 0 {
-		grace = v
-	}
-	return httpFunction(ctx, getenv, func(svc *app.Service, log *slog.Logger, idem app.Idempotency) *httpapi.Router {
-		store := idem.(*dynamo.Store)
-		return httpapi.Members(svc, &app.Compliance{Store: store, Now: time.Now, GraceDays: grace}, log, idem)
-	})
-}
-
-// Mailboxes builds MailboxesFunction's handler.
-func Mailboxes(ctx context.Context, getenv func(string) string) (any, error) {
-	return httpFunction(ctx, getenv, httpapi.Mailboxes)
-}
-
-type routerFactory func(*app.Service, *slog.Logger, app.Idempotency) *httpapi.Router
-
-func httpFunction(ctx context.Context, getenv Getenv, routes routerFactory) (any, error) {
-	log := Logger(getenv)
-	store, err := Store(ctx, getenv)
-	if err != nil {
-		return nil, err
-	}
+// Load reads the configuration every function shares.
+func Load(ctx context.Context, getenv Getenv) (*Env, error) {
 	domains, err := AlboDomains(getenv)
 	if err != nil {
 		return nil, err
 	}
-	svc := app.New(store, domains)
-	if svc.Crash, err = CrashFromEnv(getenv); err != nil {
+	crash, err := CrashFromEnv(getenv)
+	if err != nil {
 		return nil, err
 	}
-	return routes(svc, log, store).Serve, nil
+	cfg, err := AWSConfig(ctx, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return &Env{Getenv: getenv, Log: Logger(getenv), AWS: cfg, Domains: domains, Crash: crash}, nil
+}
+
+// Must is how a main stops on a configuration or start-up error: with a log line that names it.
+func Must[T any](v T, err error) T {
+	if err != nil {
+		slog.Error("start", "error", err)
+		os.Exit(1)
+	}
+	return v
+}
+
+// Local reports whether the function runs on the local cloud (AWS_ENDPOINT_URL set).
+func (e *Env) Local() bool { return e.Getenv("AWS_ENDPOINT_URL") != "" }
+
+// PublicURL is the base of the links sent to members, without a trailing slash.
+func (e *Env) PublicURL() string { return strings.TrimRight(e.Getenv("PUBLIC_URL"), "/") }
+
+// Seconds reads a positive number of seconds from the variable name (def if unset).
+func (e *Env) Seconds(name string, def time.Duration) (time.Duration, error) {
+	return DurationEnv(e.Getenv, name, def)
+}
+
+// Store returns the DynamoDB store on the table TABLE_NAME names, built on first use.
+func (e *Env) Store() (*dynamo.Store, error) {
+	if e.store != nil {
+		return e.store, nil
+	}
+	table := e.Getenv("TABLE_NAME")
+	if table == "" {
+		return nil, fmt.Errorf("TABLE_NAME is not set")
+	}
+	local := e.Local()
+	db := dynamodb.NewFromConfig(e.AWS, func(o *dynamodb.Options) {
+		// DynamoDB Local's error responses fail the SDK's CRC32 check and log a warning each.
+		o.DisableValidateResponseChecksum = local
+	})
+	e.store = dynamo.New(dynamo.NewAPI(db), table)
+	return e.store, nil
+}
+
+// Service returns the Orders', members' and mailboxes' use cases on the store.
+func (e *Env) Service() (*app.Service, *dynamo.Store, error) {
+	store, err := e.Store()
+	if err != nil {
+		return nil, nil, err
+	}
+	svc := app.New(store, e.Domains)
+	svc.Crash = e.Crash
+	return svc, store, nil
+}
+
+// Orders builds OrdersFunction: DynamoDB -> app.Service -> the Orders' routes.
+func Orders(_ context.Context, env *Env) (httpapi.Handler, error) {
+	svc, store, err := env.Service()
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.Orders(svc, env.Log, store).Serve, nil
+}
+
+// Members builds MembersFunction: DynamoDB -> app.Service and app.Compliance -> the members'
+// routes.
+func Members(_ context.Context, env *Env) (httpapi.Handler, error) {
+	svc, store, err := env.Service()
+	if err != nil {
+		return nil, err
+	}
+	grace := 30
+	if v, err := strconv.Atoi(env.Getenv("COMPLIANCE_GRACE_DAYS")); err == nil && v >= 0 {
+		grace = v
+	}
+	comp := &app.Compliance{Store: store, Now: time.Now, GraceDays: grace}
+	return httpapi.Members(svc, comp, env.Log, store).Serve, nil
+}
+
+// Mailboxes builds MailboxesFunction: DynamoDB -> app.Service -> the mailboxes' routes.
+func Mailboxes(_ context.Context, env *Env) (httpapi.Handler, error) {
+	svc, store, err := env.Service()
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.Mailboxes(svc, env.Log, store).Serve, nil
 }
 
 // AlboDomains reads the PEC domain of each albo from ALBO_DOMAINS (the defaults if unset).
@@ -109,22 +185,4 @@ func AWSConfig(_ context.Context, getenv Getenv) (aws.Config, error) {
 		cfg.BaseEndpoint = aws.String(ep)
 	}
 	return cfg, nil
-}
-
-// Store returns the DynamoDB store on the table TABLE_NAME names.
-func Store(ctx context.Context, getenv Getenv) (*dynamo.Store, error) {
-	table := getenv("TABLE_NAME")
-	if table == "" {
-		return nil, fmt.Errorf("TABLE_NAME is not set")
-	}
-	cfg, err := AWSConfig(ctx, getenv)
-	if err != nil {
-		return nil, err
-	}
-	local := getenv("AWS_ENDPOINT_URL") != ""
-	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
-		// DynamoDB Local's error responses fail the SDK's CRC32 check and log a warning each.
-		o.DisableValidateResponseChecksum = local
-	})
-	return dynamo.New(dynamo.NewAPI(db), table), nil
 }

@@ -48,7 +48,7 @@ func TestRun_TokenPassesTheLocalAuthorizer(t *testing.T) {
 	}
 	var claims map[string]string
 	h, err := lambdahost.New(context.Background(), lambdahost.Options{
-		TemplatePath: "../../localcloud/testdata/template.yaml",
+		TemplatePath: "../../lambdahost/testdata/template.yaml",
 		KeyDir:       dir,
 		Env:          map[string]string{"FROM_ELSEWHERE": "x"},
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),

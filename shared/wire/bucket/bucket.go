@@ -2,7 +2,6 @@
 package bucket
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -12,25 +11,21 @@ import (
 )
 
 // Files returns the platform's bucket (FILES_BUCKET): uploads and the INI-PEC archive.
-func Files(ctx context.Context, getenv wire.Getenv) (*s3files.Bucket, error) {
-	return named(ctx, getenv, "FILES_BUCKET")
+func Files(env *wire.Env) (*s3files.Bucket, error) {
+	return named(env, "FILES_BUCKET")
 }
 
 // Documents returns the bucket of the members' documents (DOCUMENTS_BUCKET).
-func Documents(ctx context.Context, getenv wire.Getenv) (*s3files.Bucket, error) {
-	return named(ctx, getenv, "DOCUMENTS_BUCKET")
+func Documents(env *wire.Env) (*s3files.Bucket, error) {
+	return named(env, "DOCUMENTS_BUCKET")
 }
 
-func named(ctx context.Context, getenv wire.Getenv, variable string) (*s3files.Bucket, error) {
-	cfg, err := wire.AWSConfig(ctx, getenv)
-	if err != nil {
-		return nil, err
-	}
-	name := getenv(variable)
+func named(env *wire.Env, variable string) (*s3files.Bucket, error) {
+	name := env.Getenv(variable)
 	if name == "" {
 		return nil, fmt.Errorf("%s is not set", variable)
 	}
-	local := getenv("AWS_ENDPOINT_URL") != ""
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = local })
+	local := env.Local()
+	client := s3.NewFromConfig(env.AWS, func(o *s3.Options) { o.UsePathStyle = local })
 	return &s3files.Bucket{API: client, Presign: s3.NewPresignClient(client), Name: name}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/dynamo"
 	"github.com/pecplatform/pec/shared/eventapi"
 	"github.com/pecplatform/pec/shared/httpapi"
 	"github.com/pecplatform/pec/shared/wire"
@@ -15,56 +16,44 @@ import (
 	"github.com/pecplatform/pec/shared/wire/invoke"
 )
 
-// New builds the import jobs with the real adapters.
-func New(ctx context.Context, getenv wire.Getenv) (*app.Imports, error) {
-	store, err := wire.Store(ctx, getenv)
+// imports builds the import jobs: DynamoDB, the files bucket, Lambda (the hand-over) -> app.Imports.
+func imports(env *wire.Env) (*app.Imports, *dynamo.Store, error) {
+	svc, store, err := env.Service()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	files, err := bucket.Files(ctx, getenv)
+	files, err := bucket.Files(env)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	cfg, err := wire.AWSConfig(ctx, getenv)
-	if err != nil {
-		return nil, err
-	}
-	domains, err := wire.AlboDomains(getenv)
-	if err != nil {
-		return nil, err
-	}
-	chunk, _ := strconv.Atoi(getenv("IMPORT_CHUNK_ROWS"))
+	chunk, _ := strconv.Atoi(env.Getenv("IMPORT_CHUNK_ROWS"))
 	if chunk <= 0 {
 		chunk = 500
 	}
-	panicAfter, _ := strconv.Atoi(getenv("IMPORT_FAULT_PANIC_AFTER_ROWS"))
-	reserve, err := wire.DurationEnv(getenv, "IMPORT_RESERVE_SECONDS", 90*time.Second)
+	panicAfter, _ := strconv.Atoi(env.Getenv("IMPORT_FAULT_PANIC_AFTER_ROWS"))
+	reserve, err := env.Seconds("IMPORT_RESERVE_SECONDS", 90*time.Second)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return &app.Imports{
-		Service: app.New(store, domains), Store: store, Uploads: files, Log: wire.Logger(getenv), Now: time.Now,
-		Continue:  invoke.New(cfg, getenv("AWS_LAMBDA_FUNCTION_NAME")),
+		Service: svc, Store: store, Uploads: files, Log: env.Log, Now: time.Now,
+		Continue:  invoke.New(env.AWS, env.Getenv("AWS_LAMBDA_FUNCTION_NAME")),
 		UploadTTL: time.Hour, Chunk: chunk, Reserve: reserve, PanicAfter: panicAfter,
-	}, nil
+	}, store, nil
 }
 
-// API builds ImportsFunction's handler.
-func API(ctx context.Context, getenv func(string) string) (any, error) {
-	j, err := New(ctx, getenv)
+// API builds ImportsFunction: app.Imports -> the import routes.
+func API(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
+	j, store, err := imports(env)
 	if err != nil {
 		return nil, err
 	}
-	store, err := wire.Store(ctx, getenv)
-	if err != nil {
-		return nil, err
-	}
-	return httpapi.Imports(j, j.Log, store).Serve, nil
+	return httpapi.Imports(j, env.Log, store).Serve, nil
 }
 
-// Job builds ImportJobFunction's handler.
-func Job(ctx context.Context, getenv func(string) string) (any, error) {
-	j, err := New(ctx, getenv)
+// Job builds ImportJobFunction: app.Imports -> the upload's S3 event and the hand-overs.
+func Job(_ context.Context, env *wire.Env) (eventapi.ImportJobHandler, error) {
+	j, _, err := imports(env)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/dynamo"
 	"github.com/pecplatform/pec/shared/httpapi"
 	"github.com/pecplatform/pec/shared/inipec"
 	"github.com/pecplatform/pec/shared/wire"
@@ -16,42 +17,42 @@ import (
 	"github.com/pecplatform/pec/shared/wire/secrets"
 )
 
-// New builds the INI-PEC sync with the real adapters.
-func New(ctx context.Context, getenv wire.Getenv) (*app.INIPEC, error) {
-	store, err := wire.Store(ctx, getenv)
+// sync builds the INI-PEC sync: DynamoDB, the files bucket (the archive), the INI-PEC
+// uploader -> app.INIPEC.
+func sync(ctx context.Context, env *wire.Env) (*app.INIPEC, *dynamo.Store, error) {
+	store, err := env.Store()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	files, err := bucket.Files(ctx, getenv)
+	files, err := bucket.Files(env)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	format, err := inipec.FormatFromEnv(getenv)
+	format, err := inipec.FormatFromEnv(env.Getenv)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	sec, err := secrets.Load(ctx, getenv)
+	sec, err := secrets.Load(ctx, env)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	settle, err := wire.DurationEnv(getenv, "INIPEC_SETTLE_SECONDS", 10*time.Minute)
+	settle, err := env.Seconds("INIPEC_SETTLE_SECONDS", 10*time.Minute)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return &app.INIPEC{
-		Store: store, Archive: files, Format: format, Log: wire.Logger(getenv), Now: time.Now, Settle: settle,
-		Deliver: &inipec.HTTPUploader{BaseURL: getenv("INIPEC_URL"), Token: sec.INIPECToken},
-	}, nil
+		Store: store, Archive: files, Format: format, Log: env.Log, Now: time.Now, Settle: settle,
+		Deliver: &inipec.HTTPUploader{BaseURL: env.Getenv("INIPEC_URL"), Token: sec.INIPECToken},
+	}, store, nil
 }
 
-// Sync builds INIPECSyncFunction's handler: the daily delta of every Order, or, when invoked
-// with {"fullExport": "<orderId>"}, a full export of one Order.
-func Sync(ctx context.Context, getenv func(string) string) (any, error) {
-	s, err := New(ctx, getenv)
-	if err != nil {
-		return nil, err
-	}
-	store, err := wire.Store(ctx, getenv)
+// SyncHandler is INIPECSyncFunction's handler.
+type SyncHandler func(context.Context, json.RawMessage) (any, error)
+
+// Sync builds INIPECSyncFunction: app.INIPEC -> the daily delta of every Order, or, when
+// invoked with {"fullExport": "<orderId>"}, a full export of one Order.
+func Sync(ctx context.Context, env *wire.Env) (SyncHandler, error) {
+	s, store, err := sync(ctx, env)
 	if err != nil {
 		return nil, err
 	}
@@ -67,19 +68,12 @@ func Sync(ctx context.Context, getenv func(string) string) (any, error) {
 	}, nil
 }
 
-// API builds INIPECFunction's handler: the delivery history.
-func API(ctx context.Context, getenv func(string) string) (any, error) {
-	s, err := New(ctx, getenv)
+// API builds INIPECFunction: app.INIPEC, Lambda (the export runs in the sync function) -> the
+// delivery history and exports.
+func API(ctx context.Context, env *wire.Env) (httpapi.Handler, error) {
+	s, store, err := sync(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	store, err := wire.Store(ctx, getenv)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := wire.AWSConfig(ctx, getenv)
-	if err != nil {
-		return nil, err
-	}
-	return httpapi.INIPEC(s, store, invoke.New(cfg, getenv("INIPEC_SYNC_FUNCTION")), s.Log, store).Serve, nil
+	return httpapi.INIPEC(s, store, invoke.New(env.AWS, env.Getenv("INIPEC_SYNC_FUNCTION")), env.Log, store).Serve, nil
 }

@@ -9,125 +9,159 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/pecplatform/pec/shared/app"
 	"github.com/pecplatform/pec/shared/domain"
+	"github.com/pecplatform/pec/shared/dynamo"
 	"github.com/pecplatform/pec/shared/eventapi"
 	"github.com/pecplatform/pec/shared/httpapi"
 	"github.com/pecplatform/pec/shared/pecmail"
 	"github.com/pecplatform/pec/shared/provider"
 	"github.com/pecplatform/pec/shared/s3links"
-	"github.com/pecplatform/pec/shared/sesmail"
 	"github.com/pecplatform/pec/shared/sfnflow"
 	"github.com/pecplatform/pec/shared/wire"
 	"github.com/pecplatform/pec/shared/wire/reginde"
 	"github.com/pecplatform/pec/shared/wire/secrets"
 )
 
-// New builds the lifecycle use cases with the real adapters.
-func New(ctx context.Context, getenv wire.Getenv) (*app.Lifecycle, secrets.Secrets, error) {
-	store, err := wire.Store(ctx, getenv)
+// parts are the adapters the lifecycle's functions share, each built when a function first
+// needs it: the functions whose use cases send no e-mail (the batches' authorisation and
+// payment, the provider's callback) then link neither SES, SMTP nor the notices' templates.
+type parts struct {
+	env     *wire.Env
+	store   *dynamo.Store
+	flow    *sfnflow.Flow
+	secrets *secrets.Secrets
+}
+
+func newParts(env *wire.Env) (*parts, error) {
+	store, err := env.Store()
 	if err != nil {
-		return nil, secrets.Secrets{}, err
+		return nil, err
 	}
-	sec, err := secrets.Load(ctx, getenv)
+	flow := &sfnflow.Flow{API: sfnflow.NewAPI(sfn.NewFromConfig(env.AWS)),
+		BatchARN: env.Getenv("BATCH_STATE_MACHINE_ARN"), MailboxARN: env.Getenv("MAILBOX_STATE_MACHINE_ARN")}
+	return &parts{env: env, store: store, flow: flow}, nil
+}
+
+func (p *parts) loadSecrets(ctx context.Context) (secrets.Secrets, error) {
+	if p.secrets == nil {
+		s, err := secrets.Load(ctx, p.env)
+		if err != nil {
+			return s, err
+		}
+		p.secrets = &s
+	}
+	return *p.secrets, nil
+}
+
+// provider is the PEC provider's client (PROVIDER_URL, the key from the secrets).
+func (p *parts) provider(ctx context.Context) (*provider.HTTPClient, error) {
+	sec, err := p.loadSecrets(ctx)
 	if err != nil {
-		return nil, sec, err
+		return nil, err
 	}
-	cfg, err := wire.AWSConfig(ctx, getenv)
+	return &provider.HTTPClient{BaseURL: p.env.Getenv("PROVIDER_URL"), APIKey: sec.ProviderAPIKey}, nil
+}
+
+// orderMail is the platform's PEC mailbox (SMTP), for the notices to Orders.
+func (p *parts) orderMail(ctx context.Context) (*pecmail.Sender, error) {
+	sec, err := p.loadSecrets(ctx)
 	if err != nil {
-		return nil, sec, err
+		return nil, err
 	}
-	ttl, err := wire.DurationEnv(getenv, "ACTIVATION_TTL_SECONDS", 14*24*time.Hour)
-	if err != nil {
-		return nil, sec, err
-	}
-	page, _ := strconv.Atoi(getenv("START_PAGE_SIZE"))
+	g := p.env.Getenv
+	return &pecmail.Sender{Addr: g("SMTP_ADDR"), From: g("PEC_FROM"), Username: g("SMTP_USERNAME"),
+		Password: sec.SMTPPassword, TLS: g("SMTP_TLS"), Timeout: 20 * time.Second}, nil
+}
+
+// batches are the batches' use cases with the store and the workflow; the functions that send
+// the authorisation requests or start renewals add what they need.
+func (p *parts) batches() *app.Batches {
+	page, _ := strconv.Atoi(p.env.Getenv("START_PAGE_SIZE"))
 	repair := time.Hour
-	if v, err := strconv.Atoi(getenv("BATCH_REPAIR_AFTER_SECONDS")); err == nil && v >= 0 {
+	if v, err := strconv.Atoi(p.env.Getenv("BATCH_REPAIR_AFTER_SECONDS")); err == nil && v >= 0 {
 		repair = time.Duration(v) * time.Second
 	}
-	l := &app.Lifecycle{
-		Store:      store,
-		Workflow:   workflow(cfg, getenv),
-		Provider:   &provider.HTTPClient{BaseURL: getenv("PROVIDER_URL"), APIKey: sec.ProviderAPIKey},
-		MemberMail: &sesmail.Sender{API: sesmail.NewAPI(sesv2.NewFromConfig(cfg)), From: getenv("SES_FROM"), ConfigurationSet: getenv("SES_CONFIGURATION_SET")},
-		// Activation links go with one attempt: SES has no idempotency token, and a retry after
-		// a lost answer would send the same link twice (the workflow's retry sends a new one).
-		ActivationMail: &sesmail.Sender{API: sesmail.NewAPI(sesv2.NewFromConfig(cfg)), From: getenv("SES_FROM"), ConfigurationSet: getenv("SES_CONFIGURATION_SET"), Once: true},
-		OrderMail:      &pecmail.Sender{Addr: getenv("SMTP_ADDR"), From: getenv("PEC_FROM"), Username: getenv("SMTP_USERNAME"), Password: sec.SMTPPassword, TLS: getenv("SMTP_TLS"), Timeout: 20 * time.Second},
-		Log:            wire.Logger(getenv),
-		Now:            time.Now,
-		NewID:          app.NewID,
-		PublicURL:      strings.TrimRight(getenv("PUBLIC_URL"), "/"),
-		ActivationTTL:  ttl,
-		StartPage:      max(page, 100),
-		RepairAfter:    repair,
-	}
-	if l.Crash, err = wire.CrashFromEnv(getenv); err != nil {
-		return nil, sec, err
-	}
-	if l.Reginde, err = reginde.New(store, l.MemberMail, l.Log, getenv); err != nil {
-		return nil, sec, err
-	}
-	return l, sec, nil
+	return &app.Batches{Store: p.store, Workflow: p.flow, Log: p.env.Log, Now: time.Now, NewID: app.NewID,
+		StartPage: max(page, 100), RepairAfter: repair}
 }
 
-// core builds the lifecycle with the store and the workflow only, for the functions whose use
-// cases send no e-mail (the batches' authorisation and payment, the provider's callback): they
-// then link neither SES, SMTP nor the notices' templates.
-func core(ctx context.Context, getenv wire.Getenv) (*app.Lifecycle, error) {
-	store, err := wire.Store(ctx, getenv)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := wire.AWSConfig(ctx, getenv)
-	if err != nil {
-		return nil, err
-	}
-	l := &app.Lifecycle{Store: store, Workflow: workflow(cfg, getenv), Log: wire.Logger(getenv), Now: time.Now, NewID: app.NewID}
-	l.Crash, err = wire.CrashFromEnv(getenv)
-	return l, err
+// renewals are the renewals' use cases; prov is nil where no mailbox is renewed at the provider
+// (gathering a renewal batch tells the provider nothing).
+func (p *parts) renewals(prov app.Provider) *app.Renewals {
+	page, _ := strconv.Atoi(p.env.Getenv("START_PAGE_SIZE"))
+	return &app.Renewals{Store: p.store, Workflow: p.flow, Provider: prov, Log: p.env.Log, Now: time.Now,
+		NewID: app.NewID, StartPage: max(page, 100)}
 }
 
-func workflow(cfg aws.Config, getenv wire.Getenv) *sfnflow.Flow {
-	return &sfnflow.Flow{API: sfnflow.NewAPI(sfn.NewFromConfig(cfg)),
-		BatchARN: getenv("BATCH_STATE_MACHINE_ARN"), MailboxARN: getenv("MAILBOX_STATE_MACHINE_ARN")}
+func (p *parts) revocations(prov app.Provider) *app.Revocations {
+	return &app.Revocations{Store: p.store, Workflow: p.flow, Provider: prov, Now: time.Now}
 }
 
-// Batches builds BatchesFunction's handler.
-func Batches(ctx context.Context, getenv func(string) string) (any, error) {
-	l, err := core(ctx, getenv)
+// activations are the member's activation and what follows it: SES for the links (with one
+// attempt: SES has no idempotency token, and a retry after a lost answer would send the same
+// link twice; the workflow's retry sends a new one), the Orders' PEC, ReGIndE.
+func (p *parts) activations(ctx context.Context) (*app.Activations, *app.OrderNotices, error) {
+	ttl, err := p.env.Seconds("ACTIVATION_TTL_SECONDS", 14*24*time.Hour)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return httpapi.Batches(l, l.Log, l.Store.(app.Idempotency)).Serve, nil
+	orderMail, err := p.orderMail(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	rg, err := reginde.New(p.env, p.store, reginde.MemberMail(p.env, false))
+	if err != nil {
+		return nil, nil, err
+	}
+	notices := &app.OrderNotices{Store: p.store, OrderMail: orderMail}
+	a := &app.Activations{Store: p.store, Workflow: p.flow, ActivationMail: reginde.MemberMail(p.env, true),
+		Notices: notices, Reginde: rg, Log: p.env.Log, Now: time.Now, PublicURL: p.env.PublicURL(),
+		ActivationTTL: ttl, Crash: p.env.Crash}
+	return a, notices, nil
 }
 
-// MailboxActions builds MailboxActionsFunction's handler.
-func MailboxActions(ctx context.Context, getenv func(string) string) (any, error) {
-	l, _, err := New(ctx, getenv)
+// Batches builds BatchesFunction: DynamoDB, Step Functions -> app.Batches, app.Renewals -> the
+// batches' and renewals' routes.
+func Batches(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
+	p, err := newParts(env)
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.MailboxActions(l, l.Log, l.Store.(app.Idempotency)).Serve, nil
+	return httpapi.Batches(p.batches(), p.renewals(nil), env.Log, p.store).Serve, nil
 }
 
-// ProviderCallback builds ProviderCallbackFunction's handler.
-func ProviderCallback(ctx context.Context, getenv func(string) string) (any, error) {
-	l, err := core(ctx, getenv)
+// MailboxActions builds MailboxActionsFunction: DynamoDB, Step Functions, the provider, SES, the
+// Orders' PEC -> app.Revocations, app.Activations -> revocation, a fresh link, cancellation.
+func MailboxActions(ctx context.Context, env *wire.Env) (httpapi.Handler, error) {
+	p, err := newParts(env)
 	if err != nil {
 		return nil, err
 	}
-	sec, err := secrets.Load(ctx, getenv)
+	prov, err := p.provider(ctx)
 	if err != nil {
 		return nil, err
 	}
-	// A revocation the provider reports may need telling it back (DeactivateAtProvider).
-	l.Provider = &provider.HTTPClient{BaseURL: getenv("PROVIDER_URL"), APIKey: sec.ProviderAPIKey}
+	act, _, err := p.activations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.MailboxActions(p.revocations(prov), act, env.Log, p.store).Serve, nil
+}
+
+// ProviderCallback builds ProviderCallbackFunction: DynamoDB, Step Functions, the webhook
+// secrets -> app.Provisioning -> the provider's signed callbacks.
+func ProviderCallback(ctx context.Context, env *wire.Env) (httpapi.Handler, error) {
+	p, err := newParts(env)
+	if err != nil {
+		return nil, err
+	}
+	sec, err := p.loadSecrets(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var keys [][]byte
 	for _, s := range strings.Split(sec.ProviderWebhookSecrets, ",") {
 		if s = strings.TrimSpace(s); s != "" {
@@ -137,61 +171,91 @@ func ProviderCallback(ctx context.Context, getenv func(string) string) (any, err
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("no provider webhook secret configured")
 	}
-	return httpapi.ProviderCallback(l, l.Log, keys, time.Now), nil
+	prov := &app.Provisioning{Store: p.store, Workflow: p.flow, Now: time.Now, Crash: env.Crash}
+	return httpapi.ProviderCallback(prov, env.Log, keys, time.Now), nil
 }
 
-// Activation builds ActivationFunction's handler.
-func Activation(ctx context.Context, getenv func(string) string) (any, error) {
-	l, _, err := New(ctx, getenv)
+// Activation builds ActivationFunction: DynamoDB, Step Functions, SES, the Orders' PEC ->
+// app.Activations -> the member's activation page.
+func Activation(ctx context.Context, env *wire.Env) (httpapi.Handler, error) {
+	p, err := newParts(env)
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.Activation(l, l.Log), nil
-}
-
-// BatchTask builds BatchTaskFunction's handler.
-func BatchTask(ctx context.Context, getenv func(string) string) (any, error) {
-	l, _, err := New(ctx, getenv)
+	act, _, err := p.activations(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return eventapi.Batch(l), nil
+	return httpapi.Activation(act, env.Log), nil
 }
 
-// MailboxTask builds MailboxTaskFunction's handler. It alone hands the members' documents to
-// the provider (DOCUMENTS_BUCKET), as links it signs itself: no S3 client.
-func MailboxTask(ctx context.Context, getenv func(string) string) (any, error) {
-	l, _, err := New(ctx, getenv)
+// BatchTask builds BatchTaskFunction: DynamoDB, Step Functions, the Orders' PEC, the provider
+// (renewals) -> app.Batches -> the batch workflow's tasks.
+func BatchTask(ctx context.Context, env *wire.Env) (eventapi.BatchHandler, error) {
+	p, err := newParts(env)
 	if err != nil {
 		return nil, err
 	}
-	if name := getenv("DOCUMENTS_BUCKET"); name != "" {
-		cfg, err := wire.AWSConfig(ctx, getenv)
-		if err != nil {
-			return nil, err
-		}
-		l.Documents = s3links.ForBucket(name, cfg.Region, getenv("AWS_ENDPOINT_URL"), cfg.Credentials)
+	b := p.batches()
+	if b.OrderMail, err = p.orderMail(ctx); err != nil {
+		return nil, err
 	}
-	return eventapi.Mailbox(l), nil
-}
-
-// BatchSchedule builds BatchScheduleFunction's handler.
-func BatchSchedule(ctx context.Context, getenv func(string) string) (any, error) {
-	l, _, err := New(ctx, getenv)
+	prov, err := p.provider(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return eventapi.Schedule(l), nil
+	b.Renewals = p.renewals(prov)
+	return eventapi.Batch(b, env.Log), nil
 }
 
-// Expiry builds ExpiryFunction's handler: the daily reminders and revocations of expiring
+// MailboxTask builds MailboxTaskFunction: DynamoDB, Step Functions, the provider, SES, the
+// Orders' PEC, links to the members' documents -> app.Provisioning, app.Activations,
+// app.OrderNotices, app.Revocations -> the mailbox workflow's tasks. It alone hands the
+// members' documents to the provider (DOCUMENTS_BUCKET), as links it signs itself: no S3 client.
+func MailboxTask(ctx context.Context, env *wire.Env) (eventapi.MailboxHandler, error) {
+	p, err := newParts(env)
+	if err != nil {
+		return nil, err
+	}
+	prov, err := p.provider(ctx)
+	if err != nil {
+		return nil, err
+	}
+	act, notices, err := p.activations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	provisioning := &app.Provisioning{Store: p.store, Workflow: p.flow, Provider: prov, Now: time.Now, Crash: env.Crash}
+	if name := env.Getenv("DOCUMENTS_BUCKET"); name != "" {
+		provisioning.Documents = s3links.ForBucket(name, env.AWS.Region, env.Getenv("AWS_ENDPOINT_URL"), env.AWS.Credentials)
+	}
+	return eventapi.Mailbox(eventapi.MailboxTasks{Provisioning: provisioning, Activations: act, Notices: notices,
+		Revocations: p.revocations(prov)}, env.Log), nil
+}
+
+// BatchSchedule builds BatchScheduleFunction: DynamoDB, Step Functions -> app.Batches -> the
+// periodic batching and repair.
+func BatchSchedule(_ context.Context, env *wire.Env) (eventapi.ScheduleHandler, error) {
+	p, err := newParts(env)
+	if err != nil {
+		return nil, err
+	}
+	return eventapi.Schedule(p.batches()), nil
+}
+
+// Expiry builds ExpiryFunction: DynamoDB, Step Functions, the provider, SES -> app.Expiry (with
+// app.Renewals and app.Revocations) -> the daily reminders and revocations of expiring
 // mailboxes (EXPIRY_REMINDER_DAYS, default 90,30,7).
-func Expiry(ctx context.Context, getenv func(string) string) (any, error) {
-	l, _, err := New(ctx, getenv)
+func Expiry(ctx context.Context, env *wire.Env) (eventapi.ExpiryHandler, error) {
+	p, err := newParts(env)
 	if err != nil {
 		return nil, err
 	}
-	spec := getenv("EXPIRY_REMINDER_DAYS")
+	prov, err := p.provider(ctx)
+	if err != nil {
+		return nil, err
+	}
+	spec := env.Getenv("EXPIRY_REMINDER_DAYS")
 	if spec == "" {
 		spec = "90,30,7"
 	}
@@ -199,6 +263,8 @@ func Expiry(ctx context.Context, getenv func(string) string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	allowAsOf, _ := strconv.ParseBool(getenv("EXPIRY_AS_OF_ALLOWED"))
-	return eventapi.Expiry(&app.Expiry{Lifecycle: l, ReminderDays: days}, time.Now, allowAsOf), nil
+	allowAsOf, _ := strconv.ParseBool(env.Getenv("EXPIRY_AS_OF_ALLOWED"))
+	e := &app.Expiry{Store: p.store, Renewals: p.renewals(prov), Revocations: p.revocations(prov),
+		MemberMail: reginde.MemberMail(env, false), Log: env.Log, ReminderDays: days}
+	return eventapi.Expiry(e, time.Now, allowAsOf), nil
 }

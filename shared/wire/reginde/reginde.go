@@ -4,8 +4,6 @@ package reginde
 
 import (
 	"context"
-	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -18,45 +16,46 @@ import (
 )
 
 // New builds the ReGIndE use cases on the store and the members' mailer.
-func New(store *dynamo.Store, mail app.Mailer, log *slog.Logger, getenv wire.Getenv) (*app.Reginde, error) {
-	ttl, err := wire.DurationEnv(getenv, "REGINDE_TTL_SECONDS", 365*24*time.Hour)
+func New(env *wire.Env, store *dynamo.Store, mail app.Mailer) (*app.Reginde, error) {
+	ttl, err := env.Seconds("REGINDE_TTL_SECONDS", 365*24*time.Hour)
 	if err != nil {
 		return nil, err
 	}
-	return &app.Reginde{Store: store, Mail: mail, Log: log, Now: time.Now,
-		PublicURL: strings.TrimRight(getenv("PUBLIC_URL"), "/"), LinkTTL: ttl}, nil
+	return &app.Reginde{Store: store, Mail: mail, Log: env.Log, Now: time.Now, PublicURL: env.PublicURL(), LinkTTL: ttl}, nil
 }
 
-// build builds the ReGIndE use cases with the real adapters; unlike the lifecycle, they need
-// no secrets.
-func build(ctx context.Context, getenv wire.Getenv) (*app.Reginde, *dynamo.Store, error) {
-	store, err := wire.Store(ctx, getenv)
+// MemberMail is the members' ordinary e-mail (SES v2). once sends with one attempt, for
+// messages that must never go twice.
+func MemberMail(env *wire.Env, once bool) *sesmail.Sender {
+	return &sesmail.Sender{API: sesmail.NewAPI(sesv2.NewFromConfig(env.AWS)), From: env.Getenv("SES_FROM"),
+		ConfigurationSet: env.Getenv("SES_CONFIGURATION_SET"), Once: once}
+}
+
+// reginde builds the ReGIndE use cases: DynamoDB, SES -> app.Reginde. Unlike the lifecycle,
+// they need no secrets.
+func reginde(env *wire.Env) (*app.Reginde, *dynamo.Store, error) {
+	store, err := env.Store()
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, err := wire.AWSConfig(ctx, getenv)
-	if err != nil {
-		return nil, nil, err
-	}
-	mail := &sesmail.Sender{API: sesmail.NewAPI(sesv2.NewFromConfig(cfg)), From: getenv("SES_FROM"), ConfigurationSet: getenv("SES_CONFIGURATION_SET")}
-	r, err := New(store, mail, wire.Logger(getenv), getenv)
+	r, err := New(env, store, MemberMail(env, false))
 	return r, store, err
 }
 
-// API builds RegindeFunction's handler: the Order's list of its CTU members and reminders.
-func API(ctx context.Context, getenv func(string) string) (any, error) {
-	r, store, err := build(ctx, getenv)
+// API builds RegindeFunction: app.Reginde -> the Order's CTU list and reminders.
+func API(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
+	r, store, err := reginde(env)
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.Reginde(r, r.Log, store).Serve, nil
+	return httpapi.Reginde(r, env.Log, store).Serve, nil
 }
 
-// Page builds RegindePageFunction's handler: the CTU's confirmation page.
-func Page(ctx context.Context, getenv func(string) string) (any, error) {
-	r, _, err := build(ctx, getenv)
+// Page builds RegindePageFunction: app.Reginde -> the CTU's confirmation page.
+func Page(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
+	r, _, err := reginde(env)
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.RegindePage(r, r.Log), nil
+	return httpapi.RegindePage(r, env.Log), nil
 }

@@ -35,42 +35,34 @@ func ParseRateLimits(s string) ([]app.RateLimit, error) {
 	return out, nil
 }
 
-// API builds RequestsFunction's handler: the members' self-service requests.
-func API(ctx context.Context, getenv func(string) string) (any, error) {
-	store, err := wire.Store(ctx, getenv)
+// API builds RequestsFunction: DynamoDB, the documents' bucket, the payment service, Step
+// Functions -> app.Requests -> the members' self-service routes.
+func API(ctx context.Context, env *wire.Env) (httpapi.Handler, error) {
+	store, err := env.Store()
 	if err != nil {
 		return nil, err
 	}
-	docs, err := bucket.Documents(ctx, getenv)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := wire.AWSConfig(ctx, getenv)
-	if err != nil {
-		return nil, err
-	}
-	domains, err := wire.AlboDomains(getenv)
+	docs, err := bucket.Documents(env)
 	if err != nil {
 		return nil, err
 	}
 	limits := app.DefaultRequestLimits
-	if s := getenv("REQUEST_RATE_LIMITS"); s != "" {
+	if s := env.Getenv("REQUEST_RATE_LIMITS"); s != "" {
 		if limits, err = ParseRateLimits(s); err != nil {
 			return nil, err
 		}
 	}
-	log := wire.Logger(getenv)
-	var pay app.Payments = payments.Unverified{Log: log}
-	if u := getenv("PAYMENT_SERVICE_URL"); u != "" {
-		sec, err := secrets.Load(ctx, getenv)
+	var pay app.Payments = payments.Unverified{Log: env.Log}
+	if u := env.Getenv("PAYMENT_SERVICE_URL"); u != "" {
+		sec, err := secrets.Load(ctx, env)
 		if err != nil {
 			return nil, err
 		}
 		pay = payments.HTTPVerifier{BaseURL: u, APIKey: sec.PaymentAPIKey}
 	}
 	q := &app.Requests{Payments: pay,
-		Store: store, Files: docs, Domains: domains, Log: log, Now: time.Now, NewID: app.NewID, Limits: limits,
-		Workflow: &sfnflow.Flow{API: sfnflow.NewAPI(sfn.NewFromConfig(cfg)), MailboxARN: getenv("MAILBOX_STATE_MACHINE_ARN")},
+		Store: store, Files: docs, Domains: env.Domains, Log: env.Log, Now: time.Now, NewID: app.NewID, Limits: limits,
+		Workflow: &sfnflow.Flow{API: sfnflow.NewAPI(sfn.NewFromConfig(env.AWS)), MailboxARN: env.Getenv("MAILBOX_STATE_MACHINE_ARN")},
 	}
-	return httpapi.Requests(q, log).Serve, nil
+	return httpapi.Requests(q, env.Log).Serve, nil
 }

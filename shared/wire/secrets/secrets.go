@@ -23,7 +23,8 @@ type Secrets struct {
 }
 
 // Load reads the secret SECRETS_ARN names, or, if it is unset, the variables.
-func Load(ctx context.Context, getenv wire.Getenv) (Secrets, error) {
+func Load(ctx context.Context, env *wire.Env) (Secrets, error) {
+	getenv := env.Getenv
 	s := Secrets{ProviderAPIKey: getenv("PROVIDER_API_KEY"), ProviderWebhookSecrets: getenv("PROVIDER_WEBHOOK_SECRETS"),
 		SMTPPassword: getenv("SMTP_PASSWORD"), INIPECToken: getenv("INIPEC_TOKEN"),
 		PaymentAPIKey: getenv("PAYMENT_API_KEY")}
@@ -31,11 +32,7 @@ func Load(ctx context.Context, getenv wire.Getenv) (Secrets, error) {
 	if arn == "" {
 		return s, nil
 	}
-	cfg, err := wire.AWSConfig(ctx, getenv)
-	if err != nil {
-		return s, err
-	}
-	out, err := secretsmanager.NewFromConfig(cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &arn})
+	out, err := secretsmanager.NewFromConfig(env.AWS).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &arn})
 	if err != nil {
 		return s, fmt.Errorf("read secrets: %w", err)
 	}
