@@ -15,6 +15,13 @@ import (
 	"time"
 
 	"github.com/pecplatform/pec/shared/domain"
+
+	"github.com/pecplatform/pec/shared/app"
+)
+
+var (
+	_ app.Payments = Unverified{}
+	_ app.Payments = HTTPVerifier{}
 )
 
 // ErrNotConfirmed is the answer to a payment the service does not confirm as made, for that

@@ -28,7 +28,10 @@ type Flow struct {
 	MailboxARN string // the mailbox state machine
 }
 
-var _ app.Workflow = (*Flow)(nil)
+var (
+	_ app.Workflow       = (*Flow)(nil)
+	_ app.MailboxStarter = (*Flow)(nil)
+)
 
 // Execution names are deterministic, so starting twice is one lifecycle, not two.
 func BatchExecution(batchID string) string     { return "batch-" + batchID }

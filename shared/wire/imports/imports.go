@@ -11,9 +11,9 @@ import (
 	"github.com/pecplatform/pec/shared/dynamo"
 	"github.com/pecplatform/pec/shared/eventapi"
 	"github.com/pecplatform/pec/shared/httpapi"
+	"github.com/pecplatform/pec/shared/lambdainvoke"
 	"github.com/pecplatform/pec/shared/wire"
 	"github.com/pecplatform/pec/shared/wire/bucket"
-	"github.com/pecplatform/pec/shared/wire/invoke"
 )
 
 // imports builds the import jobs: DynamoDB, the files bucket, Lambda (the hand-over) -> app.Imports.
@@ -37,7 +37,7 @@ func imports(env *wire.Env) (*app.Imports, *dynamo.Store, error) {
 	}
 	return &app.Imports{
 		Service: svc, Store: store, Uploads: files, Log: env.Log, Now: time.Now,
-		Continue:  invoke.New(env.AWS, env.Getenv("AWS_LAMBDA_FUNCTION_NAME")),
+		Continue:  lambdainvoke.New(env.AWS, env.Getenv("AWS_LAMBDA_FUNCTION_NAME")),
 		UploadTTL: time.Hour, Chunk: chunk, Reserve: reserve, PanicAfter: panicAfter,
 	}, store, nil
 }

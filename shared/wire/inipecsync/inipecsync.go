@@ -11,9 +11,9 @@ import (
 	"github.com/pecplatform/pec/shared/dynamo"
 	"github.com/pecplatform/pec/shared/httpapi"
 	"github.com/pecplatform/pec/shared/inipec"
+	"github.com/pecplatform/pec/shared/lambdainvoke"
 	"github.com/pecplatform/pec/shared/wire"
 	"github.com/pecplatform/pec/shared/wire/bucket"
-	"github.com/pecplatform/pec/shared/wire/invoke"
 	"github.com/pecplatform/pec/shared/wire/secrets"
 )
 
@@ -75,5 +75,5 @@ func API(ctx context.Context, env *wire.Env) (httpapi.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.INIPEC(s, store, invoke.New(env.AWS, env.Getenv("INIPEC_SYNC_FUNCTION")), env.Log, store).Serve, nil
+	return httpapi.INIPEC(s, store, lambdainvoke.New(env.AWS, env.Getenv("INIPEC_SYNC_FUNCTION")), env.Log, store).Serve, nil
 }

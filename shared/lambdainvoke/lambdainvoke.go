@@ -1,5 +1,6 @@
-// Package invoke hands work to another invocation of a function.
-package invoke
+// Package lambdainvoke hands work to another invocation of a function (the Lambda Invoke API):
+// an import job's hand-over to its next run, a full INI-PEC export in the sync function.
+package lambdainvoke
 
 import (
 	"context"
@@ -9,6 +10,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/pecplatform/pec/shared/app"
+)
+
+var (
+	_ app.Continuer = Async{}
+	_ app.Exporter  = Async{}
 )
 
 // Async invokes one function asynchronously (Lambda retries it on failure).
