@@ -4,7 +4,9 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -165,4 +167,88 @@ func qualified(e ast.Expr, imports map[string]string) string {
 		return ""
 	}
 	return imports[pkg.Name] + "." + sel.Sel.Name
+}
+
+// maxInterfaceMethods: a port is narrow, declared with the use case that needs it.
+const maxInterfaceMethods = 12
+
+// TestLayout_NoInterfaceInSharedOverTwelveMethods counts the method set of every interface
+// declared in shared/ (embedded interfaces included) and fails for one over the limit.
+func TestLayout_NoInterfaceInSharedOverTwelveMethods(t *testing.T) {
+	const module = "github.com/pecplatform/pec/"
+	type iface struct {
+		methods []string
+		embeds  []string // qualified names
+	}
+	ifaces := map[string]*iface{} // "<import path>.<Name>"
+	err := filepath.WalkDir("../../shared", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		f, imports := parseGo(t, path)
+		pkg := module + strings.TrimPrefix(filepath.Dir(path), "../../")
+		for _, decl := range f.Decls {
+			gd, ok := decl.(*ast.GenDecl)
+			if !ok {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				ts, ok := spec.(*ast.TypeSpec)
+				if !ok {
+					continue
+				}
+				it, ok := ts.Type.(*ast.InterfaceType)
+				if !ok {
+					continue
+				}
+				in := &iface{}
+				for _, m := range it.Methods.List {
+					switch e := m.Type.(type) {
+					case *ast.FuncType:
+						for _, n := range m.Names {
+							in.methods = append(in.methods, n.Name)
+						}
+					case *ast.Ident:
+						in.embeds = append(in.embeds, pkg+"."+e.Name)
+					case *ast.SelectorExpr:
+						in.embeds = append(in.embeds, qualified(e, imports))
+					}
+				}
+				ifaces[pkg+"."+ts.Name.Name] = in
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var methodSet func(name string, seen map[string]bool) map[string]bool
+	methodSet = func(name string, seen map[string]bool) map[string]bool {
+		out := map[string]bool{}
+		in, ok := ifaces[name]
+		if !ok {
+			t.Errorf("%s: embedded interface not declared in shared/, cannot count it", name)
+			return out
+		}
+		for _, m := range in.methods {
+			out[m] = true
+		}
+		for _, e := range in.embeds {
+			if !seen[e] {
+				seen[e] = true
+				for m := range methodSet(e, seen) {
+					out[m] = true
+				}
+			}
+		}
+		return out
+	}
+	if len(ifaces) < 20 {
+		t.Fatalf("found only %d interfaces in shared/: the scan is broken", len(ifaces))
+	}
+	for name := range ifaces {
+		if n := len(methodSet(name, map[string]bool{name: true})); n > maxInterfaceMethods {
+			t.Errorf("%s has %d methods (at most %d): split it by the use cases that need it", strings.TrimPrefix(name, module), n, maxInterfaceMethods)
+		}
+	}
 }
