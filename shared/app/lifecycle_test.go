@@ -121,7 +121,11 @@ func (f *federation) mailboxOf(o *domain.Order, n int, st domain.State, change .
 	}
 	for _, s := range steps {
 		at = at.Add(time.Hour)
-		if _, err := mb.Transition(s, at, "system", "seeded"); err != nil {
+		actor := "system"
+		if s == domain.StateRevocata {
+			actor = "order:" + o.ID
+		}
+		if _, err := mb.Transition(s, at, actor, "seeded"); err != nil {
 			f.t.Fatal(err)
 		}
 		if s == domain.StateRichiestaInviata {
