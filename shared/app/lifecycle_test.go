@@ -54,7 +54,7 @@ const activationTTL = 72 * time.Hour
 func newFederation(t *testing.T) *federation {
 	t.Helper()
 	f := &federation{
-		t: t, ctx: context.Background(), now: time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC),
+		t: t, ctx: t.Context(), now: time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC),
 		store: fake.NewStore(), workflow: &fake.Workflow{}, orderMail: &fake.Mailer{}, memberMail: &fake.Mailer{},
 		provider: &fake.Provider{}, documents: &fake.DocumentLinks{},
 	}
