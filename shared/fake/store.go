@@ -90,7 +90,6 @@ func NewStore() *Store {
 	}
 }
 
-
 // optimisticAttempts is how often an Update* decides again after losing a race, as the
 // DynamoDB store does.
 const optimisticAttempts = 5
