@@ -217,8 +217,19 @@ func (s *Batches) AwaitAuthorization(ctx context.Context, batchID, token string)
 	if err != nil {
 		return err
 	}
-	_, err = s.OrderMail.Send(ctx, order.PEC, m)
-	return err
+	if _, err = s.OrderMail.Send(ctx, order.PEC, m); err != nil {
+		// Give the count back, so that the state machine's retry sends this request again
+		// rather than a reminder of one the Order never received.
+		_, _, _, uerr := s.Store.UpdateBatch(ctx, batchID, Audit{}, func(_ *domain.Batch, p *BatchPark) (bool, error) {
+			if p.Token != token || p.Requests != reminder+1 {
+				return false, nil
+			}
+			p.Requests = reminder
+			return true, nil
+		})
+		return errors.Join(err, uerr)
+	}
+	return nil
 }
 
 // StartMailboxes starts the lifecycle of one page of a submitted batch's mailboxes and returns
