@@ -260,9 +260,11 @@ func (s *Batches) StartMailboxes(ctx context.Context, batchID, cursor string) (n
 }
 
 // RunBatching is the scheduled batching: for every Order in the convention it gathers the new
-// RICHIESTA mailboxes into a batch, as POST /v1/orders/{id}/batches would. It also repairs: a
-// batch confirmed and paid at least RepairAfter ago whose mailboxes have not all started (its
-// workflow ended first, say because the Order paid after every reminder) is started from here.
+// RICHIESTA mailboxes into a batch, as POST /v1/orders/{id}/batches would. It also repairs,
+// for batches untouched for RepairAfter: a batch confirmed and paid whose mailboxes have not
+// all started (its workflow ended first, say because the Order paid after every reminder) is
+// started from here, and a batch that never asked the Order (its workflow failed to start)
+// gets its workflow started.
 func (s *Batches) RunBatching(ctx context.Context) (created, repaired int, err error) {
 	orders, err := s.Store.ListOrders(ctx)
 	if err != nil {
@@ -290,6 +292,24 @@ func (s *Batches) RunBatching(ctx context.Context) (created, repaired int, err e
 	return created, repaired, errors.Join(errs...)
 }
 
+// restartUnasked starts again the workflow of a batch that never asked the Order (its start
+// failed when the batch was created): starting is idempotent on the batch, so a workflow that
+// exists is left as it is.
+func (s *Batches) restartUnasked(ctx context.Context, b *domain.Batch) (int, error) {
+	if b.MailboxCount == 0 {
+		return 0, nil // a renewal batch that gathered nothing is never started
+	}
+	_, park, err := s.Store.GetBatch(ctx, b.ID)
+	if err != nil || park.Token != "" || park.Requests > 0 {
+		return 0, err
+	}
+	s.Log.WarnContext(ctx, "starting the workflow of a batch that never asked the Order", "batchId", b.ID)
+	if err := s.Workflow.StartBatch(ctx, b.ID); err != nil {
+		return 0, err
+	}
+	return 1, nil
+}
+
 // repair looks at the Order's recent batches (a batch is repaired long before twenty newer
 // ones exist).
 func (s *Batches) repair(ctx context.Context, orderID string) (int, error) {
@@ -299,8 +319,19 @@ func (s *Batches) repair(ctx context.Context, orderID string) (int, error) {
 	}
 	repaired := 0
 	for _, b := range batches {
+		if s.now().Sub(b.UpdatedAt) < s.RepairAfter {
+			continue
+		}
+		if !b.Submitted() {
+			n, err := s.restartUnasked(ctx, b)
+			repaired += n
+			if err != nil {
+				return repaired, err
+			}
+			continue
+		}
 		// A renewal batch is repaired mailbox by mailbox, by the expiry run (see Expiry).
-		if !b.Submitted() || b.IsRenewal() || s.now().Sub(b.UpdatedAt) < s.RepairAfter {
+		if b.IsRenewal() {
 			continue
 		}
 		open, err := s.Store.CountOpen(ctx, orderID, b.Seq)

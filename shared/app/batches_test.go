@@ -453,8 +453,9 @@ func TestRunBatching_StartsTheMailboxesOfASubmittedBatchWhoseWorkflowEnded(t *te
 	}
 	f.now = f.now.Add(time.Hour)
 	_, repaired, err = f.batches.RunBatching(f.ctx)
-	if err != nil || repaired != 1 {
-		t.Fatalf("RunBatching after RepairAfter repaired %d, %v; want 1", repaired, err)
+	if err != nil || repaired != 2 {
+		// The submitted batch, and mb-3's batch, whose workflow never parked on the fakes.
+		t.Fatalf("RunBatching after RepairAfter repaired %d, %v; want 2", repaired, err)
 	}
 
 	var started []string
@@ -466,5 +467,30 @@ func TestRunBatching_StartsTheMailboxesOfASubmittedBatchWhoseWorkflowEnded(t *te
 	f.wantStrings("the repaired batch's mailboxes started", started, "mb-1", "mb-2")
 	if got := f.workflow.StartedBatches(); !slices.Contains(got, b.ID) || len(got) != 2 {
 		t.Errorf("batch workflows %q: want the first, and the one the first run made for mb-3", got)
+	}
+}
+
+func TestRunBatching_StartsTheWorkflowOfABatchThatNeverAskedTheOrder(t *testing.T) {
+	f := newFederation(t)
+	f.mailbox(1, domain.StateRichiesta)
+	f.workflow.Faults.Fail("StartBatch", fake.ErrInjected)
+	unasked := f.createBatch() // its workflow failed to start: logged, the batch kept
+	f.mailbox(2, domain.StateRichiesta, func(mb *domain.Mailbox) { mb.BatchSeq = 1 })
+	asked := f.createBatch()
+	if err := f.batches.AwaitAuthorization(f.ctx, asked.ID, "tok-1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.workflow.StartedBatches(); !slices.Equal(got, []string{asked.ID}) {
+		t.Fatalf("started %q, want only %s", got, asked.ID)
+	}
+
+	f.now = f.now.Add(2 * time.Hour)
+	_, repaired, err := f.batches.RunBatching(f.ctx)
+
+	if err != nil || repaired != 1 {
+		t.Fatalf("RunBatching repaired %d, %v; want 1", repaired, err)
+	}
+	if got := f.workflow.StartedBatches(); !slices.Contains(got, unasked.ID) || len(got) != 2 {
+		t.Errorf("started %q, want %s started by the repair", got, unasked.ID)
 	}
 }
