@@ -68,12 +68,13 @@ type svcFixture struct {
 	store *fake.Store
 	svc   *app.Service
 	clock *clock
+	ids   *ids // every use case of the fixture takes its ids from here
 }
 
 func newSvcFixture(t *testing.T) *svcFixture {
 	t.Helper()
-	f := &svcFixture{store: fake.NewStore(), clock: newClock()}
-	f.svc = &app.Service{Store: f.store, Domains: domain.DefaultAlboDomains, Now: f.clock.Now, NewID: (&ids{}).Next}
+	f := &svcFixture{store: fake.NewStore(), clock: newClock(), ids: &ids{}}
+	f.svc = &app.Service{Store: f.store, Domains: domain.DefaultAlboDomains, Now: f.clock.Now, NewID: f.ids.Next}
 	f.putOrder(t, &domain.Order{ID: "TSRM-FI", Name: "Ordine TSRM PSTRP di Firenze", PEC: "ordine@pec.tsrm-fi.it",
 		Convention: domain.Convention{WebPEC: true, PriceCents: 400, VATPercent: 22}})
 	f.putOrder(t, &domain.Order{ID: "TSRM-PI", Name: "Ordine TSRM PSTRP di Pisa", PEC: "ordine@pec.tsrm-pi.it"})
