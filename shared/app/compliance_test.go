@@ -16,20 +16,20 @@ import (
 func complianceFixture(t *testing.T) (*svcFixture, *app.Compliance) {
 	t.Helper()
 	f := newSvcFixture(t)
-	f.enrol(t, orderFI, "TSRM-FI", enrolment(mario, "Mario", "Rossi"))
-	_, mb := f.enrol(t, orderFI, "TSRM-FI", enrolment(giulia, "Giulia", "Verdi"))
+	f.enrol(t, asFI, "TSRM-FI", enrolment(mario, "Mario", "Rossi"))
+	_, mb := f.enrol(t, asFI, "TSRM-FI", enrolment(giulia, "Giulia", "Verdi"))
 	f.transition(t, mb.ID, domain.StateRichiestaInviata)
-	_, mb = f.enrol(t, orderFI, "TSRM-FI", enrolment(anna, "Anna", "Bianchi"))
+	_, mb = f.enrol(t, asFI, "TSRM-FI", enrolment(anna, "Anna", "Bianchi"))
 	for _, st := range []domain.State{domain.StateRichiestaInviata, domain.StateAbilitata, domain.StateAttivata} {
 		f.transition(t, mb.ID, st)
 	}
 	own := enrolment(luigi, "Luigi", "Verdi")
 	own.PEC = "luigi.verdi@legalmail.it"
-	f.enrol(t, orderFI, "TSRM-FI", own)
+	f.enrol(t, asFI, "TSRM-FI", own)
 	recent := enrolment(mario2, "Mario", "Rossi")
 	recent.DataIscrizione = "2026-02-20"
-	f.enrol(t, orderFI, "TSRM-FI", recent)
-	m, _ := f.enrol(t, orderFI, "TSRM-FI", enrolment(mario3, "Mario", "Rossi"))
+	f.enrol(t, asFI, "TSRM-FI", recent)
+	m, _ := f.enrol(t, asFI, "TSRM-FI", enrolment(mario3, "Mario", "Rossi"))
 	_, err := f.store.UpdateMember(t.Context(), "TSRM-FI", m.CodiceFiscale, app.Audit{}, func(m *domain.Member) (bool, error) {
 		m.CancelledOn, m.CancelReason = "2026-01-10", "trasferito"
 		return true, nil
@@ -39,7 +39,7 @@ func complianceFixture(t *testing.T) (*svcFixture, *app.Compliance) {
 	}
 	pi := enrolment(carlo, "Carlo", "Zurzi")
 	pi.DataIscrizione = "2025-12-01"
-	f.enrol(t, orderPI, "TSRM-PI", pi)
+	f.enrol(t, asPI, "TSRM-PI", pi)
 	return f, &app.Compliance{Store: f.store, Now: f.clock.Now, GraceDays: 30}
 }
 
@@ -56,7 +56,7 @@ func (f *svcFixture) transition(t *testing.T, id string, to domain.State) {
 
 func TestComplianceReport_MembersWithoutDomicilioPastTheGracePeriod(t *testing.T) {
 	_, c := complianceFixture(t)
-	got, next, err := c.Report(t.Context(), orderFI, "TSRM-FI", 0, "")
+	got, next, err := c.Report(t.Context(), asFI, "TSRM-FI", 0, "")
 	if err != nil || next != "" {
 		t.Fatalf("next %q, %v", next, err)
 	}
@@ -69,7 +69,7 @@ func TestComplianceReport_MembersWithoutDomicilioPastTheGracePeriod(t *testing.T
 	if want := int(t0.Sub(time.Date(2020, 1, 15, 0, 0, 0, 0, time.UTC)).Hours() / 24); got[0].DaysWithout != want {
 		t.Errorf("days without %d, want %d", got[0].DaysWithout, want)
 	}
-	got, _, err = c.Report(t.Context(), federation, "TSRM-PI", 0, "")
+	got, _, err = c.Report(t.Context(), asFederation, "TSRM-PI", 0, "")
 	if err != nil || len(got) != 1 || got[0].Member.Key() != carlo || got[0].Mailbox != nil || got[0].DaysWithout != 91 {
 		t.Errorf("TSRM-PI: %+v, %v", got, err)
 	}
@@ -80,7 +80,7 @@ func TestComplianceReport_PagesSkipActiveMailboxesAndStillFillThePage(t *testing
 	var keys []string
 	cursor, pages := "", 0
 	for {
-		got, next, err := c.Report(t.Context(), orderFI, "TSRM-FI", 1, cursor)
+		got, next, err := c.Report(t.Context(), asFI, "TSRM-FI", 1, cursor)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,11 +107,11 @@ func TestComplianceReport_Refusals(t *testing.T) {
 		cursor string
 		code   string
 	}{
-		{"another Order", orderPI, "TSRM-FI", 0, "", "forbidden"},
-		{"malformed Order id", federation, "fi", 0, "", "invalid_order_id"},
-		{"unknown Order", federation, "TSRM-XX", 0, "", "order_not_found"},
-		{"negative limit", orderFI, "TSRM-FI", -1, "", "invalid_limit"},
-		{"forged cursor", orderFI, "TSRM-FI", 0, "nope", "invalid_cursor"},
+		{"another Order", asPI, "TSRM-FI", 0, "", "forbidden"},
+		{"malformed Order id", asFederation, "fi", 0, "", "invalid_order_id"},
+		{"unknown Order", asFederation, "TSRM-XX", 0, "", "order_not_found"},
+		{"negative limit", asFI, "TSRM-FI", -1, "", "invalid_limit"},
+		{"forged cursor", asFI, "TSRM-FI", 0, "nope", "invalid_cursor"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,7 +122,7 @@ func TestComplianceReport_Refusals(t *testing.T) {
 	}
 	f, c := complianceFixture(t)
 	f.store.Fail("MailboxesByID", errors.New("DynamoDB is down"))
-	if _, _, err := c.Report(t.Context(), orderFI, "TSRM-FI", 0, ""); err == nil {
+	if _, _, err := c.Report(t.Context(), asFI, "TSRM-FI", 0, ""); err == nil {
 		t.Error("a store failure was swallowed")
 	}
 }

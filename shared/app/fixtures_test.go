@@ -24,9 +24,9 @@ var discard = slog.New(slog.DiscardHandler)
 
 // Callers.
 var (
-	federation = app.Caller{Role: app.RoleFederation}
-	orderFI    = app.Caller{Role: app.RoleOrder, OrderID: "TSRM-FI"}
-	orderPI    = app.Caller{Role: app.RoleOrder, OrderID: "TSRM-PI"}
+	asFederation = app.Caller{Role: app.RoleFederation}
+	asFI         = app.Caller{Role: app.RoleOrder, OrderID: "TSRM-FI"}
+	asPI         = app.Caller{Role: app.RoleOrder, OrderID: "TSRM-PI"}
 )
 
 // clock is a fixed clock that tests move by hand.
@@ -83,7 +83,7 @@ func newSvcFixture(t *testing.T) *svcFixture {
 
 func (f *svcFixture) putOrder(t *testing.T, o *domain.Order) {
 	t.Helper()
-	if _, err := f.svc.PutOrder(t.Context(), federation, o); err != nil {
+	if _, err := f.svc.PutOrder(t.Context(), asFederation, o); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -26,7 +26,7 @@ func alboFile(lines ...string) []byte { return []byte(alboHeader + strings.Join(
 
 func TestImportFile_KeepsGoodLinesAndReportsTheOthers(t *testing.T) {
 	f := newSvcFixture(t)
-	f.enrol(t, orderFI, "TSRM-FI", enrolment(luigi, "Luigi", "Verdi"))
+	f.enrol(t, asFI, "TSRM-FI", enrolment(luigi, "Luigi", "Verdi"))
 	file := alboFile(
 		alboLine(mario, "Mario", "Rossi"),                                                   // line 2
 		alboLine("RSSMRA80A01H501A", "Mario", "Rossi"),                                      // line 3: wrong check character
@@ -35,7 +35,7 @@ func TestImportFile_KeepsGoodLinesAndReportsTheOthers(t *testing.T) {
 		alboLine(anna, "Anna", "Bianchi"),                                                   // line 6
 		strings.Replace(alboLine(giulia, "Giulia", "Verdi"), "15/01/2020", "31/02/2020", 1), // line 7
 	)
-	res, err := f.svc.ImportFile(t.Context(), orderFI, "TSRM-FI", file)
+	res, err := f.svc.ImportFile(t.Context(), asFI, "TSRM-FI", file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestImportFile_KeepsGoodLinesAndReportsTheOthers(t *testing.T) {
 
 func TestImportFile_HomonymsInOneFileGetDistinctAddresses(t *testing.T) {
 	f := newSvcFixture(t)
-	res, err := f.svc.ImportFile(t.Context(), orderFI, "TSRM-FI", alboFile(
+	res, err := f.svc.ImportFile(t.Context(), asFI, "TSRM-FI", alboFile(
 		alboLine(mario, "Mario", "Rossi"), alboLine(mario2, "Mario", "Rossi"), alboLine(mario3, "Mario", "Rossi")))
 	if err != nil || res.Created != 3 {
 		t.Fatalf("%+v, %v", res, err)
@@ -89,7 +89,7 @@ func TestImportFile_OverTheLimitImportsNothing(t *testing.T) {
 	for i := range lines {
 		lines[i] = alboLine(mario, "Mario", "Rossi")
 	}
-	if _, err := f.svc.ImportFile(t.Context(), orderFI, "TSRM-FI", alboFile(lines...)); !errors.Is(err, app.ErrUseImportJob) {
+	if _, err := f.svc.ImportFile(t.Context(), asFI, "TSRM-FI", alboFile(lines...)); !errors.Is(err, app.ErrUseImportJob) {
 		t.Fatalf("got %v", err)
 	}
 	if _, err := f.store.GetMember(t.Context(), "TSRM-FI", domain.CodiceFiscale(mario)); !errors.Is(err, domain.ErrMemberNotFound) {
@@ -99,10 +99,10 @@ func TestImportFile_OverTheLimitImportsNothing(t *testing.T) {
 
 func TestImportFile_RefusesAnotherOrderAndABadHeader(t *testing.T) {
 	f := newSvcFixture(t)
-	if _, err := f.svc.ImportFile(t.Context(), orderPI, "TSRM-FI", alboFile(alboLine(mario, "Mario", "Rossi"))); !errors.Is(err, domain.ErrForbidden) {
+	if _, err := f.svc.ImportFile(t.Context(), asPI, "TSRM-FI", alboFile(alboLine(mario, "Mario", "Rossi"))); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("another Order: %v", err)
 	}
-	if _, err := f.svc.ImportFile(t.Context(), orderFI, "TSRM-FI", []byte("nome;cognome\nMario;Rossi\n")); code(err) != "invalid_header" {
+	if _, err := f.svc.ImportFile(t.Context(), asFI, "TSRM-FI", []byte("nome;cognome\nMario;Rossi\n")); code(err) != "invalid_header" {
 		t.Errorf("bad header: %v", err)
 	}
 }
@@ -110,7 +110,7 @@ func TestImportFile_RefusesAnotherOrderAndABadHeader(t *testing.T) {
 func TestImportFile_StoreFailureStopsTheImport(t *testing.T) {
 	f := newSvcFixture(t)
 	f.store.FailAlways("CreateMember", fake.ErrInjected)
-	if _, err := f.svc.ImportFile(t.Context(), orderFI, "TSRM-FI", alboFile(alboLine(mario, "Mario", "Rossi"))); !errors.Is(err, fake.ErrInjected) {
+	if _, err := f.svc.ImportFile(t.Context(), asFI, "TSRM-FI", alboFile(alboLine(mario, "Mario", "Rossi"))); !errors.Is(err, fake.ErrInjected) {
 		t.Errorf("got %v", err)
 	}
 }
@@ -138,7 +138,7 @@ var jobFile = alboFile(alboLine(mario, "Mario", "Rossi"), alboLine(anna, "Anna",
 // upload creates an import and uploads the file to it.
 func (f *jobFixture) upload(t *testing.T, file []byte) *app.Import {
 	t.Helper()
-	im, url, expires, err := f.jobs.Create(t.Context(), orderFI, "TSRM-FI")
+	im, url, expires, err := f.jobs.Create(t.Context(), asFI, "TSRM-FI")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func (f *jobFixture) get(t *testing.T, id string) *app.Import {
 // wantDone checks a finished run of jobFile.
 func (f *jobFixture) wantDone(t *testing.T, id string, runs int) {
 	t.Helper()
-	im, failures, err := f.jobs.Get(t.Context(), orderFI, id, 0)
+	im, failures, err := f.jobs.Get(t.Context(), asFI, id, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,20 +179,20 @@ func (f *jobFixture) wantDone(t *testing.T, id string, runs int) {
 
 func TestImportJob_CreateWaitsForTheUploadAndOnlyItsOrderSeesIt(t *testing.T) {
 	f := newJobFixture(t)
-	im, _, _, err := f.jobs.Create(t.Context(), orderFI, "TSRM-FI")
+	im, _, _, err := f.jobs.Create(t.Context(), asFI, "TSRM-FI")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id, ok := app.ImportIDOfKey(im.Key); !ok || id != im.ID || im.State != app.ImportWaitingUpload || im.Actor != orderFI {
+	if id, ok := app.ImportIDOfKey(im.Key); !ok || id != im.ID || im.State != app.ImportWaitingUpload || im.Actor != asFI {
 		t.Errorf("import %+v", im)
 	}
-	if _, _, err := f.jobs.Get(t.Context(), orderPI, im.ID, 10); code(err) != "import_not_found" {
+	if _, _, err := f.jobs.Get(t.Context(), asPI, im.ID, 10); code(err) != "import_not_found" {
 		t.Errorf("another Order: %v", err)
 	}
-	if _, _, _, err := f.jobs.Create(t.Context(), orderPI, "TSRM-FI"); !errors.Is(err, domain.ErrForbidden) {
+	if _, _, _, err := f.jobs.Create(t.Context(), asPI, "TSRM-FI"); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("create for another Order: %v", err)
 	}
-	if _, _, _, err := f.jobs.Create(t.Context(), federation, "TSRM-XX"); !errors.Is(err, domain.ErrOrderNotFound) {
+	if _, _, _, err := f.jobs.Create(t.Context(), asFederation, "TSRM-XX"); !errors.Is(err, domain.ErrOrderNotFound) {
 		t.Errorf("create for an unknown Order: %v", err)
 	}
 }
@@ -286,7 +286,7 @@ func TestImportJob_AFileThatCannotBeReadFailsTheImport(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newJobFixture(t)
-			im, _, _, err := f.jobs.Create(t.Context(), orderFI, "TSRM-FI")
+			im, _, _, err := f.jobs.Create(t.Context(), asFI, "TSRM-FI")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -49,7 +49,7 @@ func (f *syncFixture) ownPEC(t *testing.T, c app.Caller, orderID, cf, nome, cogn
 // activated enrols a convention member and activates the mailbox: an insert for INI-PEC.
 func (f *syncFixture) activated(t *testing.T, cf, nome, cognome string) *domain.Mailbox {
 	t.Helper()
-	_, mb := f.enrol(t, orderFI, "TSRM-FI", enrolment(cf, nome, cognome))
+	_, mb := f.enrol(t, asFI, "TSRM-FI", enrolment(cf, nome, cognome))
 	for _, st := range []domain.State{domain.StateRichiestaInviata, domain.StateAbilitata, domain.StateAttivata} {
 		f.transition(t, mb.ID, st)
 	}
@@ -89,9 +89,9 @@ func names(files []fake.DeliveredFile) []string {
 
 func TestSync_DeliversOneFilePerOrderWithItsChanges(t *testing.T) {
 	f := newSyncFixture(t)
-	f.ownPEC(t, orderFI, "TSRM-FI", mario, "Mario", "Rossi")
+	f.ownPEC(t, asFI, "TSRM-FI", mario, "Mario", "Rossi")
 	f.activated(t, anna, "Anna", "Bianchi")
-	f.ownPEC(t, orderPI, "TSRM-PI", carlo, "Carlo", "Zurzi")
+	f.ownPEC(t, asPI, "TSRM-PI", carlo, "Carlo", "Zurzi")
 	f.clock.Advance(time.Hour)
 
 	res := f.run(t, f.sync)
@@ -131,13 +131,13 @@ func TestSync_DeliversOneFilePerOrderWithItsChanges(t *testing.T) {
 
 func TestSync_LeavesTheLastMinutesToTheNextRun(t *testing.T) {
 	f := newSyncFixture(t)
-	f.ownPEC(t, orderFI, "TSRM-FI", mario, "Mario", "Rossi")
+	f.ownPEC(t, asFI, "TSRM-FI", mario, "Mario", "Rossi")
 	f.clock.Advance(5 * time.Minute)
 	if res := f.run(t, f.sync); len(res.Delivered) != 0 || res.Unchanged != 2 {
 		t.Fatalf("a change of five minutes ago was delivered: %+v", res)
 	}
-	f.ownPEC(t, orderFI, "TSRM-FI", luigi, "Luigi", "Verdi") // at t0+5m
-	f.clock.Advance(7 * time.Minute)                         // t0+12m: Mario's change is settled, Luigi's not
+	f.ownPEC(t, asFI, "TSRM-FI", luigi, "Luigi", "Verdi") // at t0+5m
+	f.clock.Advance(7 * time.Minute)                      // t0+12m: Mario's change is settled, Luigi's not
 	res := f.run(t, f.sync)
 	if len(res.Delivered) != 1 || res.Delivered[0].Inserts != 1 {
 		t.Fatalf("delivered %+v", res.Delivered)
@@ -155,7 +155,7 @@ func TestSync_LeavesTheLastMinutesToTheNextRun(t *testing.T) {
 
 func TestSync_UpdatesAndDeletes(t *testing.T) {
 	f := newSyncFixture(t)
-	m := f.ownPEC(t, orderFI, "TSRM-FI", mario, "Mario", "Rossi")
+	m := f.ownPEC(t, asFI, "TSRM-FI", mario, "Mario", "Rossi")
 	mb := f.activated(t, anna, "Anna", "Bianchi")
 	f.clock.Advance(time.Hour)
 	f.run(t, f.sync)
@@ -191,7 +191,7 @@ func TestSync_UpdatesAndDeletes(t *testing.T) {
 
 func TestSync_APreparedFileIsSentAgainByteForByteNotRebuilt(t *testing.T) {
 	f := newSyncFixture(t)
-	f.ownPEC(t, orderFI, "TSRM-FI", mario, "Mario", "Rossi")
+	f.ownPEC(t, asFI, "TSRM-FI", mario, "Mario", "Rossi")
 	f.clock.Advance(time.Hour)
 	f.receiver.Fail("Deliver", errors.New("INI-PEC is down"))
 	if _, err := f.sync.Sync(t.Context()); err == nil {
@@ -203,7 +203,7 @@ func TestSync_APreparedFileIsSentAgainByteForByteNotRebuilt(t *testing.T) {
 	}
 	first := f.archived(t, prepared)
 
-	f.ownPEC(t, orderFI, "TSRM-FI", luigi, "Luigi", "Verdi") // after the prepared file
+	f.ownPEC(t, asFI, "TSRM-FI", luigi, "Luigi", "Verdi") // after the prepared file
 	f.clock.Advance(time.Hour)
 	res := f.run(t, f.sync)
 	if len(res.Delivered) != 2 || res.Delivered[0].N != 1 || res.Delivered[1].N != 2 {
@@ -223,7 +223,7 @@ func TestSync_APreparedFileIsSentAgainByteForByteNotRebuilt(t *testing.T) {
 
 func TestSync_ADeliveryNotRecordedAsDoneIsSentAgainAsTheSameFile(t *testing.T) {
 	f := newSyncFixture(t)
-	f.ownPEC(t, orderFI, "TSRM-FI", mario, "Mario", "Rossi")
+	f.ownPEC(t, asFI, "TSRM-FI", mario, "Mario", "Rossi")
 	f.clock.Advance(time.Hour)
 	f.store.Fail("CompleteDelivery", fake.ErrInjected)
 	if _, err := f.sync.Sync(t.Context()); !errors.Is(err, fake.ErrInjected) {
@@ -255,7 +255,7 @@ func (a *hookedArchive) Put(ctx context.Context, key string, body io.ReadSeeker)
 
 func TestSync_TheRunThatLosesPrepareDeliverySendsNothing(t *testing.T) {
 	f := newSyncFixture(t)
-	f.ownPEC(t, orderFI, "TSRM-FI", mario, "Mario", "Rossi")
+	f.ownPEC(t, asFI, "TSRM-FI", mario, "Mario", "Rossi")
 	f.clock.Advance(time.Hour)
 	rival := f.newRun(f.archive)
 	loser := f.newRun(&hookedArchive{Archive: f.archive, before: func() { f.run(t, rival) }})
@@ -282,11 +282,11 @@ func TestSync_TheRunThatLosesPrepareDeliverySendsNothing(t *testing.T) {
 // PrepareDelivery claims the number.
 func TestSync_TheLosingRunOverwritesTheWinnersArchivedFile(t *testing.T) {
 	f := newSyncFixture(t)
-	f.ownPEC(t, orderFI, "TSRM-FI", mario, "Mario", "Rossi")
+	f.ownPEC(t, asFI, "TSRM-FI", mario, "Mario", "Rossi")
 	f.clock.Advance(time.Hour)
 	rival := f.newRun(f.archive)
 	loser := f.newRun(&hookedArchive{Archive: f.archive, before: func() {
-		f.ownPEC(t, orderFI, "TSRM-FI", luigi, "Luigi", "Verdi")
+		f.ownPEC(t, asFI, "TSRM-FI", luigi, "Luigi", "Verdi")
 		f.clock.Advance(11 * time.Minute)
 		f.receiver.Fail("Deliver", errors.New("INI-PEC is down"))
 		if _, err := rival.Sync(t.Context()); err == nil {
@@ -312,19 +312,19 @@ func TestSync_TheLosingRunOverwritesTheWinnersArchivedFile(t *testing.T) {
 func TestDeliveries_NewestFirstWithACursor(t *testing.T) {
 	f := newSyncFixture(t)
 	for _, cf := range []string{mario, luigi, anna} {
-		f.ownPEC(t, orderFI, "TSRM-FI", cf, "Socio", "N"+cf[:3])
+		f.ownPEC(t, asFI, "TSRM-FI", cf, "Socio", "N"+cf[:3])
 		f.clock.Advance(time.Hour)
 		f.run(t, f.sync)
 	}
-	page, next, err := f.sync.Deliveries(t.Context(), orderFI, "TSRM-FI", "", 2, "")
+	page, next, err := f.sync.Deliveries(t.Context(), asFI, "TSRM-FI", "", 2, "")
 	if err != nil || len(page) != 2 || page[0].N != 3 || page[1].N != 2 || next == "" {
 		t.Fatalf("first page %+v, %q, %v", page, next, err)
 	}
-	page, next, err = f.sync.Deliveries(t.Context(), orderFI, "TSRM-FI", "delta", 2, next)
+	page, next, err = f.sync.Deliveries(t.Context(), asFI, "TSRM-FI", "delta", 2, next)
 	if err != nil || len(page) != 1 || page[0].N != 1 || next != "" {
 		t.Fatalf("second page %+v, %q, %v", page, next, err)
 	}
-	if page, _, err := f.sync.Deliveries(t.Context(), federation, "TSRM-FI", "full", 0, ""); err != nil || len(page) != 0 {
+	if page, _, err := f.sync.Deliveries(t.Context(), asFederation, "TSRM-FI", "full", 0, ""); err != nil || len(page) != 0 {
 		t.Errorf("full exports: %+v, %v", page, err)
 	}
 	tests := []struct {
@@ -335,10 +335,10 @@ func TestDeliveries_NewestFirstWithACursor(t *testing.T) {
 		cursor string
 		code   string
 	}{
-		{"another Order", orderPI, "", 0, "", "forbidden"},
-		{"unknown kind", orderFI, "daily", 0, "", "invalid_kind"},
-		{"limit too large", orderFI, "", 1001, "", "invalid_limit"},
-		{"forged cursor", orderFI, "", 0, "bm9wZQ", "invalid_cursor"},
+		{"another Order", asPI, "", 0, "", "forbidden"},
+		{"unknown kind", asFI, "daily", 0, "", "invalid_kind"},
+		{"limit too large", asFI, "", 1001, "", "invalid_limit"},
+		{"forged cursor", asFI, "", 0, "bm9wZQ", "invalid_cursor"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -351,17 +351,17 @@ func TestDeliveries_NewestFirstWithACursor(t *testing.T) {
 
 func TestFullExport_DeliversEveryCurrentDomicilioLeavingTheDeltaAlone(t *testing.T) {
 	f := newSyncFixture(t)
-	f.ownPEC(t, orderFI, "TSRM-FI", mario, "Mario", "Rossi")
+	f.ownPEC(t, asFI, "TSRM-FI", mario, "Mario", "Rossi")
 	f.activated(t, anna, "Anna", "Bianchi")
-	f.enrol(t, orderFI, "TSRM-FI", enrolment(giulia, "Giulia", "Verdi")) // mailbox not yet active
-	gone := f.ownPEC(t, orderFI, "TSRM-FI", mario3, "Mario", "Terzo")
+	f.enrol(t, asFI, "TSRM-FI", enrolment(giulia, "Giulia", "Verdi")) // mailbox not yet active
+	gone := f.ownPEC(t, asFI, "TSRM-FI", mario3, "Mario", "Terzo")
 	if _, err := f.store.UpdateMember(t.Context(), "TSRM-FI", gone.CodiceFiscale, app.Audit{}, func(m *domain.Member) (bool, error) {
 		m.CancelledOn = "2026-02-01"
 		return true, nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	f.ownPEC(t, orderPI, "TSRM-PI", carlo, "Carlo", "Zurzi")
+	f.ownPEC(t, asPI, "TSRM-PI", carlo, "Carlo", "Zurzi")
 	f.clock.Advance(time.Hour)
 	outbox := len(f.store.Outbox("TSRM-FI"))
 
@@ -378,7 +378,7 @@ func TestFullExport_DeliversEveryCurrentDomicilioLeavingTheDeltaAlone(t *testing
 	if d.Kind != "full" || d.State != app.DeliveryDelivered || d.Inserts != 2 || f.archived(t, d) != want {
 		t.Errorf("export %+v", d)
 	}
-	exports, _, err := f.sync.Deliveries(t.Context(), orderFI, "TSRM-FI", "full", 0, "")
+	exports, _, err := f.sync.Deliveries(t.Context(), asFI, "TSRM-FI", "full", 0, "")
 	if err != nil || len(exports) != 1 || exports[0].FileName != d.FileName {
 		t.Errorf("exports %+v, %v", exports, err)
 	}
@@ -395,10 +395,10 @@ func TestRequestExport_StartsAnExportForTheOrder(t *testing.T) {
 		order  string
 		code   string
 	}{
-		{orderPI, "TSRM-FI", "forbidden"},
-		{federation, "TSRM-XX", "order_not_found"},
-		{federation, "bad id", "invalid_order_id"},
-		{orderFI, "TSRM-FI", ""},
+		{asPI, "TSRM-FI", "forbidden"},
+		{asFederation, "TSRM-XX", "order_not_found"},
+		{asFederation, "bad id", "invalid_order_id"},
+		{asFI, "TSRM-FI", ""},
 	} {
 		if err := f.sync.RequestExport(t.Context(), tt.caller, tt.order, f.store, ex); code(err) != tt.code {
 			t.Errorf("%v on %s: %v, want %q", tt.caller, tt.order, err, tt.code)

@@ -17,7 +17,7 @@ func fiveMailboxes(t *testing.T, f *svcFixture) []string {
 	t.Helper()
 	var out []string
 	for i, cf := range []string{mario, luigi, anna, mario2, mario3} {
-		_, mb := f.enrol(t, orderFI, "TSRM-FI", enrolment(cf, "Socio", "Numero"+string(rune('A'+i))))
+		_, mb := f.enrol(t, asFI, "TSRM-FI", enrolment(cf, "Socio", "Numero"+string(rune('A'+i))))
 		out = append(out, mb.ID)
 		f.clock.Advance(time.Minute)
 	}
@@ -56,7 +56,7 @@ func allPages(t *testing.T, f *svcFixture, c app.Caller, q app.MailboxQuery) [][
 func TestListMailboxes_PagesOldestFirstWithACursor(t *testing.T) {
 	f := newSvcFixture(t)
 	ids := fiveMailboxes(t, f)
-	f.enrol(t, orderPI, "TSRM-PI", enrolment(mario, "Mario", "Rossi")) // no mailbox, and another Order
+	f.enrol(t, asPI, "TSRM-PI", enrolment(mario, "Mario", "Rossi")) // no mailbox, and another Order
 	tests := []struct {
 		name  string
 		q     app.MailboxQuery
@@ -70,7 +70,7 @@ func TestListMailboxes_PagesOldestFirstWithACursor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := allPages(t, f, orderFI, tt.q)
+			got := allPages(t, f, asFI, tt.q)
 			if fmt.Sprint(got) != fmt.Sprint(tt.pages) {
 				t.Errorf("pages %v, want %v", got, tt.pages)
 			}
@@ -81,7 +81,7 @@ func TestListMailboxes_PagesOldestFirstWithACursor(t *testing.T) {
 func TestListMailboxes_RefusesBadQueries(t *testing.T) {
 	f := newSvcFixture(t)
 	fiveMailboxes(t, f)
-	_, stateCursor, err := f.svc.ListMailboxes(t.Context(), orderFI, app.MailboxQuery{OrderID: "TSRM-FI", State: "RICHIESTA", Limit: 1})
+	_, stateCursor, err := f.svc.ListMailboxes(t.Context(), asFI, app.MailboxQuery{OrderID: "TSRM-FI", State: "RICHIESTA", Limit: 1})
 	if err != nil || stateCursor == "" {
 		t.Fatalf("cursor %q, %v", stateCursor, err)
 	}
@@ -91,13 +91,13 @@ func TestListMailboxes_RefusesBadQueries(t *testing.T) {
 		q      app.MailboxQuery
 		code   string
 	}{
-		{"another Order", orderPI, app.MailboxQuery{OrderID: "TSRM-FI"}, "forbidden"},
-		{"unknown Order", federation, app.MailboxQuery{OrderID: "TSRM-XX"}, "order_not_found"},
-		{"unknown state", orderFI, app.MailboxQuery{OrderID: "TSRM-FI", State: "ACTIVE"}, "invalid_state"},
-		{"limit too large", orderFI, app.MailboxQuery{OrderID: "TSRM-FI", Limit: 1001}, "invalid_limit"},
-		{"negative limit", orderFI, app.MailboxQuery{OrderID: "TSRM-FI", Limit: -1}, "invalid_limit"},
-		{"forged cursor", orderFI, app.MailboxQuery{OrderID: "TSRM-FI", Cursor: "eyJ4IjoxfQ"}, "invalid_cursor"},
-		{"another listing's cursor", orderFI, app.MailboxQuery{OrderID: "TSRM-FI", Cursor: stateCursor}, "invalid_cursor"},
+		{"another Order", asPI, app.MailboxQuery{OrderID: "TSRM-FI"}, "forbidden"},
+		{"unknown Order", asFederation, app.MailboxQuery{OrderID: "TSRM-XX"}, "order_not_found"},
+		{"unknown state", asFI, app.MailboxQuery{OrderID: "TSRM-FI", State: "ACTIVE"}, "invalid_state"},
+		{"limit too large", asFI, app.MailboxQuery{OrderID: "TSRM-FI", Limit: 1001}, "invalid_limit"},
+		{"negative limit", asFI, app.MailboxQuery{OrderID: "TSRM-FI", Limit: -1}, "invalid_limit"},
+		{"forged cursor", asFI, app.MailboxQuery{OrderID: "TSRM-FI", Cursor: "eyJ4IjoxfQ"}, "invalid_cursor"},
+		{"another listing's cursor", asFI, app.MailboxQuery{OrderID: "TSRM-FI", Cursor: stateCursor}, "invalid_cursor"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,7 +111,7 @@ func TestListMailboxes_RefusesBadQueries(t *testing.T) {
 func TestMailboxSummary_CountsEveryStateZeroIncluded(t *testing.T) {
 	f := newSvcFixture(t)
 	fiveMailboxes(t, f)
-	got, err := f.svc.MailboxSummary(t.Context(), orderFI, "TSRM-FI")
+	got, err := f.svc.MailboxSummary(t.Context(), asFI, "TSRM-FI")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,10 +119,10 @@ func TestMailboxSummary_CountsEveryStateZeroIncluded(t *testing.T) {
 	if !maps.Equal(got, want) {
 		t.Errorf("counts %v, want %v", got, want)
 	}
-	if _, err := f.svc.MailboxSummary(t.Context(), orderPI, "TSRM-FI"); !errors.Is(err, domain.ErrForbidden) {
+	if _, err := f.svc.MailboxSummary(t.Context(), asPI, "TSRM-FI"); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("another Order: %v", err)
 	}
-	if _, err := f.svc.MailboxSummary(t.Context(), federation, "TSRM-XX"); !errors.Is(err, domain.ErrOrderNotFound) {
+	if _, err := f.svc.MailboxSummary(t.Context(), asFederation, "TSRM-XX"); !errors.Is(err, domain.ErrOrderNotFound) {
 		t.Errorf("unknown Order: %v", err)
 	}
 }
@@ -136,10 +136,10 @@ func TestGetMailbox_AnotherOrderCannotTellItExists(t *testing.T) {
 		id     string
 		code   string
 	}{
-		{"its Order", orderFI, ids[0], ""},
-		{"the federation", federation, ids[0], ""},
-		{"another Order", orderPI, ids[0], "mailbox_not_found"},
-		{"no such mailbox", orderFI, "nope", "mailbox_not_found"},
+		{"its Order", asFI, ids[0], ""},
+		{"the federation", asFederation, ids[0], ""},
+		{"another Order", asPI, ids[0], "mailbox_not_found"},
+		{"no such mailbox", asFI, "nope", "mailbox_not_found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

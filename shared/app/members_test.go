@@ -24,7 +24,7 @@ func TestEnrol_ConventionMemberGetsAMailboxAtTheComposedAddress(t *testing.T) {
 			f := newSvcFixture(t)
 			e := enrolment(mario, tt.nome, tt.cognome)
 			e.Albo = tt.albo
-			m, mb := f.enrol(t, orderFI, "TSRM-FI", e)
+			m, mb := f.enrol(t, asFI, "TSRM-FI", e)
 			if mb == nil || mb.Address != tt.want {
 				t.Fatalf("mailbox %+v, want the address %s", mb, tt.want)
 			}
@@ -50,7 +50,7 @@ func TestEnrol_HomonymsGetNumberedAddresses(t *testing.T) {
 	f := newSvcFixture(t)
 	var got []string
 	for _, cf := range []string{mario, mario2, mario3} {
-		_, mb := f.enrol(t, orderFI, "TSRM-FI", enrolment(cf, "Mario", "Rossi"))
+		_, mb := f.enrol(t, asFI, "TSRM-FI", enrolment(cf, "Mario", "Rossi"))
 		got = append(got, mb.Address)
 	}
 	want := []string{"mario.rossi@pec.tsrm.org", "mario.rossi1@pec.tsrm.org", "mario.rossi2@pec.tsrm.org"}
@@ -75,9 +75,9 @@ func (s *racyAddresses) TakenAddresses(ctx context.Context, addresses []string) 
 
 func TestEnrol_AnAddressTakenAfterTheReadGoesToTheNextNumber(t *testing.T) {
 	f := newSvcFixture(t)
-	f.enrol(t, orderFI, "TSRM-FI", enrolment(mario, "Mario", "Rossi"))
+	f.enrol(t, asFI, "TSRM-FI", enrolment(mario, "Mario", "Rossi"))
 	f.svc.Store = &racyAddresses{Store: f.store}
-	_, mb := f.enrol(t, orderFI, "TSRM-FI", enrolment(mario2, "Mario", "Rossi"))
+	_, mb := f.enrol(t, asFI, "TSRM-FI", enrolment(mario2, "Mario", "Rossi"))
 	if mb.Address != "mario.rossi1@pec.tsrm.org" {
 		t.Errorf("address %s", mb.Address)
 	}
@@ -87,7 +87,7 @@ func TestEnrol_OwnPECIssuesNoMailboxAndPublishesIt(t *testing.T) {
 	f := newSvcFixture(t)
 	e := enrolment(mario, "Mario", "Rossi")
 	e.PEC = "Mario.Rossi@LegalMail.it"
-	m, mb := f.enrol(t, orderFI, "TSRM-FI", e)
+	m, mb := f.enrol(t, asFI, "TSRM-FI", e)
 	if mb != nil || m.MailboxID != "" || m.PEC != "mario.rossi@legalmail.it" {
 		t.Fatalf("member %+v, mailbox %+v", m, mb)
 	}
@@ -102,7 +102,7 @@ func TestEnrol_OwnPECIssuesNoMailboxAndPublishesIt(t *testing.T) {
 
 func TestEnrol_OrderOutsideTheConventionIssuesNoMailbox(t *testing.T) {
 	f := newSvcFixture(t)
-	m, mb := f.enrol(t, orderPI, "TSRM-PI", enrolment(mario, "Mario", "Rossi"))
+	m, mb := f.enrol(t, asPI, "TSRM-PI", enrolment(mario, "Mario", "Rossi"))
 	if mb != nil || m.MailboxID != "" {
 		t.Errorf("member %+v, mailbox %+v", m, mb)
 	}
@@ -116,9 +116,9 @@ func TestEnrol_OrderOutsideTheConventionIssuesNoMailbox(t *testing.T) {
 
 func TestEnrol_AMemberIsEnrolledOnceWhateverTheOmocodicForm(t *testing.T) {
 	f := newSvcFixture(t)
-	f.enrol(t, orderFI, "TSRM-FI", enrolment(mario, "Mario", "Rossi"))
+	f.enrol(t, asFI, "TSRM-FI", enrolment(mario, "Mario", "Rossi"))
 	for _, cf := range []string{mario, marioOmocodic} {
-		if _, _, err := f.svc.Enrol(t.Context(), orderFI, "TSRM-FI", enrolment(cf, "Mario", "Rossi")); !errors.Is(err, domain.ErrMemberExists) {
+		if _, _, err := f.svc.Enrol(t.Context(), asFI, "TSRM-FI", enrolment(cf, "Mario", "Rossi")); !errors.Is(err, domain.ErrMemberExists) {
 			t.Errorf("%s again: %v", cf, err)
 		}
 	}
@@ -126,7 +126,7 @@ func TestEnrol_AMemberIsEnrolledOnceWhateverTheOmocodicForm(t *testing.T) {
 		t.Errorf("mailboxes %v, want one", n)
 	}
 	// The same person may be enrolled in another Order.
-	f.enrol(t, orderPI, "TSRM-PI", enrolment(marioOmocodic, "Mario", "Rossi"))
+	f.enrol(t, asPI, "TSRM-PI", enrolment(marioOmocodic, "Mario", "Rossi"))
 }
 
 func TestEnrol_InvalidFieldIsNamedAndNothingIsWritten(t *testing.T) {
@@ -150,7 +150,7 @@ func TestEnrol_InvalidFieldIsNamedAndNothingIsWritten(t *testing.T) {
 			f := newSvcFixture(t)
 			e := enrolment(mario, "Mario", "Rossi")
 			tt.edit(&e)
-			_, _, err := f.svc.Enrol(t.Context(), orderFI, "TSRM-FI", e)
+			_, _, err := f.svc.Enrol(t.Context(), asFI, "TSRM-FI", e)
 			var de *domain.Error
 			if !errors.As(err, &de) || de.Kind != domain.KindInvalid || de.Field != tt.field || de.Code != tt.code {
 				t.Fatalf("got %v (field %q), want %s on %s", err, field(err), tt.code, tt.field)
@@ -164,13 +164,13 @@ func TestEnrol_InvalidFieldIsNamedAndNothingIsWritten(t *testing.T) {
 
 func TestEnrol_OnlyTheFederationAndTheOrder(t *testing.T) {
 	f := newSvcFixture(t)
-	if _, _, err := f.svc.Enrol(t.Context(), orderPI, "TSRM-FI", enrolment(mario, "Mario", "Rossi")); !errors.Is(err, domain.ErrForbidden) {
+	if _, _, err := f.svc.Enrol(t.Context(), asPI, "TSRM-FI", enrolment(mario, "Mario", "Rossi")); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("another Order: %v", err)
 	}
-	if _, _, err := f.svc.Enrol(t.Context(), federation, "TSRM-XX", enrolment(mario, "Mario", "Rossi")); !errors.Is(err, domain.ErrOrderNotFound) {
+	if _, _, err := f.svc.Enrol(t.Context(), asFederation, "TSRM-XX", enrolment(mario, "Mario", "Rossi")); !errors.Is(err, domain.ErrOrderNotFound) {
 		t.Errorf("unknown Order: %v", err)
 	}
-	m, _ := f.enrol(t, federation, "TSRM-FI", enrolment(mario, "Mario", "Rossi"))
+	m, _ := f.enrol(t, asFederation, "TSRM-FI", enrolment(mario, "Mario", "Rossi"))
 	if a := actions(f.store, "TSRM-FI", "member:"+m.Key()); !slices.Equal(a, []string{"federation member.enrolled"}) {
 		t.Errorf("audit trail %v", a)
 	}
@@ -186,11 +186,11 @@ func TestEnrol_RetryWithTheSameRequestKeyGetsTheFirstEnrolment(t *testing.T) {
 	ctx := app.WithRequestKey(t.Context(), "order:TSRM-FI|POST /members|key-1")
 	func() {
 		defer func() { _ = recover() }()
-		_, _, _ = f.svc.Enrol(ctx, orderFI, "TSRM-FI", enrolment(mario, "Mario", "Rossi"))
+		_, _, _ = f.svc.Enrol(ctx, asFI, "TSRM-FI", enrolment(mario, "Mario", "Rossi"))
 		t.Fatal("no crash")
 	}()
 	f.svc.Crash = nil
-	m, mb, err := f.svc.Enrol(ctx, orderFI, "TSRM-FI", enrolment(mario, "Mario", "Rossi"))
+	m, mb, err := f.svc.Enrol(ctx, asFI, "TSRM-FI", enrolment(mario, "Mario", "Rossi"))
 	if err != nil || mb == nil || mb.Address != "mario.rossi@pec.tsrm.org" || m.MailboxID != mb.ID {
 		t.Fatalf("retry: %+v, %+v, %v", m, mb, err)
 	}
@@ -199,7 +199,7 @@ func TestEnrol_RetryWithTheSameRequestKeyGetsTheFirstEnrolment(t *testing.T) {
 	}
 	other := app.WithRequestKey(t.Context(), "order:TSRM-FI|POST /members|key-2")
 	for name, ctx := range map[string]context.Context{"another key": other, "no key": t.Context()} {
-		if _, _, err := f.svc.Enrol(ctx, orderFI, "TSRM-FI", enrolment(mario, "Mario", "Rossi")); !errors.Is(err, domain.ErrMemberExists) {
+		if _, _, err := f.svc.Enrol(ctx, asFI, "TSRM-FI", enrolment(mario, "Mario", "Rossi")); !errors.Is(err, domain.ErrMemberExists) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
@@ -208,7 +208,7 @@ func TestEnrol_RetryWithTheSameRequestKeyGetsTheFirstEnrolment(t *testing.T) {
 func TestEnrol_JoinsTheNextBatchWhenTheOrderClosedOneMeanwhile(t *testing.T) {
 	f := newSvcFixture(t)
 	f.store.Fail("CreateMember", domain.ErrConcurrentUpdate)
-	_, mb := f.enrol(t, orderFI, "TSRM-FI", enrolment(mario, "Mario", "Rossi"))
+	_, mb := f.enrol(t, asFI, "TSRM-FI", enrolment(mario, "Mario", "Rossi"))
 	if mb.Address != "mario.rossi@pec.tsrm.org" {
 		t.Errorf("mailbox %+v", mb)
 	}
@@ -217,14 +217,14 @@ func TestEnrol_JoinsTheNextBatchWhenTheOrderClosedOneMeanwhile(t *testing.T) {
 func TestEnrol_StoreFailureIsReturned(t *testing.T) {
 	f := newSvcFixture(t)
 	f.store.FailAlways("TakenAddresses", fake.ErrInjected)
-	if _, _, err := f.svc.Enrol(t.Context(), orderFI, "TSRM-FI", enrolment(mario, "Mario", "Rossi")); !errors.Is(err, fake.ErrInjected) {
+	if _, _, err := f.svc.Enrol(t.Context(), asFI, "TSRM-FI", enrolment(mario, "Mario", "Rossi")); !errors.Is(err, fake.ErrInjected) {
 		t.Errorf("got %v", err)
 	}
 }
 
 func TestGetMember_ByAnyOmocodicFormWithItsMailbox(t *testing.T) {
 	f := newSvcFixture(t)
-	_, mb := f.enrol(t, orderFI, "TSRM-FI", enrolment(mario, "Mario", "Rossi"))
+	_, mb := f.enrol(t, asFI, "TSRM-FI", enrolment(mario, "Mario", "Rossi"))
 	tests := []struct {
 		name   string
 		caller app.Caller
@@ -232,12 +232,12 @@ func TestGetMember_ByAnyOmocodicFormWithItsMailbox(t *testing.T) {
 		cf     string
 		code   string
 	}{
-		{"as enrolled", orderFI, "TSRM-FI", mario, ""},
-		{"omocodic form", federation, "TSRM-FI", marioOmocodic, ""},
-		{"another Order", orderPI, "TSRM-FI", mario, "forbidden"},
-		{"not a member", orderFI, "TSRM-FI", luigi, "member_not_found"},
-		{"unknown Order", federation, "TSRM-XX", mario, "order_not_found"},
-		{"malformed code", orderFI, "TSRM-FI", "RSSMRA", "invalid_codice_fiscale"},
+		{"as enrolled", asFI, "TSRM-FI", mario, ""},
+		{"omocodic form", asFederation, "TSRM-FI", marioOmocodic, ""},
+		{"another Order", asPI, "TSRM-FI", mario, "forbidden"},
+		{"not a member", asFI, "TSRM-FI", luigi, "member_not_found"},
+		{"unknown Order", asFederation, "TSRM-XX", mario, "order_not_found"},
+		{"malformed code", asFI, "TSRM-FI", "RSSMRA", "invalid_codice_fiscale"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

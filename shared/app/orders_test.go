@@ -16,16 +16,16 @@ func offer(code string) *string { return &code }
 func TestPutOrder_CreatesThenUpdatesAndAuditsBoth(t *testing.T) {
 	f := newSvcFixture(t)
 	o := &domain.Order{ID: "TSRM-LU", Name: "Ordine di Lucca", PEC: "Ordine@PEC.example.it"}
-	created, err := f.svc.PutOrder(t.Context(), federation, o)
+	created, err := f.svc.PutOrder(t.Context(), asFederation, o)
 	if err != nil || !created {
 		t.Fatalf("create: created %v, %v", created, err)
 	}
 	f.clock.Advance(time.Hour)
 	o = &domain.Order{ID: "TSRM-LU", Name: "Ordine TSRM PSTRP di Lucca", PEC: "ordine@pec.example.it"}
-	if created, err = f.svc.PutOrder(t.Context(), federation, o); err != nil || created {
+	if created, err = f.svc.PutOrder(t.Context(), asFederation, o); err != nil || created {
 		t.Fatalf("update: created %v, %v", created, err)
 	}
-	got, err := f.svc.GetOrder(t.Context(), federation, "TSRM-LU")
+	got, err := f.svc.GetOrder(t.Context(), asFederation, "TSRM-LU")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestPutOrder_AnOfferCodeBelongsToOneOrder(t *testing.T) {
 	if id, err := f.store.OrderIDForOfferCode(t.Context(), "LU-2026"); err != nil || id != "TSRM-LU" {
 		t.Fatalf("the code is kept upper-cased and trimmed: %q, %v", id, err)
 	}
-	_, err := f.svc.PutOrder(t.Context(), federation, &domain.Order{ID: "TSRM-PI", Name: "Pisa", PEC: "pi@pec.example.it",
+	_, err := f.svc.PutOrder(t.Context(), asFederation, &domain.Order{ID: "TSRM-PI", Name: "Pisa", PEC: "pi@pec.example.it",
 		Convention: domain.Convention{OfferCode: offer("LU-2026")}})
 	if !errors.Is(err, domain.ErrOfferCodeTaken) || field(err) != "convention.offerCode" {
 		t.Fatalf("another Order's code: %v", err)
@@ -68,12 +68,12 @@ func TestPutOrder_RefusesOrdersAndInvalidFields(t *testing.T) {
 		code   string
 		field  string
 	}{
-		{"an Order configures nothing", orderFI, domain.Order{ID: "TSRM-FI", Name: "Firenze", PEC: "fi@pec.example.it"}, "forbidden", ""},
-		{"bad id", federation, domain.Order{ID: "tsrm fi", Name: "Firenze", PEC: "fi@pec.example.it"}, "invalid_order_id", "orderId"},
-		{"no name", federation, domain.Order{ID: "TSRM-FI", PEC: "fi@pec.example.it"}, "invalid_name", "name"},
-		{"bad PEC", federation, domain.Order{ID: "TSRM-FI", Name: "Firenze", PEC: "Ordine <fi@pec.example.it>"}, "invalid_pec", "pec"},
-		{"bad offer code", federation, domain.Order{ID: "TSRM-FI", Name: "Firenze", PEC: "fi@pec.example.it", Convention: domain.Convention{OfferCode: offer("a")}}, "invalid_offer_code", "convention.offerCode"},
-		{"negative price", federation, domain.Order{ID: "TSRM-FI", Name: "Firenze", PEC: "fi@pec.example.it", Convention: domain.Convention{PriceCents: -1}}, "invalid_price", "convention.priceCents"},
+		{"an Order configures nothing", asFI, domain.Order{ID: "TSRM-FI", Name: "Firenze", PEC: "fi@pec.example.it"}, "forbidden", ""},
+		{"bad id", asFederation, domain.Order{ID: "tsrm fi", Name: "Firenze", PEC: "fi@pec.example.it"}, "invalid_order_id", "orderId"},
+		{"no name", asFederation, domain.Order{ID: "TSRM-FI", PEC: "fi@pec.example.it"}, "invalid_name", "name"},
+		{"bad PEC", asFederation, domain.Order{ID: "TSRM-FI", Name: "Firenze", PEC: "Ordine <fi@pec.example.it>"}, "invalid_pec", "pec"},
+		{"bad offer code", asFederation, domain.Order{ID: "TSRM-FI", Name: "Firenze", PEC: "fi@pec.example.it", Convention: domain.Convention{OfferCode: offer("a")}}, "invalid_offer_code", "convention.offerCode"},
+		{"negative price", asFederation, domain.Order{ID: "TSRM-FI", Name: "Firenze", PEC: "fi@pec.example.it", Convention: domain.Convention{PriceCents: -1}}, "invalid_price", "convention.priceCents"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,12 +96,12 @@ func TestGetOrder_OnlyTheFederationAndTheOrderItself(t *testing.T) {
 		id     string
 		code   string
 	}{
-		{"federation", federation, "TSRM-FI", ""},
-		{"the Order", orderFI, "TSRM-FI", ""},
-		{"another Order", orderPI, "TSRM-FI", "forbidden"},
+		{"federation", asFederation, "TSRM-FI", ""},
+		{"the Order", asFI, "TSRM-FI", ""},
+		{"another Order", asPI, "TSRM-FI", "forbidden"},
 		{"no role", app.Caller{}, "TSRM-FI", "forbidden"},
-		{"unknown Order", federation, "TSRM-XX", "order_not_found"},
-		{"malformed id", federation, "tsrm/fi", "invalid_order_id"},
+		{"unknown Order", asFederation, "TSRM-XX", "order_not_found"},
+		{"malformed id", asFederation, "tsrm/fi", "invalid_order_id"},
 	}
 	f := newSvcFixture(t)
 	for _, tt := range tests {

@@ -166,7 +166,7 @@ func TestReginde_UnknownExpiredAndReplacedLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := f.lastToken(t)
-	if _, err := f.r.SendReminder(ctx, orderFI, "TSRM-FI", carlo); err != nil {
+	if _, err := f.r.SendReminder(ctx, asFI, "TSRM-FI", carlo); err != nil {
 		t.Fatal(err)
 	}
 	if s := f.sent()[1].Message.Subject; !strings.HasPrefix(s, "Promemoria:") {
@@ -199,12 +199,12 @@ func TestReginde_LinkDiesWhenTheAddressIsNoLongerTheDomicilio(t *testing.T) {
 func TestReginde_ReminderRefusals(t *testing.T) {
 	ctx := t.Context()
 	f := newRegindeFixture(t, false)
-	if _, err := f.r.SendReminder(ctx, orderFI, "TSRM-FI", carlo); !errors.Is(err, app.ErrNotCTU) {
+	if _, err := f.r.SendReminder(ctx, asFI, "TSRM-FI", carlo); !errors.Is(err, app.ErrNotCTU) {
 		t.Errorf("not CTU: %v", err)
 	}
 	f = newRegindeFixture(t, true)
 	f.setMailbox(domain.StateAbilitata)
-	if _, err := f.r.SendReminder(ctx, orderFI, "TSRM-FI", carlo); !errors.Is(err, app.ErrNoActiveDomicilio) {
+	if _, err := f.r.SendReminder(ctx, asFI, "TSRM-FI", carlo); !errors.Is(err, app.ErrNoActiveDomicilio) {
 		t.Errorf("mailbox not active: %v", err)
 	}
 	f = newRegindeFixture(t, true)
@@ -214,10 +214,10 @@ func TestReginde_ReminderRefusals(t *testing.T) {
 	if _, _, err := f.r.Confirm(ctx, f.lastToken(t)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.r.SendReminder(ctx, orderFI, "TSRM-FI", carlo); !errors.Is(err, app.ErrRegindeConfirmed) {
+	if _, err := f.r.SendReminder(ctx, asFI, "TSRM-FI", carlo); !errors.Is(err, app.ErrRegindeConfirmed) {
 		t.Errorf("confirmed: %v", err)
 	}
-	if _, err := f.r.SendReminder(ctx, orderPI, "TSRM-FI", carlo); !errors.Is(err, domain.ErrForbidden) {
+	if _, err := f.r.SendReminder(ctx, asPI, "TSRM-FI", carlo); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("another Order: %v", err)
 	}
 	if len(f.sent()) != 1 {
@@ -230,7 +230,7 @@ func TestReginde_OwnPECIsAskedOnlyOnTheOrdersRequest(t *testing.T) {
 	m := f.member(t)
 	m.MailboxID, m.PEC = "", "carlo.zurzi@legalmail.it"
 	f.store.PutMember(m)
-	e, err := f.r.SendReminder(t.Context(), orderFI, "TSRM-FI", carlo)
+	e, err := f.r.SendReminder(t.Context(), asFI, "TSRM-FI", carlo)
 	if err != nil || e.Address != "carlo.zurzi@legalmail.it" {
 		t.Fatalf("%+v, %v", e, err)
 	}
@@ -242,16 +242,16 @@ func TestReginde_OwnPECIsAskedOnlyOnTheOrdersRequest(t *testing.T) {
 func TestReginde_ListValidatesItsParameters(t *testing.T) {
 	f := newRegindeFixture(t, true)
 	ctx := t.Context()
-	if _, _, err := f.r.ListCTU(ctx, orderFI, "TSRM-FI", "yes", 0, ""); code(err) != "invalid_confirmed" || field(err) != "confirmed" {
+	if _, _, err := f.r.ListCTU(ctx, asFI, "TSRM-FI", "yes", 0, ""); code(err) != "invalid_confirmed" || field(err) != "confirmed" {
 		t.Errorf("confirmed=yes: %v", err)
 	}
-	if _, _, err := f.r.ListCTU(ctx, orderFI, "TSRM-FI", "", 1001, ""); err == nil {
+	if _, _, err := f.r.ListCTU(ctx, asFI, "TSRM-FI", "", 1001, ""); err == nil {
 		t.Error("limit 1001 accepted")
 	}
-	if _, _, err := f.r.ListCTU(ctx, orderPI, "TSRM-FI", "", 0, ""); !errors.Is(err, domain.ErrForbidden) {
+	if _, _, err := f.r.ListCTU(ctx, asPI, "TSRM-FI", "", 0, ""); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("another Order: %v", err)
 	}
-	items, _, err := f.r.ListCTU(ctx, orderFI, "TSRM-FI", "false", 0, "")
+	items, _, err := f.r.ListCTU(ctx, asFI, "TSRM-FI", "false", 0, "")
 	if err != nil || len(items) != 1 || items[0].Address != "carlo.zurzi@pec.tsrm.org" {
 		t.Errorf("list: %+v, %v", items, err)
 	}
@@ -272,7 +272,7 @@ func TestReginde_ListFiltersByConfirmationAndPagesBySurname(t *testing.T) {
 	list := func(confirmed string, limit int) (pages [][]string) {
 		cursor := ""
 		for {
-			items, next, err := f.r.ListCTU(t.Context(), orderFI, "TSRM-FI", confirmed, limit, cursor)
+			items, next, err := f.r.ListCTU(t.Context(), asFI, "TSRM-FI", confirmed, limit, cursor)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -301,8 +301,8 @@ func TestReginde_ListFiltersByConfirmationAndPagesBySurname(t *testing.T) {
 			t.Errorf("confirmed=%q limit %d: %s, want %s", tt.confirmed, tt.limit, got, tt.want)
 		}
 	}
-	_, next, _ := f.r.ListCTU(t.Context(), orderFI, "TSRM-FI", "false", 1, "")
-	if _, _, err := f.r.ListCTU(t.Context(), orderFI, "TSRM-FI", "", 1, next); code(err) != "invalid_cursor" {
+	_, next, _ := f.r.ListCTU(t.Context(), asFI, "TSRM-FI", "false", 1, "")
+	if _, _, err := f.r.ListCTU(t.Context(), asFI, "TSRM-FI", "", 1, next); code(err) != "invalid_cursor" {
 		t.Errorf("another listing's cursor: %v", err)
 	}
 }

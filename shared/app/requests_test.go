@@ -38,8 +38,8 @@ func newReqFixture(t *testing.T) *reqFixture {
 	f := &reqFixture{svcFixture: newSvcFixture(t), files: &fake.Files{}, starter: &fake.Starter{}, payments: &fake.Payments{}}
 	f.putOrder(t, &domain.Order{ID: "TSRM-LU", Name: "Ordine TSRM PSTRP di Lucca", PEC: "ordine@pec.tsrm-lu.it",
 		Convention: domain.Convention{OfferCode: offer("LU-2026"), PriceCents: 400, VATPercent: 22}})
-	f.enrol(t, federation, "TSRM-LU", enrolment(mario, "Mario", "Rossi"))
-	f.enrol(t, federation, "TSRM-LU", enrolment(giulia, "Niccolò", "D'Amico"))
+	f.enrol(t, asFederation, "TSRM-LU", enrolment(mario, "Mario", "Rossi"))
+	f.enrol(t, asFederation, "TSRM-LU", enrolment(giulia, "Niccolò", "D'Amico"))
 	f.q = &app.Requests{Store: f.store, Files: f.files, Workflow: f.starter, Payments: f.payments,
 		Domains: domain.DefaultAlboDomains, Log: discard, Now: f.clock.Now, NewID: f.ids.Next}
 	return f
@@ -128,7 +128,7 @@ func TestRequestCreate_IdentityMismatchRevealsNobodysEnrolment(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newReqFixture(t)
-			f.enrol(t, orderFI, "TSRM-FI", enrolment(anna, "Anna", "Bianchi"))
+			f.enrol(t, asFI, "TSRM-FI", enrolment(anna, "Anna", "Bianchi"))
 			in := marioAsks()
 			tt.edit(&in)
 			_, err := f.q.Create(t.Context(), "LU-2026", "", in)
