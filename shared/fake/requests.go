@@ -45,7 +45,8 @@ func (s *Store) CreateRequest(_ context.Context, r *domain.Request, mb *domain.M
 }
 
 // UpdateRequest implements app.RequestStore: read, let change decide, write back under the
-// request's version, deciding again if someone wrote in between.
+// request's version, deciding again if someone wrote in between. The audit entry is stamped
+// with the request's UpdatedAt (the DynamoDB store's with the wall clock).
 func (s *Store) UpdateRequest(_ context.Context, id string, audit app.Audit, change func(*domain.Request) (bool, error)) (*domain.Request, error) {
 	if err := s.check("UpdateRequest"); err != nil {
 		return nil, err
