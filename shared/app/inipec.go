@@ -29,6 +29,7 @@ type Delivery struct {
 	FileName    string    `json:"fileName"`
 	FromKey     string    `json:"-"` // the changes after this key...
 	ToKey       string    `json:"-"` // ...up to this one, inclusive
+	ArchiveKey  string    `json:"-"` // where the file is archived: unique to the run that wrote it
 	Inserts     int       `json:"inserts"`
 	Updates     int       `json:"updates"`
 	Deletes     int       `json:"deletes"`
@@ -199,7 +200,10 @@ func (s *INIPEC) prepare(ctx context.Context, orderID string, last *Delivery) (*
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	if err := s.Archive.Put(ctx, archiveKey(d), tmp); err != nil {
+	// The run's own key: a run that loses the race to prepare this delivery must not
+	// overwrite the file of the run that won it.
+	d.ArchiveKey = "inipec/" + orderID + "/" + NewID() + "/" + d.FileName
+	if err := s.Archive.Put(ctx, ArchiveKey(d), tmp); err != nil {
 		return nil, err
 	}
 	err = s.Store.PrepareDelivery(ctx, d)
@@ -214,7 +218,13 @@ func (s *INIPEC) prepare(ctx context.Context, orderID string, last *Delivery) (*
 	return d, nil
 }
 
-func archiveKey(d *Delivery) string { return "inipec/" + d.OrderID + "/" + d.FileName }
+// ArchiveKey is where a delivery's file is archived.
+func ArchiveKey(d *Delivery) string {
+	if d.ArchiveKey != "" {
+		return d.ArchiveKey
+	}
+	return "inipec/" + d.OrderID + "/" + d.FileName // prepared before keys were unique to their run
+}
 
 func (s *INIPEC) writeLines(ctx context.Context, w *inipec.Writer, orderID string, changes []Change) error {
 	keys := make([]string, 0, len(changes))
@@ -259,7 +269,7 @@ func (s *INIPEC) send(ctx context.Context, d *Delivery) error {
 	if size == 0 {
 		size = -1 // recorded before the size was kept
 	}
-	open := func() (io.ReadCloser, error) { return s.Archive.Get(ctx, archiveKey(d)) }
+	open := func() (io.ReadCloser, error) { return s.Archive.Get(ctx, ArchiveKey(d)) }
 	if err := s.Deliver.Deliver(ctx, d.FileName, size, open); err != nil {
 		s.Log.ErrorContext(ctx, "inipec delivery failed; the next run sends it again", "orderId", d.OrderID, "file", d.FileName, "error", err)
 		return err
@@ -382,7 +392,7 @@ func (s *INIPEC) FullExport(ctx context.Context, store FullStore, orderID string
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	if err := s.Archive.Put(ctx, archiveKey(d), tmp); err != nil {
+	if err := s.Archive.Put(ctx, ArchiveKey(d), tmp); err != nil {
 		return nil, err
 	}
 	open := func() (io.ReadCloser, error) { return os.Open(tmp.Name()) }

@@ -67,7 +67,7 @@ func (f *syncFixture) run(t *testing.T, s *app.INIPEC) *app.SyncResult {
 
 func (f *syncFixture) archived(t *testing.T, d *app.Delivery) string {
 	t.Helper()
-	b, ok := f.archive.File("inipec/" + d.OrderID + "/" + d.FileName)
+	b, ok := f.archive.File(app.ArchiveKey(d))
 	if !ok {
 		t.Fatalf("%s is not archived", d.FileName)
 	}
@@ -280,7 +280,7 @@ func TestSync_TheRunThatLosesPrepareDeliverySendsNothing(t *testing.T) {
 // were the sizes equal, the changes only the winner's file had would never reach INI-PEC.
 // This test pins that behaviour, reported as a bug: the archive is written before
 // PrepareDelivery claims the number.
-func TestSync_TheLosingRunOverwritesTheWinnersArchivedFile(t *testing.T) {
+func TestSync_ALosingRunLeavesTheWinnersArchivedFileIntact(t *testing.T) {
 	f := newSyncFixture(t)
 	f.ownPEC(t, asFI, "TSRM-FI", mario, "Mario", "Rossi")
 	f.clock.Advance(time.Hour)
@@ -293,19 +293,21 @@ func TestSync_TheLosingRunOverwritesTheWinnersArchivedFile(t *testing.T) {
 			t.Error("the rival's delivery did not fail")
 		}
 	}})
-	f.run(t, loser)
+	f.run(t, loser) // archives its own file, then loses the race to prepare delivery 1
 	winner, _ := f.store.LastDelivery(t.Context(), "TSRM-FI")
-	if winner.Inserts != 2 || f.archived(t, winner) != line("mario.rossi@legalmail.it", "Mario", "Rossi", mario, "2", "") {
+	both := line("mario.rossi@legalmail.it", "Mario", "Rossi", mario, "2", "") + line("luigi.verdi@legalmail.it", "Luigi", "Verdi", luigi, "2", "")
+	if winner.Inserts != 2 || !strings.HasSuffix(f.archived(t, winner), both) {
 		t.Fatalf("the winner's delivery %+v archives %q", winner, f.archived(t, winner))
 	}
-	for range 2 {
-		f.clock.Advance(time.Hour)
-		if _, err := f.sync.Sync(t.Context()); err == nil || !strings.Contains(err.Error(), "bytes announced") {
-			t.Fatalf("got %v", err)
-		}
+
+	f.clock.Advance(time.Hour)
+	f.run(t, f.sync) // INI-PEC is back: the winner's file goes, as archived
+
+	if d, _ := f.store.LastDelivery(t.Context(), "TSRM-FI"); d.N != 1 || d.State != app.DeliveryDelivered {
+		t.Errorf("last delivery %+v", d)
 	}
-	if d, _ := f.store.LastDelivery(t.Context(), "TSRM-FI"); d.N != 1 || d.State != app.DeliveryPrepared || len(f.receiver.Files()) != 0 {
-		t.Errorf("last delivery %+v, files %v", d, names(f.receiver.Files()))
+	if files := f.receiver.Files(); len(files) != 1 || !strings.HasSuffix(string(files[0].Content), both) {
+		t.Errorf("INI-PEC received %v", names(files))
 	}
 }
 

@@ -31,6 +31,7 @@ type deliveryItem struct {
 	FileName    string `dynamodbav:"fileName"`
 	FromKey     string `dynamodbav:"fromKey"`
 	ToKey       string `dynamodbav:"toKey"`
+	ArchiveKey  string `dynamodbav:"archiveKey,omitempty"`
 	Inserts     int    `dynamodbav:"inserts"`
 	Updates     int    `dynamodbav:"updates"`
 	Deletes     int    `dynamodbav:"deletes"`
@@ -46,7 +47,7 @@ func deliverySK(n int) string { return fmt.Sprintf("DELIVERY#%09d", n) }
 
 func toDeliveryItem(d *app.Delivery) deliveryItem {
 	it := deliveryItem{PK: inipecPK(d.OrderID), SK: deliverySK(d.N), Type: "inipecDelivery", OrderID: d.OrderID, N: d.N,
-		FileName: d.FileName, FromKey: d.FromKey, ToKey: d.ToKey, Inserts: d.Inserts, Updates: d.Updates, Deletes: d.Deletes,
+		FileName: d.FileName, FromKey: d.FromKey, ToKey: d.ToKey, ArchiveKey: d.ArchiveKey, Inserts: d.Inserts, Updates: d.Updates, Deletes: d.Deletes,
 		Bytes: d.Bytes, State: d.State, Outcome: d.Outcome, PreparedAt: formatTime(d.PreparedAt), Kind: d.Kind}
 	if !d.DeliveredAt.IsZero() {
 		it.DeliveredAt = formatTime(d.DeliveredAt)
@@ -55,7 +56,7 @@ func toDeliveryItem(d *app.Delivery) deliveryItem {
 }
 
 func (it deliveryItem) delivery() *app.Delivery {
-	d := &app.Delivery{OrderID: it.OrderID, N: it.N, FileName: it.FileName, FromKey: it.FromKey, ToKey: it.ToKey,
+	d := &app.Delivery{OrderID: it.OrderID, N: it.N, FileName: it.FileName, FromKey: it.FromKey, ToKey: it.ToKey, ArchiveKey: it.ArchiveKey,
 		Inserts: it.Inserts, Updates: it.Updates, Deletes: it.Deletes, Bytes: it.Bytes, State: it.State, Outcome: it.Outcome,
 		PreparedAt: parseTime(it.PreparedAt), Kind: it.Kind}
 	if d.Kind == "" {
