@@ -37,6 +37,7 @@ type Activations struct {
 	// answer would put one link in two e-mails.
 	ActivationMail Mailer
 	Notices        *OrderNotices // the Order's notices after a late decline or a self-service activation
+	Revocations    *Revocations  // tells the provider to close a mailbox declined after its workflow ended
 	Reginde        *Reginde      // what follows a CTU's activation; nil: nothing
 	Log            *slog.Logger
 	Now            func() time.Time
@@ -239,10 +240,12 @@ func (a *Activations) Activate(ctx context.Context, raw string, confirm bool, ow
 			a.afterLateActivation(ctx, mb.ID) // the workflow ended (reminders exhausted)
 		}
 	case token != "":
-		err = a.Workflow.Fail(ctx, token, ErrNameDeclined, "declined by the member")
+		var gone bool
+		if gone, err = a.Workflow.FailOrGone(ctx, token, ErrNameDeclined, "declined by the member"); err == nil && gone {
+			err = a.afterLateDecline(ctx, mb.ID) // the workflow ended (reminders exhausted)
+		}
 	case !confirmed:
-		// The workflow already ended (reminders exhausted): tell the Order from here.
-		err = a.Notices.NotifyOrder(ctx, NoticeDeclined, mb.ID)
+		err = a.afterLateDecline(ctx, mb.ID) // no workflow waits on this mailbox any more
 	default:
 		a.afterLateActivation(ctx, mb.ID) // no workflow waits on this mailbox any more
 	}
@@ -259,6 +262,16 @@ func (a *Activations) afterLateActivation(ctx context.Context, mailboxID string)
 	if err := a.Activated(ctx, mailboxID); err != nil {
 		a.Log.ErrorContext(ctx, "after a late activation", "mailboxId", mailboxID, "error", err)
 	}
+}
+
+// afterLateDecline does what the workflow's Declined branch would have done, for a member who
+// declined after the workflow ended: it tells the Order, and the provider that created the
+// mailbox.
+func (a *Activations) afterLateDecline(ctx context.Context, mailboxID string) error {
+	if err := a.Notices.NotifyOrder(ctx, NoticeDeclined, mailboxID); err != nil {
+		return err
+	}
+	return a.Revocations.DeactivateAtProvider(ctx, mailboxID)
 }
 
 // Activated runs what follows a mailbox's activation. The workflow calls it once the member

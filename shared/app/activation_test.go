@@ -353,3 +353,23 @@ func TestActivated_DoesNothingForAMailboxNotActive(t *testing.T) {
 	}
 	f.wantStrings("PEC to the Order", f.mails(f.orderMail))
 }
+
+func TestActivate_ALateDeclineAfterTheWorkflowEndedTellsTheOrderAndTheProvider(t *testing.T) {
+	f := newFederation(t)
+	f.mailbox(1, domain.StateAbilitata)
+	link := f.sendActivation(1, "tok-1")
+	f.workflow.Gone("tok-1") // every reminder went unanswered: the step's token is dead
+
+	if _, err := f.activations.Activate(f.ctx, link, false, ""); err != nil {
+		t.Fatal(err)
+	}
+
+	if got := f.get("mb-1"); got.State != domain.StateRevocata || got.Park != (domain.Park{}) {
+		t.Errorf("mailbox = %+v, want REVOCATA, nothing parked", got)
+	}
+	f.wantStrings("PEC to the Order", f.mails(f.orderMail),
+		"to@pec.ordine.example.it: Mancata conferma dell'attivazione della casella PEC – Mario Bianchi (iscrizione n. 1001)")
+	if got := f.provider.Deactivated(); len(got) != 1 || got[0].RequestID != "mb-1" {
+		t.Errorf("provider told %+v, want mb-1 closed", got)
+	}
+}

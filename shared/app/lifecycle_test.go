@@ -65,9 +65,9 @@ func newFederation(t *testing.T) *federation {
 	f.batches = &app.Batches{Store: f.store, Workflow: f.workflow, OrderMail: f.orderMail, Renewals: f.renewals, Log: log,
 		Now: clock, NewID: f.newID, StartPage: 2, RepairAfter: time.Hour}
 	f.provisioning = &app.Provisioning{Store: f.store, Workflow: f.workflow, Provider: f.provider, Documents: f.documents, Now: clock}
-	f.activations = &app.Activations{Store: f.store, Workflow: f.workflow, ActivationMail: f.memberMail, Notices: f.notices,
-		Log: log, Now: clock, PublicURL: "https://pec.example.it", ActivationTTL: activationTTL}
 	f.revocations = &app.Revocations{Store: f.store, Workflow: f.workflow, Provider: f.provider, Now: clock}
+	f.activations = &app.Activations{Revocations: f.revocations, Store: f.store, Workflow: f.workflow, ActivationMail: f.memberMail, Notices: f.notices,
+		Log: log, Now: clock, PublicURL: "https://pec.example.it", ActivationTTL: activationTTL}
 	f.expiry = &app.Expiry{Store: f.store, Renewals: f.renewals, Revocations: f.revocations, MemberMail: f.memberMail,
 		Log: log, ReminderDays: []int{30, 7}, Page: 2}
 	f.order = f.putOrder("TO", true)

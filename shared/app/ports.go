@@ -60,6 +60,8 @@ type Workflow interface {
 	// ended), so that the caller can do itself what the workflow would have done.
 	ResumeOrGone(ctx context.Context, token string) (gone bool, err error)
 	Fail(ctx context.Context, token, errorName, cause string) error
+	// FailOrGone is Fail, reporting whether the step was gone.
+	FailOrGone(ctx context.Context, token, errorName, cause string) (gone bool, err error)
 }
 
 // Mailer delivers a message to one address: ordinary e-mail (SES) for members, PEC (SMTP)

@@ -68,7 +68,12 @@ func (r *Revocations) RevokeIf(ctx context.Context, id, actor, reason string, co
 		return mb, r.DeactivateAtProvider(ctx, id)
 	}
 	if token != "" {
-		return mb, r.Workflow.Fail(ctx, token, ErrNameRevoked, "revoked")
+		gone, err := r.Workflow.FailOrGone(ctx, token, ErrNameRevoked, "revoked")
+		if err != nil || !gone {
+			return mb, err
+		}
+		// The workflow had already ended (say, the activation reminders were exhausted): it
+		// will not tell the provider, so this does.
 	}
 	return mb, r.DeactivateAtProvider(ctx, id)
 }

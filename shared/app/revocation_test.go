@@ -162,3 +162,21 @@ func TestCancelMember_Refuses(t *testing.T) {
 		t.Errorf("the member or the mailbox changed: %+v", got)
 	}
 }
+
+func TestRevoke_AMailboxWhoseWorkflowEndedTellsTheProviderItself(t *testing.T) {
+	f := newFederation(t)
+	f.mailbox(1, domain.StateAbilitata)
+	f.sendActivation(1, "tok-1")
+	f.workflow.Gone("tok-1") // the reminders were exhausted; the mailbox still waits for its member
+
+	if _, err := f.revocations.Revoke(f.ctx, staffOfTO, "mb-1", "left the Order"); err != nil {
+		t.Fatal(err)
+	}
+
+	if got := f.provider.Deactivated(); len(got) != 1 || got[0].RequestID != "mb-1" {
+		t.Errorf("provider told %+v, want mb-1 closed", got)
+	}
+	if s := f.workflow.Failed(); len(s) != 1 || s[0].Error != "MailboxRevoked" || !s[0].Gone {
+		t.Errorf("failed %v, want the gone step failed with MailboxRevoked", s)
+	}
+}

@@ -114,6 +114,14 @@ func (w *Workflow) Fail(_ context.Context, token, errorName, cause string) error
 	return nil
 }
 
+// FailOrGone implements app.Workflow.
+func (w *Workflow) FailOrGone(_ context.Context, token, errorName, cause string) (bool, error) {
+	if err := w.check("FailOrGone"); err != nil {
+		return false, err
+	}
+	return w.signal(Signal{Token: token, Error: errorName, Cause: cause}), nil
+}
+
 // signal records the call and reports whether its step was already gone; the step is gone
 // after it.
 func (w *Workflow) signal(s Signal) (gone bool) {

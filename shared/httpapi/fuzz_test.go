@@ -138,10 +138,13 @@ func (s fuzzStore) GetRequest(context.Context, string) (*domain.Request, error) 
 
 type noWorkflow struct{}
 
-func (noWorkflow) StartBatch(context.Context, string) error                     { return nil }
-func (noWorkflow) StartMailbox(context.Context, string, string) error           { return nil }
-func (noWorkflow) Resume(context.Context, string) error                         { return nil }
-func (noWorkflow) ResumeOrGone(context.Context, string) (bool, error)           { return false, nil }
+func (noWorkflow) StartBatch(context.Context, string) error           { return nil }
+func (noWorkflow) StartMailbox(context.Context, string, string) error { return nil }
+func (noWorkflow) Resume(context.Context, string) error               { return nil }
+func (noWorkflow) ResumeOrGone(context.Context, string) (bool, error) { return false, nil }
+func (noWorkflow) FailOrGone(context.Context, string, string, string) (bool, error) {
+	return false, nil
+}
 func (noWorkflow) Fail(context.Context, string, string, string) error           { return nil }
 func (noWorkflow) Send(context.Context, string, notice.Message) (string, error) { return "m", nil }
 

@@ -98,6 +98,15 @@ func (f *Flow) ResumeOrGone(ctx context.Context, token string) (gone bool, err e
 	return false, ignoreGone(err, "resume")
 }
 
+// FailOrGone implements app.Workflow: Fail, telling whether the step was already gone.
+func (f *Flow) FailOrGone(ctx context.Context, token, errorName, cause string) (gone bool, err error) {
+	_, err = f.API.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: &token, Error: &errorName, Cause: &cause})
+	if err != nil && ignoreGone(err, "fail") == nil {
+		return true, nil
+	}
+	return false, ignoreGone(err, "fail")
+}
+
 func ignoreGone(err error, op string) error {
 	var timedOut *types.TaskTimedOut
 	var missing *types.TaskDoesNotExist

@@ -102,9 +102,14 @@ func (p *parts) revocations(prov app.Provider) *app.Revocations {
 
 // activations are the member's activation and what follows it: SES for the links (with one
 // attempt: SES has no idempotency token, and a retry after a lost answer would send the same
-// link twice; the workflow's retry sends a new one), the Orders' PEC, ReGIndE.
+// link twice; the workflow's retry sends a new one), the Orders' PEC, ReGIndE, and the
+// provider (a mailbox declined after its workflow ended is closed from here).
 func (p *parts) activations(ctx context.Context) (*app.Activations, *app.OrderNotices, error) {
 	ttl, err := p.env.Seconds("ACTIVATION_TTL_SECONDS", 14*24*time.Hour)
+	if err != nil {
+		return nil, nil, err
+	}
+	prov, err := p.provider(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -118,7 +123,7 @@ func (p *parts) activations(ctx context.Context) (*app.Activations, *app.OrderNo
 	}
 	notices := &app.OrderNotices{Store: p.store, OrderMail: orderMail}
 	a := &app.Activations{Store: p.store, Workflow: p.flow, ActivationMail: reginde.MemberMail(p.env, true),
-		Notices: notices, Reginde: rg, Log: p.env.Log, Now: time.Now, PublicURL: p.env.PublicURL(),
+		Notices: notices, Revocations: p.revocations(prov), Reginde: rg, Log: p.env.Log, Now: time.Now, PublicURL: p.env.PublicURL(),
 		ActivationTTL: ttl, Crash: p.env.Crash}
 	return a, notices, nil
 }
