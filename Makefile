@@ -48,8 +48,8 @@ bench: ## each bootstrap's size and start; import and export 100 000 members; en
 	  -bootstraps $(BUILD_DIR) $(if $(filter-out arm64,$(HOST_ARCH)),-native $(BUILD_DIR)-$(HOST_ARCH) \
 	  -native-note '; started: the same build for linux/$(HOST_ARCH) (this machine)')
 
-test-unit: ## the pure tests only (no emulators)
-	$(GO) test -count=1 -short ./shared/domain/... ./shared/httpapi/...
+test-unit: ## the use cases on fakes and every other pure test (no emulators; seconds)
+	$(GO) test -count=1 -short ./shared/...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
