@@ -11,9 +11,9 @@
 // Reader with an error.
 //
 // A long CSV import can stop and resume: after any row, save Offset, NextLine and Header, then
-// re-open the object at that byte (HTTP Range) and call ResumeCSV. A JSON import cannot resume
-// mid-file: it restarts from the beginning, which is safe because enrolling an already-enrolled
-// member is reported as existing, not created again.
+// re-open the object at that byte (HTTP Range) and call ResumeCSV. A JSON import cannot enter
+// the array mid-file: it reads it again from the beginning and passes over the elements already
+// processed.
 package albo
 
 import (

@@ -231,8 +231,9 @@ func (j *Imports) Run(ctx context.Context, id, owner string) error {
 
 var errLostLease = errors.New("the import was taken over by another run")
 
-// open reads the file from the start, or resumes a CSV at the checkpoint. A JSON file always
-// restarts from the beginning (its rows already imported count again, once).
+// open reads the file from the start, or resumes at the checkpoint: a CSV from its byte
+// offset; a JSON file, which cannot be entered mid-array, from the beginning, passing over the
+// elements the checkpoint counts as processed (read, not imported again).
 func (j *Imports) open(im *Import, body io.Reader) (*albo.Reader, error) {
 	if im.Offset > 0 && len(im.Header) > 0 {
 		return albo.ResumeCSV(body, im.Header, im.Sep, im.NextLine)
@@ -241,7 +242,16 @@ func (j *Imports) open(im *Import, body io.Reader) (*albo.Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return albo.NewReader(r, format)
+	reader, err := albo.NewReader(r, format)
+	if err != nil || format != albo.FormatJSON {
+		return reader, err
+	}
+	for range im.Processed {
+		if _, err := reader.Next(); err != nil {
+			return nil, err
+		}
+	}
+	return reader, nil
 }
 
 func (j *Imports) chunk(r *albo.Reader) ([]albo.Row, error) {
