@@ -66,7 +66,9 @@ build: ## cross-compile every function to a static linux/arm64 bootstrap in .loc
 	  $(GOBUILD) -o $(BUILD_DIR)/$$id/bootstrap ./functions/$$dir; \
 	  printf '%-20s %s\n' $$id "$$(du -h $(BUILD_DIR)/$$id/bootstrap | cut -f1)"; done
 
-# sam build calls build-<LogicalId> with ARTIFACTS_DIR set (Metadata: BuildMethod: makefile).
+# sam build runs `make --makefile <this file> build-<LogicalId>` with ARTIFACTS_DIR set, in a
+# scratch copy of the repository root (Metadata: BuildMethod makefile, ProjectRootDirectory and
+# ContextPath .), so the paths here are relative to the root (infra/localcloud/sam_build_test.go).
 $(foreach f,$(FUNCTIONS),$(eval build-$(word 1,$(subst :, ,$(f))): ; $(GOBUILD) -o $$(ARTIFACTS_DIR)/bootstrap ./functions/$(word 2,$(subst :, ,$(f)))))
 
 ROLE  ?= federation
