@@ -43,7 +43,8 @@ const apiEvent = `{"version":"2.0","routeKey":"GET /bench","rawPath":"/bench","r
 
 // bootstrapEnv is what every function gets: Lambda's own variables and the template's, with
 // stand-in values (each function reads only its own). AWS_ENDPOINT_URL sends the SDK to the
-// stand-in, which answers Secrets Manager, read at start by the functions that hold secrets.
+// stand-in, which answers Secrets Manager, read by the functions that hold secrets when they
+// first need them.
 func bootstrapEnv(id, runtimeAPI, home string) []string {
 	return []string{
 		"PATH=/usr/bin:/bin", "HOME=" + home, "TZ=:UTC", "LAMBDA_TASK_ROOT=" + home, "_HANDLER=bootstrap",
