@@ -54,6 +54,9 @@ type SyncHandler func(context.Context, json.RawMessage) (any, error)
 // Sync builds INIPECSyncFunction: app.INIPEC -> the daily delta of every Order, or, when
 // invoked with {"fullExport": "<orderId>"}, a full export of one Order.
 func Sync(_ context.Context, env *wire.Env) (SyncHandler, error) {
+	if err := env.Require("INIPECSyncFunction"); err != nil {
+		return nil, err
+	}
 	s, store, err := sync(env)
 	if err != nil {
 		return nil, err
@@ -73,6 +76,9 @@ func Sync(_ context.Context, env *wire.Env) (SyncHandler, error) {
 // API builds INIPECFunction: app.INIPEC, Lambda (the export runs in the sync function) -> the
 // delivery history and exports.
 func API(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
+	if err := env.Require("INIPECFunction"); err != nil {
+		return nil, err
+	}
 	s, store, err := sync(env)
 	if err != nil {
 		return nil, err

@@ -105,6 +105,9 @@ func (p *parts) activations() (*app.Activations, *app.OrderNotices, error) {
 // Batches builds BatchesFunction: DynamoDB, Step Functions -> app.Batches, app.Renewals -> the
 // batches' and renewals' routes.
 func Batches(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
+	if err := env.Require("BatchesFunction"); err != nil {
+		return nil, err
+	}
 	p, err := newParts(env)
 	if err != nil {
 		return nil, err
@@ -115,6 +118,9 @@ func Batches(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
 // MailboxActions builds MailboxActionsFunction: DynamoDB, Step Functions, the provider, SES, the
 // Orders' PEC -> app.Revocations, app.Activations -> revocation, a fresh link, cancellation.
 func MailboxActions(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
+	if err := env.Require("MailboxActionsFunction"); err != nil {
+		return nil, err
+	}
 	p, err := newParts(env)
 	if err != nil {
 		return nil, err
@@ -129,6 +135,9 @@ func MailboxActions(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
 // ProviderCallback builds ProviderCallbackFunction: DynamoDB, Step Functions, the webhook
 // secrets -> app.Provisioning -> the provider's signed callbacks.
 func ProviderCallback(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
+	if err := env.Require("ProviderCallbackFunction"); err != nil {
+		return nil, err
+	}
 	p, err := newParts(env)
 	if err != nil {
 		return nil, err
@@ -142,6 +151,9 @@ func ProviderCallback(_ context.Context, env *wire.Env) (httpapi.Handler, error)
 // Activation builds ActivationFunction: DynamoDB, Step Functions, SES, the Orders' PEC ->
 // app.Activations -> the member's activation page.
 func Activation(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
+	if err := env.Require("ActivationFunction"); err != nil {
+		return nil, err
+	}
 	p, err := newParts(env)
 	if err != nil {
 		return nil, err
@@ -156,6 +168,9 @@ func Activation(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
 // BatchTask builds BatchTaskFunction: DynamoDB, Step Functions, the Orders' PEC, the provider
 // (renewals) -> app.Batches -> the batch workflow's tasks.
 func BatchTask(_ context.Context, env *wire.Env) (eventapi.BatchHandler, error) {
+	if err := env.Require("BatchTaskFunction"); err != nil {
+		return nil, err
+	}
 	p, err := newParts(env)
 	if err != nil {
 		return nil, err
@@ -171,6 +186,9 @@ func BatchTask(_ context.Context, env *wire.Env) (eventapi.BatchHandler, error) 
 // app.OrderNotices, app.Revocations -> the mailbox workflow's tasks. It alone hands the
 // members' documents to the provider (DOCUMENTS_BUCKET), as links it signs itself: no S3 client.
 func MailboxTask(_ context.Context, env *wire.Env) (eventapi.MailboxHandler, error) {
+	if err := env.Require("MailboxTaskFunction"); err != nil {
+		return nil, err
+	}
 	p, err := newParts(env)
 	if err != nil {
 		return nil, err
@@ -191,6 +209,9 @@ func MailboxTask(_ context.Context, env *wire.Env) (eventapi.MailboxHandler, err
 // BatchSchedule builds BatchScheduleFunction: DynamoDB, Step Functions -> app.Batches -> the
 // periodic batching and repair.
 func BatchSchedule(_ context.Context, env *wire.Env) (eventapi.ScheduleHandler, error) {
+	if err := env.Require("BatchScheduleFunction"); err != nil {
+		return nil, err
+	}
 	p, err := newParts(env)
 	if err != nil {
 		return nil, err
@@ -202,6 +223,9 @@ func BatchSchedule(_ context.Context, env *wire.Env) (eventapi.ScheduleHandler, 
 // app.Renewals and app.Revocations) -> the daily reminders and revocations of expiring
 // mailboxes (EXPIRY_REMINDER_DAYS, default 90,30,7).
 func Expiry(_ context.Context, env *wire.Env) (eventapi.ExpiryHandler, error) {
+	if err := env.Require("ExpiryFunction"); err != nil {
+		return nil, err
+	}
 	p, err := newParts(env)
 	if err != nil {
 		return nil, err

@@ -38,6 +38,9 @@ func ParseRateLimits(s string) ([]app.RateLimit, error) {
 // API builds RequestsFunction: DynamoDB, the documents' bucket, the payment service, Step
 // Functions -> app.Requests -> the members' self-service routes.
 func API(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
+	if err := env.Require("RequestsFunction"); err != nil {
+		return nil, err
+	}
 	store, err := env.Store()
 	if err != nil {
 		return nil, err
