@@ -244,20 +244,26 @@ func TestTemplate_StageIsProdUnlessLocalIsChosen(t *testing.T) {
 	}
 	var asserted []string
 	for _, a := range items(at(rule, "Assertions")) {
-		var walk func(n *yaml.Node)
-		walk = func(n *yaml.Node) {
-			if n.Tag == "!Ref" {
-				asserted = append(asserted, n.Value)
-			}
-			for _, c := range n.Content {
-				walk(c)
-			}
-		}
-		walk(at(a, "Assert"))
+		asserted = append(asserted, refsIn(at(a, "Assert"))...)
 	}
 	for _, p := range []string{"SmtpTls", "ExpiryAsOfAllowed"} {
 		if !slices.Contains(asserted, p) {
 			t.Errorf("the Stage prod rule does not check %s", p)
 		}
 	}
+}
+
+// refsIn returns what the !Ref intrinsics under n name.
+func refsIn(n *yaml.Node) []string {
+	if n == nil {
+		return nil
+	}
+	var out []string
+	if n.Tag == "!Ref" {
+		out = append(out, n.Value)
+	}
+	for _, c := range n.Content {
+		out = append(out, refsIn(c)...)
+	}
+	return out
 }

@@ -94,6 +94,7 @@ func localParameters(c *Cloud) map[string]string {
 		"SmtpUsername":      SMTPUsername,
 		"SesFrom":           "noreply@pec-platform.example.it",
 		"PecFrom":           "piattaforma@pec.example.it",
+		"AllowedOrigins":    "*", // a portal served from anywhere on this machine
 	}
 }
 
