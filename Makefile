@@ -66,7 +66,9 @@ build: ## cross-compile every function to a static linux/arm64 bootstrap in .loc
 	  $(GOBUILD) -o $(BUILD_DIR)/$$id/bootstrap ./functions/$$dir; \
 	  printf '%-20s %s\n' $$id "$$(du -h $(BUILD_DIR)/$$id/bootstrap | cut -f1)"; done
 
-# sam build calls build-<LogicalId> with ARTIFACTS_DIR set (Metadata: BuildMethod: makefile).
+# sam build runs `make --makefile <this file> build-<LogicalId>` with ARTIFACTS_DIR set, in a
+# scratch copy of the repository root (Metadata: BuildMethod makefile, ProjectRootDirectory and
+# ContextPath .), so the paths here are relative to the root (infra/localcloud/sam_build_test.go).
 $(foreach f,$(FUNCTIONS),$(eval build-$(word 1,$(subst :, ,$(f))): ; $(GOBUILD) -o $$(ARTIFACTS_DIR)/bootstrap ./functions/$(word 2,$(subst :, ,$(f)))))
 
 ROLE  ?= federation
@@ -77,11 +79,18 @@ token: ## print a local portal token: make token ROLE=federation | make token RO
 invoke: deps ## run one function with an event, as sam local invoke does: make invoke FN=<LogicalId> EVENT=events/<file>.json
 	@$(GO) run ./infra/cmd/invoke -fn "$(FN)" -event "$(EVENT)"
 
-deploy: ## build with SAM and deploy the stack (guided the first time); see README "Deploying"
+# The first run makes samconfig.toml (git-ignored) from samconfig.example.toml and stops until its
+# CHANGE-ME values are set. sam build builds in the source folder when the SAM CLI can
+# (--build-in-source): otherwise it copies the repository, .local included, once per function.
+deploy: ## sam validate, sam build and sam deploy with samconfig.toml (made from samconfig.example.toml); README "Operations and deploying"
 	@command -v sam >/dev/null || { echo "the AWS SAM CLI is missing: https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html"; exit 1; }
+	@if [ ! -f samconfig.toml ]; then cp samconfig.example.toml samconfig.toml; \
+	  echo "samconfig.toml made from samconfig.example.toml: set every CHANGE-ME in it, then run make deploy again."; exit 1; fi
+	@if grep -nE '^[^#]*CHANGE-ME' samconfig.toml; then echo "samconfig.toml: set the CHANGE-ME values above first."; exit 1; fi
 	sam validate --lint
-	sam build
-	@if [ -f samconfig.toml ]; then sam deploy; else sam deploy --guided; fi
+	@flags=$$(sam build --help 2>/dev/null | grep -q -- --build-in-source && echo --build-in-source); \
+	  echo "sam build $$flags"; sam build $$flags
+	sam deploy
 
 clean: ## remove build output (keeps the installed emulators)
 	rm -rf $(BUILD_DIR) $(BUILD_DIR)-* .aws-sam

@@ -42,15 +42,16 @@ var bootstrapEvents = map[string]string{
 const apiEvent = `{"version":"2.0","routeKey":"GET /bench","rawPath":"/bench","requestContext":{"http":{"method":"GET","path":"/bench"}}}`
 
 // bootstrapEnv is what every function gets: Lambda's own variables and the template's, with
-// stand-in values (each function reads only its own). AWS_ENDPOINT_URL sends the SDK to the
-// stand-in, which answers Secrets Manager, read at start by the functions that hold secrets.
+// stand-in values (each function reads only its own; STAGE=local lets them start with these).
+// AWS_ENDPOINT_URL sends the SDK to the stand-in, which answers Secrets Manager, read by the
+// functions that hold secrets when they first need them.
 func bootstrapEnv(id, runtimeAPI, home string) []string {
 	return []string{
 		"PATH=/usr/bin:/bin", "HOME=" + home, "TZ=:UTC", "LAMBDA_TASK_ROOT=" + home, "_HANDLER=bootstrap",
 		"AWS_LAMBDA_RUNTIME_API=" + runtimeAPI, "AWS_LAMBDA_FUNCTION_NAME=" + id, "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256", "AWS_REGION=" + region, "AWS_DEFAULT_REGION=" + region,
 		"AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench", "AWS_SESSION_TOKEN=bench",
-		"AWS_ENDPOINT_URL=http://" + runtimeAPI,
+		"AWS_ENDPOINT_URL=http://" + runtimeAPI, "STAGE=local",
 		"TABLE_NAME=Table", "PUBLIC_URL=https://pec.example.it", "PROVIDER_URL=http://127.0.0.1:9",
 		"SES_FROM=noreply@example.it", "PEC_FROM=federazione@pec.example.it", "SMTP_ADDR=127.0.0.1:9",
 		"SECRETS_ARN=arn:aws:secretsmanager:" + region + ":000000000000:secret:bench",

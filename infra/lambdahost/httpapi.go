@@ -57,7 +57,8 @@ type route struct {
 	fn       *function
 	auth     *authorizer
 	scopes   []string
-	throttle *throttle // nil: not throttled
+	throttle *throttle   // nil: not throttled
+	cors     *corsConfig // its HttpApi's CorsConfiguration; nil: none
 }
 
 func parseRoutePath(p string) ([]segment, error) {
@@ -215,6 +216,7 @@ func (h *Host) buildRoutes(r *resource, f *function) ([]*route, error) {
 		if rt.throttle, err = h.routeThrottle(api, rt.Method+" "+rt.Path); err != nil {
 			return nil, fmt.Errorf("event %s: %w", name, err)
 		}
+		rt.cors = api.cors
 		authName := api.defaultAuthorizer
 		auth := get(props, "Auth")
 		if n := get(auth, "Authorizer"); n != nil {
@@ -251,6 +253,7 @@ type httpAPI struct {
 	authorizers          map[string]*authorizer
 	defaultRouteSettings *yaml.Node
 	routeSettings        *yaml.Node // by route key
+	cors                 *corsConfig
 }
 
 func (h *Host) apiFor(eventProps *yaml.Node) (*httpAPI, error) {
@@ -282,6 +285,14 @@ func (h *Host) apiFor(eventProps *yaml.Node) (*httpAPI, error) {
 	if api.defaultRouteSettings == nil {
 		api.defaultRouteSettings = get(h.tpl.globalsFor("HttpApi"), "DefaultRouteSettings")
 	}
+	corsNode := get(props, "CorsConfiguration")
+	if corsNode == nil {
+		corsNode = get(h.tpl.globalsFor("HttpApi"), "CorsConfiguration")
+	}
+	var err error
+	if api.cors, err = h.buildCORS(corsNode); err != nil {
+		return nil, fmt.Errorf("%s CorsConfiguration: %w", id, err)
+	}
 	if n := get(auth, "DefaultAuthorizer"); n != nil {
 		s, err := h.tpl.resolveString(n)
 		if err != nil {
@@ -308,10 +319,19 @@ func (h *Host) serveAPI(w http.ResponseWriter, r *http.Request, info *requestInf
 	requestID := newAPIRequestID()
 	info.requestID = requestID
 	w.Header().Set("Apigw-Requestid", requestID)
+	if isPreflight(r) {
+		if c := h.corsForPath(r); c != nil {
+			c.preflight(w, r)
+			return
+		}
+	}
 	rt, params := h.findRoute(r)
 	if rt == nil {
 		writeMessage(w, http.StatusNotFound, "Not Found")
 		return
+	}
+	if rt.cors != nil {
+		rt.cors.decorate(w.Header(), r)
 	}
 	info.route, info.function = rt.RouteKey(), rt.fn.id
 	if rt.throttle != nil && !rt.throttle.allow(time.Now()) {

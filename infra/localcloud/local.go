@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -77,6 +78,26 @@ const (
 	SMTPPassword = "local-smtp-password"
 )
 
+// localParameters are the template's parameters that the local cloud must give: Stage local,
+// which lets the functions use the stand-ins, and the stand-ins' addresses (the production
+// parameters have no default).
+func localParameters(c *Cloud) map[string]string {
+	return map[string]string{
+		"Stage":             "local",
+		"JwtIssuer":         lambdahost.DefaultIssuer,
+		"PublicUrl":         c.APIURL,
+		"ProviderUrl":       c.ProviderURL,
+		"InipecUrl":         c.APIURL + "/_local/inipec",
+		"PaymentServiceUrl": c.APIURL + "/_local",
+		"SmtpAddr":          c.SMTPAddr,
+		"SmtpTls":           "none",
+		"SmtpUsername":      SMTPUsername,
+		"SesFrom":           "noreply@pec-platform.example.it",
+		"PecFrom":           "piattaforma@pec.example.it",
+		"AllowedOrigins":    "*", // a portal served from anywhere on this machine
+	}
+}
+
 // FastParameters make a day last a second: the template's waits and retries, for tests.
 var FastParameters = map[string]string{
 	"ActivationReminderSeconds":    "15",
@@ -141,6 +162,9 @@ type Cloud struct {
 	INIPEC                                                     *inipecsim.Sim
 	KeyDir                                                     string
 	Host                                                       *lambdahost.Host
+	// Parameters are the template parameters the host was given: the local ones, then
+	// Config.Parameters.
+	Parameters map[string]string
 
 	logsDir  string
 	audit    *audit
@@ -232,13 +256,14 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 	c.provider = &http.Server{Handler: c.Provider, ReadHeaderTimeout: 10 * time.Second}
 	go c.provider.Serve(pln)
 
+	c.Parameters = localParameters(c)
+	maps.Copy(c.Parameters, cfg.Parameters)
+	// What the template cannot say locally: the emulators' endpoint, and the secrets (in AWS
+	// they are PlatformSecrets' JSON).
 	env := map[string]string{
-		"AWS_ENDPOINT_URL": c.APIURL, "AWS_REGION": Region,
-		"SMTP_ADDR": c.SMTPAddr, "SMTP_TLS": "none", "PUBLIC_URL": c.APIURL,
-		"PROVIDER_URL": c.ProviderURL, "PROVIDER_API_KEY": ProviderAPIKey, "PROVIDER_WEBHOOK_SECRETS": ProviderWebhookSecret,
-		"SECRETS_ARN": "", "SMTP_USERNAME": SMTPUsername, "SMTP_PASSWORD": SMTPPassword,
-		"INIPEC_URL": c.APIURL + "/_local/inipec", "INIPEC_TOKEN": INIPECToken,
-		"PAYMENT_SERVICE_URL": c.APIURL + "/_local", "PAYMENT_API_KEY": PaymentAPIKey,
+		"AWS_ENDPOINT_URL": c.APIURL, "AWS_REGION": Region, "SECRETS_ARN": "",
+		"PROVIDER_API_KEY": ProviderAPIKey, "PROVIDER_WEBHOOK_SECRETS": ProviderWebhookSecret,
+		"SMTP_PASSWORD": SMTPPassword, "INIPEC_TOKEN": INIPECToken, "PAYMENT_API_KEY": PaymentAPIKey,
 	}
 	for k, v := range cfg.Env {
 		env[k] = v
@@ -254,7 +279,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 		Intercept:    cfg.Intercept,
 		TemplatePath: filepath.Join(cfg.Root, "template.yaml"),
 		Functions:    Functions,
-		Parameters:   cfg.Parameters,
+		Parameters:   c.Parameters,
 		Env:          env,
 		DynamoDBURL:  c.DynamoDBURL, MotoURL: c.MotoURL, SESURL: c.SESURL,
 		KeyDir: c.KeyDir, Region: Region, Logger: log,

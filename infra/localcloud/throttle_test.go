@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -132,10 +133,7 @@ func TestThrottling_EveryPublicRouteIsThrottledHarderThanTheDefault(t *testing.T
 func TestThrottling_TheHostAnswers429OnEveryPublicRoute(t *testing.T) {
 	c := localcloud.ForTests(t)
 	tpl := readTemplateThrottling(t)
-	params := map[string]string{}
-	for k, v := range localcloud.FastParameters {
-		params[k] = v
-	}
+	params := maps.Clone(c.Parameters)
 	for _, s := range tpl.routeSettings {
 		params[s["ThrottlingRateLimit"]] = "0.01"
 		params[s["ThrottlingBurstLimit"]] = "2"
@@ -144,8 +142,7 @@ func TestThrottling_TheHostAnswers429OnEveryPublicRoute(t *testing.T) {
 	defer cancel()
 	h, err := lambdahost.New(ctx, lambdahost.Options{
 		TemplatePath: "../../template.yaml", Functions: localcloud.Functions, Parameters: params,
-		Env: map[string]string{"AWS_ENDPOINT_URL": c.APIURL, "AWS_REGION": localcloud.Region, "SMTP_ADDR": c.SMTPAddr,
-			"SMTP_TLS": "none", "PUBLIC_URL": c.APIURL, "PROVIDER_URL": c.ProviderURL, "PROVIDER_API_KEY": localcloud.ProviderAPIKey,
+		Env: map[string]string{"AWS_ENDPOINT_URL": c.APIURL, "AWS_REGION": localcloud.Region, "PROVIDER_API_KEY": localcloud.ProviderAPIKey,
 			"PROVIDER_WEBHOOK_SECRETS": localcloud.ProviderWebhookSecret, "SECRETS_ARN": "", "SMTP_PASSWORD": ""},
 		DynamoDBURL: c.DynamoDBURL, MotoURL: c.MotoURL, SESURL: c.SESURL, KeyDir: c.KeyDir, Region: localcloud.Region,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),

@@ -5,6 +5,10 @@
 //
 //	func Orders(ctx context.Context, env *Env) (httpapi.Handler, error)
 //
+// Each builder first checks, in production, the settings its function needs (Needs, in
+// stage.go), before it builds anything or calls anything: a function deployed with a missing or
+// local setting refuses to start, and its log line names the setting.
+//
 // This package holds what every function needs (Env: configuration, the AWS configuration,
 // the logger, the DynamoDB store) and the functions that need nothing more. The others are
 // built by its sub-packages, one per set of adapters, so that a function's binary links only
@@ -40,6 +44,7 @@ type Getenv func(string) string
 // start: the builders share it, so nothing is built twice.
 type Env struct {
 	Getenv  Getenv
+	Stage   Stage // StageProd unless the template's Stage parameter is local
 	Log     *slog.Logger
 	AWS     aws.Config
 	Domains domain.AlboDomains
@@ -48,8 +53,19 @@ type Env struct {
 	store *dynamo.Store
 }
 
-// Load reads the configuration every function shares.
+// Load reads the configuration every function shares. In production (Stage prod, or STAGE
+// unset) it refuses the local cloud's switches; each builder then checks its own settings
+// (Env.Require).
 func Load(ctx context.Context, getenv Getenv) (*Env, error) {
+	stage, err := stageFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	if stage == StageProd {
+		if err := checkLocalOnly(getenv); err != nil {
+			return nil, err
+		}
+	}
 	domains, err := AlboDomains(getenv)
 	if err != nil {
 		return nil, err
@@ -62,16 +78,25 @@ func Load(ctx context.Context, getenv Getenv) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Env{Getenv: getenv, Log: Logger(getenv), AWS: cfg, Domains: domains, Crash: crash}, nil
+	return &Env{Getenv: getenv, Stage: stage, Log: Logger(getenv), AWS: cfg, Domains: domains, Crash: crash}, nil
 }
 
-// Must is how a main stops on a configuration or start-up error: with a log line that names it.
+// Must is how a main stops on a configuration or start-up error: with a log line that names it
+// (and, for a refusal to start in production, the settings to fix).
 func Must[T any](v T, err error) T {
 	if err != nil {
-		slog.Error("start", "error", err)
+		logStartError(err)
 		os.Exit(1)
 	}
 	return v
+}
+
+func logStartError(err error) {
+	attrs := []any{"error", err.Error()}
+	if names := errorSettings(err); names != nil {
+		attrs = append(attrs, "settings", names)
+	}
+	slog.New(slog.NewJSONHandler(LogOutput, nil)).Error("start", attrs...)
 }
 
 // Local reports whether the function runs on the local cloud (AWS_ENDPOINT_URL set).
@@ -116,6 +141,9 @@ func (e *Env) Service() (*app.Service, *dynamo.Store, error) {
 
 // Orders builds OrdersFunction: DynamoDB -> app.Service -> the Orders' routes.
 func Orders(_ context.Context, env *Env) (httpapi.Handler, error) {
+	if err := env.Require("OrdersFunction"); err != nil {
+		return nil, err
+	}
 	svc, store, err := env.Service()
 	if err != nil {
 		return nil, err
@@ -126,6 +154,9 @@ func Orders(_ context.Context, env *Env) (httpapi.Handler, error) {
 // Members builds MembersFunction: DynamoDB -> app.Service and app.Compliance -> the members'
 // routes.
 func Members(_ context.Context, env *Env) (httpapi.Handler, error) {
+	if err := env.Require("MembersFunction"); err != nil {
+		return nil, err
+	}
 	svc, store, err := env.Service()
 	if err != nil {
 		return nil, err
@@ -140,6 +171,9 @@ func Members(_ context.Context, env *Env) (httpapi.Handler, error) {
 
 // Mailboxes builds MailboxesFunction: DynamoDB -> app.Service -> the mailboxes' routes.
 func Mailboxes(_ context.Context, env *Env) (httpapi.Handler, error) {
+	if err := env.Require("MailboxesFunction"); err != nil {
+		return nil, err
+	}
 	svc, store, err := env.Service()
 	if err != nil {
 		return nil, err

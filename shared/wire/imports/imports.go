@@ -44,6 +44,9 @@ func imports(env *wire.Env) (*app.Imports, *dynamo.Store, error) {
 
 // API builds ImportsFunction: app.Imports -> the import routes.
 func API(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
+	if err := env.Require("ImportsFunction"); err != nil {
+		return nil, err
+	}
 	j, store, err := imports(env)
 	if err != nil {
 		return nil, err
@@ -53,6 +56,9 @@ func API(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
 
 // Job builds ImportJobFunction: app.Imports -> the upload's S3 event and the hand-overs.
 func Job(_ context.Context, env *wire.Env) (eventapi.ImportJobHandler, error) {
+	if err := env.Require("ImportJobFunction"); err != nil {
+		return nil, err
+	}
 	j, _, err := imports(env)
 	if err != nil {
 		return nil, err

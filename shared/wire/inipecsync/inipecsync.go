@@ -5,6 +5,8 @@ package inipecsync
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"time"
 
 	"github.com/pecplatform/pec/shared/app"
@@ -19,7 +21,7 @@ import (
 
 // sync builds the INI-PEC sync: DynamoDB, the files bucket (the archive), the INI-PEC
 // uploader -> app.INIPEC.
-func sync(ctx context.Context, env *wire.Env) (*app.INIPEC, *dynamo.Store, error) {
+func sync(env *wire.Env) (*app.INIPEC, *dynamo.Store, error) {
 	store, err := env.Store()
 	if err != nil {
 		return nil, nil, err
@@ -32,7 +34,7 @@ func sync(ctx context.Context, env *wire.Env) (*app.INIPEC, *dynamo.Store, error
 	if err != nil {
 		return nil, nil, err
 	}
-	sec, err := secrets.Load(ctx, env)
+	sec, err := secrets.New(env)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -42,7 +44,7 @@ func sync(ctx context.Context, env *wire.Env) (*app.INIPEC, *dynamo.Store, error
 	}
 	return &app.INIPEC{
 		Store: store, Archive: files, Format: format, Log: env.Log, Now: time.Now, Settle: settle,
-		Deliver: &inipec.HTTPUploader{BaseURL: env.Getenv("INIPEC_URL"), Token: sec.INIPECToken},
+		Deliver: uploader{url: env.Getenv("INIPEC_URL"), secrets: sec},
 	}, store, nil
 }
 
@@ -51,8 +53,11 @@ type SyncHandler func(context.Context, json.RawMessage) (any, error)
 
 // Sync builds INIPECSyncFunction: app.INIPEC -> the daily delta of every Order, or, when
 // invoked with {"fullExport": "<orderId>"}, a full export of one Order.
-func Sync(ctx context.Context, env *wire.Env) (SyncHandler, error) {
-	s, store, err := sync(ctx, env)
+func Sync(_ context.Context, env *wire.Env) (SyncHandler, error) {
+	if err := env.Require("INIPECSyncFunction"); err != nil {
+		return nil, err
+	}
+	s, store, err := sync(env)
 	if err != nil {
 		return nil, err
 	}
@@ -70,10 +75,30 @@ func Sync(ctx context.Context, env *wire.Env) (SyncHandler, error) {
 
 // API builds INIPECFunction: app.INIPEC, Lambda (the export runs in the sync function) -> the
 // delivery history and exports.
-func API(ctx context.Context, env *wire.Env) (httpapi.Handler, error) {
-	s, store, err := sync(ctx, env)
+func API(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
+	if err := env.Require("INIPECFunction"); err != nil {
+		return nil, err
+	}
+	s, store, err := sync(env)
 	if err != nil {
 		return nil, err
 	}
 	return httpapi.INIPEC(s, store, lambdainvoke.New(env.AWS, env.Getenv("INIPEC_SYNC_FUNCTION")), env.Log, store).Serve, nil
+}
+
+// uploader delivers to INI-PEC with the bearer token of the current secrets, so that a token
+// filled in or rotated in PlatformSecrets is used by warm functions within the secrets' TTL.
+type uploader struct {
+	url     string
+	secrets *secrets.Source
+}
+
+var _ app.Deliverer = uploader{}
+
+func (u uploader) Deliver(ctx context.Context, name string, size int64, open func() (io.ReadCloser, error)) error {
+	sec, err := u.secrets.Get(ctx)
+	if err != nil {
+		return fmt.Errorf("the INI-PEC token: %w", err)
+	}
+	return inipec.HTTPUploader{BaseURL: u.url, Token: sec.INIPECToken}.Deliver(ctx, name, size, open)
 }

@@ -4,9 +4,7 @@ package lifecycle
 
 import (
 	"context"
-	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -17,7 +15,6 @@ import (
 	"github.com/pecplatform/pec/shared/eventapi"
 	"github.com/pecplatform/pec/shared/httpapi"
 	"github.com/pecplatform/pec/shared/pecmail"
-	"github.com/pecplatform/pec/shared/provider"
 	"github.com/pecplatform/pec/shared/s3links"
 	"github.com/pecplatform/pec/shared/sfnflow"
 	"github.com/pecplatform/pec/shared/wire"
@@ -32,7 +29,7 @@ type parts struct {
 	env     *wire.Env
 	store   *dynamo.Store
 	flow    *sfnflow.Flow
-	secrets *secrets.Secrets
+	secrets *secrets.Source
 }
 
 func newParts(env *wire.Env) (*parts, error) {
@@ -40,40 +37,26 @@ func newParts(env *wire.Env) (*parts, error) {
 	if err != nil {
 		return nil, err
 	}
+	sec, err := secrets.New(env)
+	if err != nil {
+		return nil, err
+	}
 	flow := &sfnflow.Flow{API: sfnflow.NewAPI(sfn.NewFromConfig(env.AWS)),
 		BatchARN: env.Getenv("BATCH_STATE_MACHINE_ARN"), MailboxARN: env.Getenv("MAILBOX_STATE_MACHINE_ARN")}
-	return &parts{env: env, store: store, flow: flow}, nil
+	return &parts{env: env, store: store, flow: flow, secrets: sec}, nil
 }
 
-func (p *parts) loadSecrets(ctx context.Context) (secrets.Secrets, error) {
-	if p.secrets == nil {
-		s, err := secrets.Load(ctx, p.env)
-		if err != nil {
-			return s, err
-		}
-		p.secrets = &s
-	}
-	return *p.secrets, nil
+// provider is the PEC provider's client (PROVIDER_URL) with the API key of the current secrets.
+func (p *parts) provider() providerClient {
+	return providerClient{url: p.env.Getenv("PROVIDER_URL"), secrets: p.secrets}
 }
 
-// provider is the PEC provider's client (PROVIDER_URL, the key from the secrets).
-func (p *parts) provider(ctx context.Context) (*provider.HTTPClient, error) {
-	sec, err := p.loadSecrets(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &provider.HTTPClient{BaseURL: p.env.Getenv("PROVIDER_URL"), APIKey: sec.ProviderAPIKey}, nil
-}
-
-// orderMail is the platform's PEC mailbox (SMTP), for the notices to Orders.
-func (p *parts) orderMail(ctx context.Context) (*pecmail.Sender, error) {
-	sec, err := p.loadSecrets(ctx)
-	if err != nil {
-		return nil, err
-	}
+// orderMail is the platform's PEC mailbox (SMTP), for the notices to Orders, with the password
+// of the current secrets.
+func (p *parts) orderMail() orderMail {
 	g := p.env.Getenv
-	return &pecmail.Sender{Addr: g("SMTP_ADDR"), From: g("PEC_FROM"), Username: g("SMTP_USERNAME"),
-		Password: sec.SMTPPassword, TLS: g("SMTP_TLS"), Timeout: 20 * time.Second}, nil
+	return orderMail{secrets: p.secrets, sender: pecmail.Sender{Addr: g("SMTP_ADDR"), From: g("PEC_FROM"),
+		Username: g("SMTP_USERNAME"), TLS: g("SMTP_TLS"), Timeout: 20 * time.Second}}
 }
 
 // batches are the batches' use cases with the store and the workflow; the functions that send
@@ -104,16 +87,8 @@ func (p *parts) revocations(prov app.Provider) *app.Revocations {
 // attempt: SES has no idempotency token, and a retry after a lost answer would send the same
 // link twice; the workflow's retry sends a new one), the Orders' PEC, ReGIndE, and the
 // provider (a mailbox declined after its workflow ended is closed from here).
-func (p *parts) activations(ctx context.Context) (*app.Activations, *app.OrderNotices, error) {
+func (p *parts) activations() (*app.Activations, *app.OrderNotices, error) {
 	ttl, err := p.env.Seconds("ACTIVATION_TTL_SECONDS", 14*24*time.Hour)
-	if err != nil {
-		return nil, nil, err
-	}
-	prov, err := p.provider(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	orderMail, err := p.orderMail(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -121,9 +96,9 @@ func (p *parts) activations(ctx context.Context) (*app.Activations, *app.OrderNo
 	if err != nil {
 		return nil, nil, err
 	}
-	notices := &app.OrderNotices{Store: p.store, OrderMail: orderMail}
+	notices := &app.OrderNotices{Store: p.store, OrderMail: p.orderMail()}
 	a := &app.Activations{Store: p.store, Workflow: p.flow, ActivationMail: reginde.MemberMail(p.env, true),
-		Notices: notices, Revocations: p.revocations(prov), Reginde: rg, Log: p.env.Log, Now: time.Now, PublicURL: p.env.PublicURL(),
+		Notices: notices, Revocations: p.revocations(p.provider()), Reginde: rg, Log: p.env.Log, Now: time.Now, PublicURL: p.env.PublicURL(),
 		ActivationTTL: ttl, Crash: p.env.Crash}
 	return a, notices, nil
 }
@@ -131,6 +106,9 @@ func (p *parts) activations(ctx context.Context) (*app.Activations, *app.OrderNo
 // Batches builds BatchesFunction: DynamoDB, Step Functions -> app.Batches, app.Renewals -> the
 // batches' and renewals' routes.
 func Batches(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
+	if err := env.Require("BatchesFunction"); err != nil {
+		return nil, err
+	}
 	p, err := newParts(env)
 	if err != nil {
 		return nil, err
@@ -140,54 +118,48 @@ func Batches(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
 
 // MailboxActions builds MailboxActionsFunction: DynamoDB, Step Functions, the provider, SES, the
 // Orders' PEC -> app.Revocations, app.Activations -> revocation, a fresh link, cancellation.
-func MailboxActions(ctx context.Context, env *wire.Env) (httpapi.Handler, error) {
+func MailboxActions(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
+	if err := env.Require("MailboxActionsFunction"); err != nil {
+		return nil, err
+	}
 	p, err := newParts(env)
 	if err != nil {
 		return nil, err
 	}
-	prov, err := p.provider(ctx)
+	act, _, err := p.activations()
 	if err != nil {
 		return nil, err
 	}
-	act, _, err := p.activations(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return httpapi.MailboxActions(p.revocations(prov), act, env.Log, p.store).Serve, nil
+	return httpapi.MailboxActions(p.revocations(p.provider()), act, env.Log, p.store).Serve, nil
 }
 
 // ProviderCallback builds ProviderCallbackFunction: DynamoDB, Step Functions, the webhook
 // secrets -> app.Provisioning -> the provider's signed callbacks.
-func ProviderCallback(ctx context.Context, env *wire.Env) (httpapi.Handler, error) {
+func ProviderCallback(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
+	if err := env.Require("ProviderCallbackFunction"); err != nil {
+		return nil, err
+	}
 	p, err := newParts(env)
 	if err != nil {
 		return nil, err
 	}
-	sec, err := p.loadSecrets(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var keys [][]byte
-	for _, s := range strings.Split(sec.ProviderWebhookSecrets, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			keys = append(keys, []byte(s))
-		}
-	}
-	if len(keys) == 0 {
-		return nil, fmt.Errorf("no provider webhook secret configured")
-	}
 	prov := &app.Provisioning{Store: p.store, Workflow: p.flow, Now: time.Now, Crash: env.Crash}
-	return httpapi.ProviderCallback(prov, env.Log, keys, time.Now), nil
+	return webhooks(p.secrets, env.Log, func(keys [][]byte) httpapi.Handler {
+		return httpapi.ProviderCallback(prov, env.Log, keys, time.Now)
+	}), nil
 }
 
 // Activation builds ActivationFunction: DynamoDB, Step Functions, SES, the Orders' PEC ->
 // app.Activations -> the member's activation page.
-func Activation(ctx context.Context, env *wire.Env) (httpapi.Handler, error) {
+func Activation(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
+	if err := env.Require("ActivationFunction"); err != nil {
+		return nil, err
+	}
 	p, err := newParts(env)
 	if err != nil {
 		return nil, err
 	}
-	act, _, err := p.activations(ctx)
+	act, _, err := p.activations()
 	if err != nil {
 		return nil, err
 	}
@@ -196,20 +168,17 @@ func Activation(ctx context.Context, env *wire.Env) (httpapi.Handler, error) {
 
 // BatchTask builds BatchTaskFunction: DynamoDB, Step Functions, the Orders' PEC, the provider
 // (renewals) -> app.Batches -> the batch workflow's tasks.
-func BatchTask(ctx context.Context, env *wire.Env) (eventapi.BatchHandler, error) {
+func BatchTask(_ context.Context, env *wire.Env) (eventapi.BatchHandler, error) {
+	if err := env.Require("BatchTaskFunction"); err != nil {
+		return nil, err
+	}
 	p, err := newParts(env)
 	if err != nil {
 		return nil, err
 	}
 	b := p.batches()
-	if b.OrderMail, err = p.orderMail(ctx); err != nil {
-		return nil, err
-	}
-	prov, err := p.provider(ctx)
-	if err != nil {
-		return nil, err
-	}
-	b.Renewals = p.renewals(prov)
+	b.OrderMail = p.orderMail()
+	b.Renewals = p.renewals(p.provider())
 	return eventapi.Batch(b, env.Log), nil
 }
 
@@ -217,19 +186,19 @@ func BatchTask(ctx context.Context, env *wire.Env) (eventapi.BatchHandler, error
 // Orders' PEC, links to the members' documents -> app.Provisioning, app.Activations,
 // app.OrderNotices, app.Revocations -> the mailbox workflow's tasks. It alone hands the
 // members' documents to the provider (DOCUMENTS_BUCKET), as links it signs itself: no S3 client.
-func MailboxTask(ctx context.Context, env *wire.Env) (eventapi.MailboxHandler, error) {
+func MailboxTask(_ context.Context, env *wire.Env) (eventapi.MailboxHandler, error) {
+	if err := env.Require("MailboxTaskFunction"); err != nil {
+		return nil, err
+	}
 	p, err := newParts(env)
 	if err != nil {
 		return nil, err
 	}
-	prov, err := p.provider(ctx)
+	act, notices, err := p.activations()
 	if err != nil {
 		return nil, err
 	}
-	act, notices, err := p.activations(ctx)
-	if err != nil {
-		return nil, err
-	}
+	prov := p.provider()
 	provisioning := &app.Provisioning{Store: p.store, Workflow: p.flow, Provider: prov, Now: time.Now, Crash: env.Crash}
 	if name := env.Getenv("DOCUMENTS_BUCKET"); name != "" {
 		provisioning.Documents = s3links.ForBucket(name, env.AWS.Region, env.Getenv("AWS_ENDPOINT_URL"), env.AWS.Credentials)
@@ -241,6 +210,9 @@ func MailboxTask(ctx context.Context, env *wire.Env) (eventapi.MailboxHandler, e
 // BatchSchedule builds BatchScheduleFunction: DynamoDB, Step Functions -> app.Batches -> the
 // periodic batching and repair.
 func BatchSchedule(_ context.Context, env *wire.Env) (eventapi.ScheduleHandler, error) {
+	if err := env.Require("BatchScheduleFunction"); err != nil {
+		return nil, err
+	}
 	p, err := newParts(env)
 	if err != nil {
 		return nil, err
@@ -251,12 +223,11 @@ func BatchSchedule(_ context.Context, env *wire.Env) (eventapi.ScheduleHandler, 
 // Expiry builds ExpiryFunction: DynamoDB, Step Functions, the provider, SES -> app.Expiry (with
 // app.Renewals and app.Revocations) -> the daily reminders and revocations of expiring
 // mailboxes (EXPIRY_REMINDER_DAYS, default 90,30,7).
-func Expiry(ctx context.Context, env *wire.Env) (eventapi.ExpiryHandler, error) {
-	p, err := newParts(env)
-	if err != nil {
+func Expiry(_ context.Context, env *wire.Env) (eventapi.ExpiryHandler, error) {
+	if err := env.Require("ExpiryFunction"); err != nil {
 		return nil, err
 	}
-	prov, err := p.provider(ctx)
+	p, err := newParts(env)
 	if err != nil {
 		return nil, err
 	}
@@ -269,6 +240,7 @@ func Expiry(ctx context.Context, env *wire.Env) (eventapi.ExpiryHandler, error) 
 		return nil, err
 	}
 	allowAsOf, _ := strconv.ParseBool(env.Getenv("EXPIRY_AS_OF_ALLOWED"))
+	prov := p.provider()
 	e := &app.Expiry{Store: p.store, Renewals: p.renewals(prov), Revocations: p.revocations(prov),
 		MemberMail: reginde.MemberMail(env, false), Log: env.Log, ReminderDays: days}
 	return eventapi.Expiry(e, time.Now, allowAsOf), nil

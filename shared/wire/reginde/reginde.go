@@ -44,6 +44,9 @@ func reginde(env *wire.Env) (*app.Reginde, *dynamo.Store, error) {
 
 // API builds RegindeFunction: app.Reginde -> the Order's CTU list and reminders.
 func API(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
+	if err := env.Require("RegindeFunction"); err != nil {
+		return nil, err
+	}
 	r, store, err := reginde(env)
 	if err != nil {
 		return nil, err
@@ -53,6 +56,9 @@ func API(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
 
 // Page builds RegindePageFunction: app.Reginde -> the CTU's confirmation page.
 func Page(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
+	if err := env.Require("RegindePageFunction"); err != nil {
+		return nil, err
+	}
 	r, _, err := reginde(env)
 	if err != nil {
 		return nil, err

@@ -37,7 +37,10 @@ func ParseRateLimits(s string) ([]app.RateLimit, error) {
 
 // API builds RequestsFunction: DynamoDB, the documents' bucket, the payment service, Step
 // Functions -> app.Requests -> the members' self-service routes.
-func API(ctx context.Context, env *wire.Env) (httpapi.Handler, error) {
+func API(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
+	if err := env.Require("RequestsFunction"); err != nil {
+		return nil, err
+	}
 	store, err := env.Store()
 	if err != nil {
 		return nil, err
@@ -52,17 +55,34 @@ func API(ctx context.Context, env *wire.Env) (httpapi.Handler, error) {
 			return nil, err
 		}
 	}
-	var pay app.Payments = payments.Unverified{Log: env.Log}
+	var pay app.Payments = payments.Unverified{Log: env.Log} // only with Stage local: see wire.Needs
 	if u := env.Getenv("PAYMENT_SERVICE_URL"); u != "" {
-		sec, err := secrets.Load(ctx, env)
+		sec, err := secrets.New(env)
 		if err != nil {
 			return nil, err
 		}
-		pay = payments.HTTPVerifier{BaseURL: u, APIKey: sec.PaymentAPIKey}
+		pay = verifier{url: u, secrets: sec}
 	}
 	q := &app.Requests{Payments: pay,
 		Store: store, Files: docs, Domains: env.Domains, Log: env.Log, Now: time.Now, NewID: app.NewID, Limits: limits,
 		Workflow: &sfnflow.Flow{API: sfnflow.NewAPI(sfn.NewFromConfig(env.AWS)), MailboxARN: env.Getenv("MAILBOX_STATE_MACHINE_ARN")},
 	}
 	return httpapi.Requests(q, env.Log).Serve, nil
+}
+
+// verifier asks the payment service with the API key of the current secrets, so that a key
+// filled in or rotated in PlatformSecrets is used by warm functions within the secrets' TTL.
+type verifier struct {
+	url     string
+	secrets *secrets.Source
+}
+
+var _ app.Payments = verifier{}
+
+func (v verifier) Verify(ctx context.Context, reference string, amountCents int, requestID string) error {
+	sec, err := v.secrets.Get(ctx)
+	if err != nil {
+		return fmt.Errorf("the payment service's key: %w", err)
+	}
+	return payments.HTTPVerifier{BaseURL: v.url, APIKey: sec.PaymentAPIKey}.Verify(ctx, reference, amountCents, requestID)
 }
