@@ -12,7 +12,7 @@ import (
 	_ "github.com/aws/aws-sdk-go-v2/service/sfn"
 	_ "github.com/golang-jwt/jwt/v5"
 	_ "golang.org/x/text/unicode/norm"
-	_ "gopkg.in/yaml.v3"
+	_ "go.yaml.in/yaml/v3"
 )
 
 func main() {}

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // corsConfig is an HttpApi's CorsConfiguration as API Gateway applies it: API Gateway itself

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // maxAPIBody is API Gateway's request payload limit.

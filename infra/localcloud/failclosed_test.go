@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/pecplatform/pec/infra/localcloud"
 	"github.com/pecplatform/pec/shared/wire"
