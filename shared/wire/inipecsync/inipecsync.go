@@ -11,6 +11,7 @@ import (
 	"github.com/pecplatform/pec/shared/dynamo"
 	"github.com/pecplatform/pec/shared/httpapi"
 	"github.com/pecplatform/pec/shared/inipec"
+	"github.com/pecplatform/pec/shared/inipecupload"
 	"github.com/pecplatform/pec/shared/lambdainvoke"
 	"github.com/pecplatform/pec/shared/wire"
 	"github.com/pecplatform/pec/shared/wire/bucket"
@@ -42,7 +43,7 @@ func sync(ctx context.Context, env *wire.Env) (*app.INIPEC, *dynamo.Store, error
 	}
 	return &app.INIPEC{
 		Store: store, Archive: files, Format: format, Log: env.Log, Now: time.Now, Settle: settle,
-		Deliver: &inipec.HTTPUploader{BaseURL: env.Getenv("INIPEC_URL"), Token: sec.INIPECToken},
+		Deliver: &inipecupload.HTTPUploader{BaseURL: env.Getenv("INIPEC_URL"), Token: sec.INIPECToken},
 	}, store, nil
 }
 

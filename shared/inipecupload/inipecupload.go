@@ -1,4 +1,6 @@
-package inipec
+// Package inipecupload delivers the daily INI-PEC file (package inipec) to the receiver by
+// HTTPS: HTTPUploader is the app.Deliverer of the INI-PEC sync.
+package inipecupload
 
 import (
 	"context"
@@ -10,6 +12,9 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/inipec"
 )
 
 // ErrConflict means the receiver already holds a different file under the same name: the
@@ -20,7 +25,7 @@ var ErrConflict = errors.New("inipec: a different file with this name was alread
 // It is permanent: the same file would be refused again.
 type RejectedError struct {
 	Name   string
-	Errors []LineError
+	Errors []inipec.LineError
 }
 
 func (e *RejectedError) Error() string {
@@ -64,6 +69,8 @@ const (
 	DefaultAttempts = 4
 	DefaultBackoff  = time.Second
 )
+
+var _ app.Deliverer = (*HTTPUploader)(nil)
 
 var defaultClient = &http.Client{Timeout: 2 * time.Minute}
 
@@ -156,7 +163,7 @@ func (u HTTPUploader) put(ctx context.Context, client *http.Client, target, name
 		return false, fmt.Errorf("inipec: upload %s: %w", name, ErrConflict)
 	case code == http.StatusUnprocessableEntity:
 		var r struct {
-			Errors []LineError `json:"errors"`
+			Errors []inipec.LineError `json:"errors"`
 		}
 		_ = json.Unmarshal(answer, &r)
 		return false, &RejectedError{Name: name, Errors: r.Errors}
