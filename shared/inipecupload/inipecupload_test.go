@@ -21,34 +21,9 @@ const (
 	simToken = "local-inipec-token"
 	cf1      = "ZRZCRL72R10H501D"
 	good     = "carlo.zurzi@pec.tsrm.org;Carlo;Zurzi;1234;" + cf1 + ";2;05/03/2019;" // a valid line
+	gone     = "old.address@pec.example.it;;;;" + cf1 + ";3;;"                       // another: an address removed
+	file     = good + "\r\n" + gone + "\r\n"
 )
-
-func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
-
-func sampleLines() []inipec.Line {
-	return []inipec.Line{
-		{PEC: "carlo.zurzi@pec.tsrm.org", Nome: "Carlo", Cognome: "Zurzi", NumeroIscrizione: "1234", CodiceFiscale: cf1, Stato: inipec.Insert, DataIscrizione: day(2019, 3, 5)},
-		{PEC: "old.address@pec.example.it", CodiceFiscale: cf1, Stato: inipec.Delete},
-	}
-}
-
-func write(t *testing.T, lines []inipec.Line) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w, err := inipec.NewWriter(&buf, inipec.DefaultFormat())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range lines {
-		if err := w.Write(l); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 // flaky answers the first failures requests with status (or drops the connection when status
 // is 0), then hands over to the stand-in.
@@ -93,7 +68,7 @@ func deliver(ctx context.Context, u inipecupload.HTTPUploader, name string, cont
 // file is opened once per attempt, every opened file is closed, and the receiver keeps it whole.
 func TestUploaderStreams(t *testing.T) {
 	h, u := newSimServer(t, 2, http.StatusServiceUnavailable)
-	content := write(t, sampleLines())
+	content := []byte(file)
 	var opened, closed atomic.Int32
 	open := func() (io.ReadCloser, error) {
 		opened.Add(1)
@@ -125,8 +100,8 @@ func (c closer) Close() error { c.closed.Add(1); return nil }
 
 func TestUploaderDelivers(t *testing.T) {
 	h, u := newSimServer(t, 0, 0)
-	body := write(t, sampleLines())
-	name := inipec.FileName("OMCEO-RC", day(2024, 3, 5), 1)
+	body := []byte(file)
+	name := inipec.FileName("OMCEO-RC", time.Date(2024, 3, 5, 0, 0, 0, 0, time.UTC), 1)
 	if err := deliver(context.Background(), u, name, body); err != nil {
 		t.Fatal(err)
 	}
@@ -144,11 +119,10 @@ func TestUploaderDelivers(t *testing.T) {
 
 func TestUploaderConflict(t *testing.T) {
 	_, u := newSimServer(t, 0, 0)
-	lines := sampleLines()
-	if err := deliver(context.Background(), u, "d.csv", write(t, lines)); err != nil {
+	if err := deliver(context.Background(), u, "d.csv", []byte(file)); err != nil {
 		t.Fatal(err)
 	}
-	err := deliver(context.Background(), u, "d.csv", write(t, lines[:1]))
+	err := deliver(context.Background(), u, "d.csv", []byte(good+"\r\n"))
 	if !errors.Is(err, inipecupload.ErrConflict) || !inipecupload.IsPermanent(err) {
 		t.Fatalf("err = %v, want ErrConflict, permanent", err)
 	}
