@@ -18,6 +18,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/pecplatform/pec/shared/s3files"
+	"github.com/pecplatform/pec/shared/s3links"
 )
 
 // env is what the driver passes every child: where the local cloud is.
@@ -119,7 +120,7 @@ func newBucket(ctx context.Context, e env) (*s3files.Bucket, error) {
 		o.UsePathStyle = true
 		o.Logger = logging.Nop{} // moto's answers carry no checksum: the SDK would say so at DEBUG
 	})
-	return &s3files.Bucket{API: client, Presign: s3.NewPresignClient(client), Name: e.Bucket}, nil
+	return &s3files.Bucket{API: client, Links: s3links.ForBucket(e.Bucket, cfg.Region, e.S3URL, cfg.Credentials), Name: e.Bucket}, nil
 }
 
 func logger() *slog.Logger {

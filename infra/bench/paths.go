@@ -19,6 +19,7 @@ import (
 	"github.com/pecplatform/pec/shared/domain"
 	"github.com/pecplatform/pec/shared/dynamo"
 	"github.com/pecplatform/pec/shared/inipec"
+	"github.com/pecplatform/pec/shared/inipecupload"
 )
 
 // workers is the import's concurrency (app's importWorkers), which the floor copies.
@@ -407,7 +408,7 @@ func runExport(ctx context.Context, e env, p params, t *timer) error {
 	// As inipecsync.New (shared/wire/inipecsync) builds it, with the store and the archive on
 	// the local cloud and the delivery to the local INI-PEC stand-in behind the host.
 	s := &app.INIPEC{Store: store, Archive: files, Format: format, Log: logger(), Now: time.Now, Settle: exportSettle,
-		Deliver: &inipec.HTTPUploader{BaseURL: e.INIPECURL, Token: e.INIPECToken}}
+		Deliver: &inipecupload.HTTPUploader{BaseURL: e.INIPECURL, Token: e.INIPECToken}}
 	before := ops.snapshot()
 	t.start()
 	res, err := s.Sync(ctx)

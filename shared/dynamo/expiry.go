@@ -67,7 +67,7 @@ func (s *Store) RenewalCandidates(ctx context.Context, orderID, before string, e
 // AddToRenewal implements app.ExpiryStore: the mailbox's mark and the batch's line are written
 // in one transaction, so the batch lists exactly the mailboxes marked with it.
 func (s *Store) AddToRenewal(ctx context.Context, batchID, mailboxID string, change func(*domain.Mailbox) (bool, error)) (bool, error) {
-	for attempt := 0; attempt < 5; attempt++ {
+	return optimistic(func() (bool, error) {
 		mb, err := s.GetMailbox(ctx, mailboxID)
 		if err != nil {
 			return false, err
@@ -90,14 +90,13 @@ func (s *Store) AddToRenewal(ctx context.Context, batchID, mailboxID string, cha
 			}}},
 		}})
 		if r := cancelReasons(err); r != nil && r[0] == "ConditionalCheckFailed" {
-			continue
+			return false, errStale
 		}
 		if err != nil {
 			return false, fmt.Errorf("add to renewal: %w", err)
 		}
 		return true, nil
-	}
-	return false, domain.ErrConcurrentUpdate
+	})
 }
 
 // RenewalMailboxIDs implements app.ExpiryStore from the batch's lines, in the batch's partition.

@@ -104,14 +104,14 @@ func (s *Store) GetImport(ctx context.Context, id string) (*app.Import, error) {
 
 // UpdateImport implements app.ImportStore under an optimistic lock.
 func (s *Store) UpdateImport(ctx context.Context, id string, change func(*app.Import) (bool, error)) (*app.Import, bool, error) {
-	for attempt := 0; attempt < 5; attempt++ {
+	var changed bool
+	im, err := optimistic(func() (*app.Import, error) {
 		im, err := s.GetImport(ctx, id)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
-		changed, err := change(im)
-		if err != nil || !changed {
-			return im, false, err
+		if changed, err = change(im); err != nil || !changed {
+			return im, err
 		}
 		old := im.Version
 		im.Version++
@@ -119,14 +119,14 @@ func (s *Store) UpdateImport(ctx context.Context, id string, change func(*app.Im
 			ConditionExpression:       aws.String("version = :v"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(old)}})
 		if isConditionFailed(err) {
-			continue
+			return nil, errStale
 		}
 		if err != nil {
-			return nil, false, fmt.Errorf("update import: %w", err)
+			return nil, fmt.Errorf("update import: %w", err)
 		}
-		return im, true, nil
-	}
-	return nil, false, domain.ErrConcurrentUpdate
+		return im, nil
+	})
+	return im, changed && err == nil, err
 }
 
 // PutFailures implements app.ImportStore: one item per failed line, so a line imported again

@@ -31,7 +31,7 @@ const eventRetention = 30 * 24 * time.Hour
 
 // UpdateMember reads the member, lets change decide, and writes it back under an optimistic lock.
 func (s *Store) UpdateMember(ctx context.Context, orderID string, cf domain.CodiceFiscale, audit app.Audit, change func(*domain.Member) (bool, error)) (*domain.Member, error) {
-	for attempt := 0; attempt < 5; attempt++ {
+	return optimistic(func() (*domain.Member, error) {
 		var it memberItem
 		ok, err := s.getItem(ctx, orderPK(orderID), memberSK(string(cf.Canonical())), &it)
 		if err != nil {
@@ -49,15 +49,11 @@ func (s *Store) UpdateMember(ctx context.Context, orderID string, cf domain.Codi
 		next := toMemberItem(m)
 		next.Version = it.Version + 1
 		err = s.putAudited(ctx, next, it.Version, orderPK(orderID), "member:"+m.Key(), audit, domain.MemberPublication(&before, m))
-		if errors.Is(err, errStale) {
-			continue
-		}
 		if err != nil {
 			return nil, fmt.Errorf("update member: %w", err)
 		}
 		return m, nil
-	}
-	return nil, domain.ErrConcurrentUpdate
+	})
 }
 
 // ListOrders returns every Order (a federation has tens of them).
@@ -193,27 +189,28 @@ func (s *Store) GetBatch(ctx context.Context, id string) (*domain.Batch, app.Bat
 
 // UpdateBatch implements app.BatchStore.
 func (s *Store) UpdateBatch(ctx context.Context, id string, audit app.Audit, change func(*domain.Batch, *app.BatchPark) (bool, error)) (*domain.Batch, app.BatchPark, bool, error) {
-	for attempt := 0; attempt < 5; attempt++ {
+	type parked struct {
+		b    *domain.Batch
+		park app.BatchPark
+	}
+	var changed bool
+	r, err := optimistic(func() (parked, error) {
 		b, park, err := s.GetBatch(ctx, id)
 		if err != nil {
-			return nil, park, false, err
+			return parked{nil, park}, err
 		}
-		changed, err := change(b, &park)
-		if err != nil || !changed {
-			return b, park, false, err
+		if changed, err = change(b, &park); err != nil || !changed {
+			return parked{b, park}, err
 		}
 		old := b.Version
 		b.Version++
 		err = s.putAudited(ctx, toBatchItem(b, park), old, orderPK(b.OrderID), "batch:"+b.ID, audit, nil)
-		if errors.Is(err, errStale) {
-			continue
-		}
 		if err != nil {
-			return nil, park, false, fmt.Errorf("update batch: %w", err)
+			return parked{nil, park}, fmt.Errorf("update batch: %w", err)
 		}
-		return b, park, true, nil
-	}
-	return nil, app.BatchPark{}, false, domain.ErrConcurrentUpdate
+		return parked{b, park}, nil
+	})
+	return r.b, r.park, changed && err == nil, err
 }
 
 // ListBatches implements app.BatchStore, newest first.
@@ -323,6 +320,20 @@ func (s *Store) MailboxIDForAddress(ctx context.Context, address string) (string
 
 // errStale: the item changed since it was read; read and decide again.
 var errStale = errors.New("stale version")
+
+// optimistic runs try, which reads an item, lets the domain decide and writes the item back
+// under a condition on its version, again while try reports errStale (wrapped or not), up to
+// a few times.
+func optimistic[T any](try func() (T, error)) (T, error) {
+	for attempt := 0; attempt < 5; attempt++ {
+		v, err := try()
+		if !errors.Is(err, errStale) {
+			return v, err
+		}
+	}
+	var zero T
+	return zero, domain.ErrConcurrentUpdate
+}
 
 // putAudited writes item if its version is still version and, when audit names an action,
 // appends the audit entry in the same transaction.

@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -151,7 +150,7 @@ func (s *Store) GetRequest(ctx context.Context, id string) (*domain.Request, err
 
 // UpdateRequest implements app.RequestStore: read, decide, write under an optimistic lock.
 func (s *Store) UpdateRequest(ctx context.Context, id string, audit app.Audit, change func(*domain.Request) (bool, error)) (*domain.Request, error) {
-	for attempt := 0; attempt < 5; attempt++ {
+	return optimistic(func() (*domain.Request, error) {
 		r, err := s.GetRequest(ctx, id)
 		if err != nil {
 			return nil, err
@@ -162,16 +161,11 @@ func (s *Store) UpdateRequest(ctx context.Context, id string, audit app.Audit, c
 		}
 		old := r.Version
 		r.Version++
-		err = s.putAudited(ctx, toRequestItem(r), old, orderPK(r.OrderID), "member:"+r.MemberKey, audit, nil)
-		if errors.Is(err, errStale) {
-			continue
-		}
-		if err != nil {
+		if err := s.putAudited(ctx, toRequestItem(r), old, orderPK(r.OrderID), "member:"+r.MemberKey, audit, nil); err != nil {
 			return nil, err
 		}
 		return r, nil
-	}
-	return nil, domain.ErrConcurrentUpdate
+	})
 }
 
 // Hit implements app.RequestStore: it counts one hit of client in the window that starts at

@@ -293,28 +293,24 @@ func (s *Store) UpdateMailbox(ctx context.Context, id string, change func(*domai
 
 // updateMailbox is UpdateMailbox, with other items written in the mailbox's transaction.
 func (s *Store) updateMailbox(ctx context.Context, id string, change func(*domain.Mailbox) (bool, error), with ...types.TransactWriteItem) (*domain.Mailbox, bool, error) {
-	for attempt := 0; attempt < 5; attempt++ {
+	var changed bool
+	mb, err := optimistic(func() (*domain.Mailbox, error) {
 		mb, err := s.GetMailbox(ctx, id)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		before := *mb
-		changed, err := change(mb)
-		if err != nil || !changed {
-			return mb, false, err
+		if changed, err = change(mb); err != nil || !changed {
+			return mb, err
 		}
 		old := mb.Version
 		mb.Version++
-		err = s.putMailboxIfVersion(ctx, mb, old, domain.MailboxPublication(&before, mb), with...)
-		if errors.Is(err, errStale) {
-			continue
+		if err := s.putMailboxIfVersion(ctx, mb, old, domain.MailboxPublication(&before, mb), with...); err != nil {
+			return nil, err
 		}
-		if err != nil {
-			return nil, false, err
-		}
-		return mb, true, nil
-	}
-	return nil, false, domain.ErrConcurrentUpdate
+		return mb, nil
+	})
+	return mb, changed && err == nil, err
 }
 
 // putMailboxIfVersion writes the mailbox if its version is still version, with the INI-PEC

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/pecplatform/pec/shared/fake"
-	"github.com/pecplatform/pec/shared/inipec"
+	"github.com/pecplatform/pec/shared/inipecupload"
 	"github.com/pecplatform/pec/shared/notice"
 	"github.com/pecplatform/pec/shared/payments"
 )
@@ -24,7 +24,7 @@ func TestDeliverer_SameNameAndContentIsOneFileAnotherContentConflicts(t *testing
 	if err := send("a.csv", "one", -1); err != nil {
 		t.Errorf("the same file again: %v", err)
 	}
-	if err := send("a.csv", "two", 3); !errors.Is(err, inipec.ErrConflict) {
+	if err := send("a.csv", "two", 3); !errors.Is(err, inipecupload.ErrConflict) {
 		t.Errorf("another content under the name: %v", err)
 	}
 	if err := send("b.csv", "two", 5); err == nil {

@@ -8,12 +8,12 @@ import (
 	"sync"
 
 	"github.com/pecplatform/pec/shared/app"
-	"github.com/pecplatform/pec/shared/inipec"
+	"github.com/pecplatform/pec/shared/inipecupload"
 )
 
 // Deliverer is an in-memory INI-PEC receiver: it keeps every file delivered to it, by name.
 // Like the real receiver, it takes the same name and content again as the same file, and
-// refuses another content under a name it holds (inipec.ErrConflict).
+// refuses another content under a name it holds (inipecupload.ErrConflict).
 type Deliverer struct {
 	Faults
 	mu    sync.Mutex
@@ -55,7 +55,7 @@ func (d *Deliverer) Deliver(_ context.Context, name string, size int64, open fun
 	for _, f := range d.files {
 		if f.Name == name {
 			if !bytes.Equal(f.Content, content) {
-				return inipec.ErrConflict
+				return inipecupload.ErrConflict
 			}
 			return nil
 		}

@@ -10,8 +10,7 @@
 // encoding are not published, so they are configuration (Format), with the defaults of
 // DefaultFormat. The format has no quoting: a field that would need it is refused.
 //
-// The package is pure (no AWS, no I/O of its own) apart from HTTPUploader, a small HTTPS
-// delivery client.
+// The package is pure (no AWS, no I/O of its own); package inipecupload delivers the file.
 package inipec
 
 import (

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pecplatform/pec/shared/mailheader"
 	"github.com/pecplatform/pec/shared/notice"
 )
 
@@ -30,10 +31,10 @@ func FuzzCompose(f *testing.F) {
 	want := []string{"Content-Transfer-Encoding", "Content-Type", "Date", "From", "Message-Id", "Mime-Version", "Subject", "To"}
 	f.Fuzz(func(t *testing.T, subject, text, name string) {
 		// What Send refuses before composing.
-		if strings.TrimSpace(subject) == "" || strings.ContainsAny(subject, "\r\n") || strings.TrimSpace(text) == "" {
+		if mailheader.Subject(subject) != nil || strings.TrimSpace(text) == "" {
 			return
 		}
-		to, err := oneAddress("to", (&mail.Address{Name: name, Address: "ordine@pec.example.it"}).String())
+		to, err := mailheader.Address("to", (&mail.Address{Name: name, Address: "ordine@pec.example.it"}).String())
 		if err != nil {
 			return
 		}

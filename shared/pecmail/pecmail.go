@@ -20,6 +20,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/mailheader"
 	"github.com/pecplatform/pec/shared/notice"
 )
 
@@ -36,6 +38,8 @@ const DefaultTimeout = 30 * time.Second
 // ErrInvalidMessage is wrapped by the errors about what Send was asked to send, before any
 // connection is made. The errors never repeat the addresses or the message.
 var ErrInvalidMessage = errors.New("pecmail: invalid message")
+
+var _ app.Mailer = (*Sender)(nil)
 
 // Sender sends plain-text messages through one SMTP account.
 type Sender struct {
@@ -66,19 +70,18 @@ func (s *Sender) Send(ctx context.Context, to string, m notice.Message) (message
 	if err != nil || host == "" {
 		return "", fmt.Errorf("pecmail: Addr must be host:port")
 	}
-	from, err := oneAddress("From", s.From)
+	from, err := mailheader.Address("From", s.From)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%w: %w", ErrInvalidMessage, err)
 	}
-	rcpt, err := oneAddress("to", to)
+	rcpt, err := mailheader.Address("to", to)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%w: %w", ErrInvalidMessage, err)
+	}
+	if err := mailheader.Subject(m.Subject); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalidMessage, err)
 	}
 	switch {
-	case strings.TrimSpace(m.Subject) == "":
-		return "", fmt.Errorf("%w: empty subject", ErrInvalidMessage)
-	case strings.ContainsAny(m.Subject, "\r\n"):
-		return "", fmt.Errorf("%w: line break in the subject", ErrInvalidMessage)
 	case strings.TrimSpace(m.Text) == "":
 		return "", fmt.Errorf("%w: empty text", ErrInvalidMessage)
 	case m.HTML != "":
@@ -201,8 +204,8 @@ func compose(now time.Time, messageID string, from, to *mail.Address, m notice.M
 	header := func(name, value string) { b.WriteString(fold(name + ": " + value)); b.WriteString("\r\n") }
 	header("Date", now.Format(time.RFC1123Z))
 	header("Message-ID", messageID)
-	header("From", formatAddress(from))
-	header("To", formatAddress(to))
+	header("From", mailheader.Format(from))
+	header("To", mailheader.Format(to))
 	header("Subject", mime.QEncoding.Encode("UTF-8", m.Subject))
 	header("MIME-Version", "1.0")
 	header("Content-Type", "text/plain; charset=UTF-8")
@@ -245,25 +248,6 @@ func fold(line string) string {
 	}
 	b.WriteString(line)
 	return b.String()
-}
-
-func formatAddress(a *mail.Address) string {
-	if a.Name == "" {
-		return a.Address
-	}
-	return a.String() // a non-ASCII name is RFC 2047-encoded
-}
-
-// oneAddress checks that s is exactly one address without line breaks.
-func oneAddress(field, s string) (*mail.Address, error) {
-	if strings.ContainsAny(s, "\r\n") {
-		return nil, fmt.Errorf("%w: line break in %s", ErrInvalidMessage, field)
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s is not a single e-mail address", ErrInvalidMessage, field)
-	}
-	return a, nil
 }
 
 // newMessageID returns a random "<hex@domain>" in the domain of from.

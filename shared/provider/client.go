@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/httpretry"
 )
 
 // SubmitRequest is the body of a submission (app.SubmitRequest on the wire).
@@ -114,7 +114,6 @@ const (
 	DefaultTimeout  = 10 * time.Second
 	DefaultAttempts = 4
 	DefaultBackoff  = 200 * time.Millisecond
-	maxRetryAfter   = 30 * time.Second
 	maxResponse     = 64 << 10
 )
 
@@ -124,7 +123,7 @@ type HTTPClient struct {
 	APIKey   string
 	Timeout  time.Duration // per attempt; DefaultTimeout when zero
 	Attempts int           // DefaultAttempts when zero
-	Backoff  time.Duration // wait before the second attempt, doubling, with jitter; DefaultBackoff when zero
+	Backoff  time.Duration // longest wait before the second attempt, doubling, with jitter, up to 30 s; DefaultBackoff when zero
 	Client   *http.Client  // http.DefaultClient when nil
 	Logger   *slog.Logger  // retries are logged here when set; never the codice fiscale nor the key
 }
@@ -213,6 +212,7 @@ func (c *HTTPClient) Renew(ctx context.Context, in app.RenewRequest) error {
 type response struct {
 	status int
 	body   []byte
+	header http.Header
 }
 
 // do posts body until the provider gives an answer that is not worth retrying, which it returns
@@ -222,47 +222,47 @@ func (c *HTTPClient) do(ctx context.Context, op, path, idempotencyKey string, bo
 	if u, err := url.Parse(endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return response{}, &ProviderRefused{Op: op, Detail: "the base URL is not an http(s) URL"}
 	}
-	attempts := orDefault(c.Attempts, DefaultAttempts)
-	backoff := orDefault(c.Backoff, DefaultBackoff)
+	var res response
 	last := &ProviderUnavailable{Op: op}
-	for attempt := 1; ; attempt++ {
-		last.Attempts = attempt
-		res, wait, err := c.attempt(ctx, endpoint, idempotencyKey, body)
-		if err == nil && !retryable(res.status) {
-			return res, nil
-		}
-		if ctx.Err() != nil {
-			return response{}, fmt.Errorf("provider %s: %w", op, context.Cause(ctx))
-		}
-		last.Status, last.Err = res.status, err
-		if attempt >= attempts {
-			return response{}, last
-		}
-		if wait == 0 {
-			wait = jitter(backoff)
-			backoff = min(2*backoff, maxRetryAfter)
-		}
-		if c.Logger != nil {
+	policy := httpretry.Policy{
+		Attempts: orDefault(c.Attempts, DefaultAttempts),
+		Backoff:  orDefault(c.Backoff, DefaultBackoff),
+		Timeout:  orDefault(c.Timeout, DefaultTimeout),
+	}
+	if c.Logger != nil {
+		policy.OnRetry = func(ctx context.Context, attempt int, wait time.Duration, _ error) {
 			c.Logger.WarnContext(ctx, "provider call failed, retrying",
 				"op", op, "attempt", attempt, "status", last.Status, "error", errString(last.Err), "wait", wait)
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return response{}, fmt.Errorf("provider %s: %w", op, context.Cause(ctx))
-		case <-t.C:
-		}
 	}
+	err := policy.Do(ctx, func(ctx context.Context) error {
+		var err error
+		res, err = c.attempt(ctx, endpoint, idempotencyKey, body)
+		last.Status, last.Err = res.status, err
+		switch {
+		case err != nil:
+			return httpretry.Again(err, nil)
+		case retryable(res.status):
+			return httpretry.Again(fmt.Errorf("status %d", res.status), res.header)
+		}
+		return nil
+	})
+	var stop *httpretry.Error
+	switch {
+	case err == nil:
+		return res, nil
+	case errors.As(err, &stop) && stop.Ctx == nil:
+		last.Attempts = stop.Attempts
+		return response{}, last
+	}
+	return response{}, fmt.Errorf("provider %s: %w", op, context.Cause(ctx))
 }
 
-// attempt makes one request. wait is the provider's Retry-After, if it gave one.
-func (c *HTTPClient) attempt(ctx context.Context, endpoint, idempotencyKey string, body []byte) (res response, wait time.Duration, err error) {
-	ctx, cancel := context.WithTimeout(ctx, orDefault(c.Timeout, DefaultTimeout))
-	defer cancel()
+// attempt makes one request.
+func (c *HTTPClient) attempt(ctx context.Context, endpoint, idempotencyKey string, body []byte) (response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
-		return response{}, 0, errors.New("cannot build the request")
+		return response{}, errors.New("cannot build the request")
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -276,15 +276,15 @@ func (c *HTTPClient) attempt(ctx context.Context, endpoint, idempotencyKey strin
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return response{}, 0, transportError(err)
+		return response{}, transportError(err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if err != nil {
-		return response{}, 0, transportError(err)
+		return response{}, transportError(err)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponse)) // lets the connection be reused
-	return response{status: resp.StatusCode, body: b}, retryAfter(resp.Header.Get("Retry-After"), time.Now()), nil
+	return response{status: resp.StatusCode, body: b, header: resp.Header}, nil
 }
 
 // transportError drops the URL that net/http puts in its errors: the base URL is configuration
@@ -301,29 +301,6 @@ func transportError(err error) error {
 
 func retryable(status int) bool {
 	return status >= 500 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests
-}
-
-// retryAfter reads Retry-After as seconds or an HTTP date, capped at 30 s; 0 when absent or unusable.
-func retryAfter(h string, now time.Time) time.Duration {
-	if h == "" {
-		return 0
-	}
-	var d time.Duration
-	if s, err := strconv.ParseUint(h, 10, 32); err == nil {
-		d = time.Duration(s) * time.Second
-	} else if t, err := http.ParseTime(h); err == nil {
-		d = t.Sub(now)
-	}
-	return min(max(d, 0), maxRetryAfter)
-}
-
-// jitter spreads retries between d/2 and d, so that many workflows failing together do not
-// come back together.
-func jitter(d time.Duration) time.Duration {
-	if d <= 1 {
-		return d
-	}
-	return d/2 + rand.N(d/2+1)
 }
 
 // The provider's error code and field are kept only when they look like identifiers and hold

@@ -10,6 +10,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/s3links"
 )
 
 // API is the part of the S3 client the package uses.
@@ -20,10 +23,16 @@ type API interface {
 
 // Bucket stores and reads objects of one bucket, encrypted at rest.
 type Bucket struct {
-	API     API
-	Presign Presigner // only for PresignPut and PresignGet
-	Name    string
+	API   API
+	Links s3links.Signer // the bucket's, for PresignPut
+	Name  string
 }
+
+var (
+	_ app.Archive       = (*Bucket)(nil)
+	_ app.Uploads       = (*Bucket)(nil)
+	_ app.DocumentFiles = (*Bucket)(nil)
+)
 
 // Put stores body at key.
 func (b *Bucket) Put(ctx context.Context, key string, body io.ReadSeeker) error {

@@ -6,13 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
+	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/mailheader"
 	"github.com/pecplatform/pec/shared/notice"
 )
 
@@ -21,7 +21,10 @@ type API interface {
 	SendEmail(ctx context.Context, in *sesv2.SendEmailInput, optFns ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
 }
 
-var _ API = (*sesv2.Client)(nil)
+var (
+	_ API        = (*sesv2.Client)(nil)
+	_ app.Mailer = (*Sender)(nil)
+)
 
 // ErrInvalidMessage is wrapped by the errors about what Send was asked to send, before anything
 // reaches SES. The errors never repeat the addresses or the message.
@@ -47,20 +50,18 @@ func (s *Sender) Send(ctx context.Context, to string, m notice.Message) (message
 	if s.API == nil {
 		return "", errors.New("sesmail: Sender.API is nil")
 	}
-	from, err := oneAddress("From", s.From)
+	from, err := mailheader.Address("From", s.From)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%w: %w", ErrInvalidMessage, err)
 	}
-	rcpt, err := oneAddress("to", to)
+	rcpt, err := mailheader.Address("to", to)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%w: %w", ErrInvalidMessage, err)
 	}
-	switch {
-	case strings.TrimSpace(m.Subject) == "":
-		return "", fmt.Errorf("%w: empty subject", ErrInvalidMessage)
-	case strings.ContainsAny(m.Subject, "\r\n"):
-		return "", fmt.Errorf("%w: line break in the subject", ErrInvalidMessage)
-	case m.Text == "" && m.HTML == "":
+	if err := mailheader.Subject(m.Subject); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalidMessage, err)
+	}
+	if m.Text == "" && m.HTML == "" {
 		return "", fmt.Errorf("%w: empty body", ErrInvalidMessage)
 	}
 
@@ -72,8 +73,8 @@ func (s *Sender) Send(ctx context.Context, to string, m notice.Message) (message
 		body.Html = &types.Content{Data: aws.String(m.HTML), Charset: aws.String(charset)}
 	}
 	in := &sesv2.SendEmailInput{
-		FromEmailAddress: aws.String(from),
-		Destination:      &types.Destination{ToAddresses: []string{rcpt}},
+		FromEmailAddress: aws.String(mailheader.Format(from)),
+		Destination:      &types.Destination{ToAddresses: []string{mailheader.Format(rcpt)}},
 		Content: &types.EmailContent{Simple: &types.Message{
 			Subject: &types.Content{Data: aws.String(m.Subject), Charset: aws.String(charset)},
 			Body:    body,
@@ -91,20 +92,4 @@ func (s *Sender) Send(ctx context.Context, to string, m notice.Message) (message
 		return "", fmt.Errorf("sesmail: send: %w", err)
 	}
 	return aws.ToString(out.MessageId), nil
-}
-
-// oneAddress checks that s is exactly one address without line breaks and returns it as SES
-// takes it: the bare address, or "name <address>" with a non-ASCII name encoded (RFC 2047).
-func oneAddress(field, s string) (string, error) {
-	if strings.ContainsAny(s, "\r\n") {
-		return "", fmt.Errorf("%w: line break in %s", ErrInvalidMessage, field)
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil {
-		return "", fmt.Errorf("%w: %s is not a single e-mail address", ErrInvalidMessage, field)
-	}
-	if a.Name == "" {
-		return a.Address, nil
-	}
-	return a.String(), nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/pecplatform/pec/shared/s3files"
+	"github.com/pecplatform/pec/shared/s3links"
 	"github.com/pecplatform/pec/shared/wire"
 )
 
@@ -25,7 +26,7 @@ func named(env *wire.Env, variable string) (*s3files.Bucket, error) {
 	if name == "" {
 		return nil, fmt.Errorf("%s is not set", variable)
 	}
-	local := env.Local()
-	client := s3.NewFromConfig(env.AWS, func(o *s3.Options) { o.UsePathStyle = local })
-	return &s3files.Bucket{API: client, Presign: s3.NewPresignClient(client), Name: name}, nil
+	endpoint := env.Getenv("AWS_ENDPOINT_URL") // only locally, where the bucket is path-style
+	client := s3.NewFromConfig(env.AWS, func(o *s3.Options) { o.UsePathStyle = endpoint != "" })
+	return &s3files.Bucket{API: client, Links: s3links.ForBucket(name, env.AWS.Region, endpoint, env.AWS.Credentials), Name: name}, nil
 }

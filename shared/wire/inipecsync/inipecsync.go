@@ -13,6 +13,7 @@ import (
 	"github.com/pecplatform/pec/shared/dynamo"
 	"github.com/pecplatform/pec/shared/httpapi"
 	"github.com/pecplatform/pec/shared/inipec"
+	"github.com/pecplatform/pec/shared/inipecupload"
 	"github.com/pecplatform/pec/shared/lambdainvoke"
 	"github.com/pecplatform/pec/shared/wire"
 	"github.com/pecplatform/pec/shared/wire/bucket"
@@ -100,5 +101,5 @@ func (u uploader) Deliver(ctx context.Context, name string, size int64, open fun
 	if err != nil {
 		return fmt.Errorf("the INI-PEC token: %w", err)
 	}
-	return inipec.HTTPUploader{BaseURL: u.url, Token: sec.INIPECToken}.Deliver(ctx, name, size, open)
+	return inipecupload.HTTPUploader{BaseURL: u.url, Token: sec.INIPECToken}.Deliver(ctx, name, size, open)
 }

@@ -1,4 +1,6 @@
-package inipec
+// Package inipecupload delivers the daily INI-PEC file (package inipec) to the receiver by
+// HTTPS: HTTPUploader is the app.Deliverer of the INI-PEC sync.
+package inipecupload
 
 import (
 	"context"
@@ -10,6 +12,10 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/httpretry"
+	"github.com/pecplatform/pec/shared/inipec"
 )
 
 // ErrConflict means the receiver already holds a different file under the same name: the
@@ -20,7 +26,7 @@ var ErrConflict = errors.New("inipec: a different file with this name was alread
 // It is permanent: the same file would be refused again.
 type RejectedError struct {
 	Name   string
-	Errors []LineError
+	Errors []inipec.LineError
 }
 
 func (e *RejectedError) Error() string {
@@ -65,6 +71,8 @@ const (
 	DefaultBackoff  = time.Second
 )
 
+var _ app.Deliverer = (*HTTPUploader)(nil)
+
 var defaultClient = &http.Client{Timeout: 2 * time.Minute}
 
 // HTTPUploader delivers files by HTTPS PUT to {BaseURL}/upload/{name} with a bearer token.
@@ -77,7 +85,7 @@ type HTTPUploader struct {
 	Token    string
 	Client   *http.Client  // a client with a 2-minute timeout when nil
 	Attempts int           // attempts in all, DefaultAttempts when 0
-	Backoff  time.Duration // wait before the second attempt, doubling after each; DefaultBackoff when 0
+	Backoff  time.Duration // longest wait before the second attempt, doubling, with jitter, up to 30 s; DefaultBackoff when 0
 }
 
 // Deliver uploads the file open gives under name, streaming it: size is its length in bytes
@@ -95,43 +103,35 @@ func (u HTTPUploader) Deliver(ctx context.Context, name string, size int64, open
 	if attempts <= 0 {
 		attempts = DefaultAttempts
 	}
-	wait := u.Backoff
-	if wait <= 0 {
-		wait = DefaultBackoff
+	backoff := u.Backoff
+	if backoff <= 0 {
+		backoff = DefaultBackoff
 	}
 	target := strings.TrimRight(u.BaseURL, "/") + "/upload/" + url.PathEscape(name)
 
-	var last error
-	for attempt := 1; ; attempt++ {
-		retry, err := u.put(ctx, client, target, name, size, open)
-		if err == nil || !retry {
-			return err
+	err := httpretry.Policy{Attempts: attempts, Backoff: backoff}.Do(ctx, func(ctx context.Context) error {
+		return u.put(ctx, client, target, name, size, open)
+	})
+	if stop, ok := errors.AsType[*httpretry.Error](err); ok {
+		if stop.Ctx != nil {
+			return fmt.Errorf("inipec: upload %s: %w (last attempt: %v)", name, ctx.Err(), stop.Last)
 		}
-		last = err
-		if attempt >= attempts {
-			return fmt.Errorf("inipec: upload %s: giving up after %d attempts: %w", name, attempt, last)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("inipec: upload %s: %w (last attempt: %v)", name, ctx.Err(), last)
-		case <-t.C:
-		}
-		wait *= 2
+		return fmt.Errorf("inipec: upload %s: giving up after %d attempts: %w", name, stop.Attempts, stop.Last)
 	}
+	return err
 }
 
-func (u HTTPUploader) put(ctx context.Context, client *http.Client, target, name string, size int64, open func() (io.ReadCloser, error)) (retry bool, err error) {
+// put makes one attempt; its failures worth another attempt are marked with httpretry.Again.
+func (u HTTPUploader) put(ctx context.Context, client *http.Client, target, name string, size int64, open func() (io.ReadCloser, error)) error {
 	body, err := open()
 	if err != nil {
 		// The file is ours: failing to read it (an archive briefly unavailable) is worth a retry.
-		return true, fmt.Errorf("inipec: upload %s: opening the file: %w", name, err)
+		return httpretry.Again(fmt.Errorf("inipec: upload %s: opening the file: %w", name, err), nil)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, target, body)
 	if err != nil {
 		body.Close()
-		return false, fmt.Errorf("inipec: upload %s: %w", name, err)
+		return fmt.Errorf("inipec: upload %s: %w", name, err)
 	}
 	req.ContentLength = size
 	if size == 0 { // an empty file: Go would send a zero length with a body as chunked
@@ -143,27 +143,27 @@ func (u HTTPUploader) put(ctx context.Context, client *http.Client, target, name
 	resp, err := client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return false, fmt.Errorf("inipec: upload %s: %w", name, ctx.Err())
+			return fmt.Errorf("inipec: upload %s: %w", name, ctx.Err())
 		}
-		return true, fmt.Errorf("inipec: upload %s: %w", name, err)
+		return httpretry.Again(fmt.Errorf("inipec: upload %s: %w", name, err), nil)
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	switch code := resp.StatusCode; {
 	case code == http.StatusOK || code == http.StatusCreated:
-		return false, nil
+		return nil
 	case code == http.StatusConflict:
-		return false, fmt.Errorf("inipec: upload %s: %w", name, ErrConflict)
+		return fmt.Errorf("inipec: upload %s: %w", name, ErrConflict)
 	case code == http.StatusUnprocessableEntity:
 		var r struct {
-			Errors []LineError `json:"errors"`
+			Errors []inipec.LineError `json:"errors"`
 		}
 		_ = json.Unmarshal(answer, &r)
-		return false, &RejectedError{Name: name, Errors: r.Errors}
+		return &RejectedError{Name: name, Errors: r.Errors}
 	case code >= 500 || retryableStatus(code):
-		return true, &StatusError{Name: name, StatusCode: code}
+		return httpretry.Again(&StatusError{Name: name, StatusCode: code}, nil)
 	default:
-		return false, &StatusError{Name: name, StatusCode: code}
+		return &StatusError{Name: name, StatusCode: code}
 	}
 }
 

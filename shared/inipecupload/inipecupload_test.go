@@ -1,4 +1,4 @@
-package inipec_test
+package inipecupload_test
 
 import (
 	"bytes"
@@ -14,9 +14,16 @@ import (
 
 	"github.com/pecplatform/pec/infra/inipecsim"
 	"github.com/pecplatform/pec/shared/inipec"
+	"github.com/pecplatform/pec/shared/inipecupload"
 )
 
-const simToken = "local-inipec-token"
+const (
+	simToken = "local-inipec-token"
+	cf1      = "ZRZCRL72R10H501D"
+	good     = "carlo.zurzi@pec.tsrm.org;Carlo;Zurzi;1234;" + cf1 + ";2;05/03/2019;" // a valid line
+	gone     = "old.address@pec.example.it;;;;" + cf1 + ";3;;"                       // another: an address removed
+	file     = good + "\r\n" + gone + "\r\n"
+)
 
 // flaky answers the first failures requests with status (or drops the connection when status
 // is 0), then hands over to the stand-in.
@@ -39,7 +46,7 @@ func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.sim.ServeHTTP(w, r)
 }
 
-func newSimServer(t *testing.T, failures int32, status int) (*flaky, inipec.HTTPUploader) {
+func newSimServer(t *testing.T, failures int32, status int) (*flaky, inipecupload.HTTPUploader) {
 	t.Helper()
 	h := &flaky{sim: inipecsim.New(inipec.DefaultFormat(), simToken), status: status}
 	h.failures.Store(failures)
@@ -47,11 +54,11 @@ func newSimServer(t *testing.T, failures int32, status int) (*flaky, inipec.HTTP
 	mux.Handle("/_local/inipec/", http.StripPrefix("/_local/inipec", h)) // as the local API mounts it
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return h, inipec.HTTPUploader{BaseURL: srv.URL + "/_local/inipec/", Token: simToken, Client: srv.Client(), Backoff: time.Millisecond}
+	return h, inipecupload.HTTPUploader{BaseURL: srv.URL + "/_local/inipec/", Token: simToken, Client: srv.Client(), Backoff: time.Millisecond}
 }
 
 // deliver sends content with its size, as the sync does with a file of its own.
-func deliver(ctx context.Context, u inipec.HTTPUploader, name string, content []byte) error {
+func deliver(ctx context.Context, u inipecupload.HTTPUploader, name string, content []byte) error {
 	return u.Deliver(ctx, name, int64(len(content)), func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(content)), nil
 	})
@@ -61,7 +68,7 @@ func deliver(ctx context.Context, u inipec.HTTPUploader, name string, content []
 // file is opened once per attempt, every opened file is closed, and the receiver keeps it whole.
 func TestUploaderStreams(t *testing.T) {
 	h, u := newSimServer(t, 2, http.StatusServiceUnavailable)
-	content := write(t, inipec.DefaultFormat(), sampleLines())
+	content := []byte(file)
 	var opened, closed atomic.Int32
 	open := func() (io.ReadCloser, error) {
 		opened.Add(1)
@@ -79,7 +86,7 @@ func TestUploaderStreams(t *testing.T) {
 	// A file that cannot be opened is retried, then reported.
 	u.Attempts = 2
 	err := u.Deliver(context.Background(), "e.csv", -1, func() (io.ReadCloser, error) { return nil, errors.New("archive down") })
-	if err == nil || !strings.Contains(err.Error(), "archive down") || inipec.IsPermanent(err) {
+	if err == nil || !strings.Contains(err.Error(), "archive down") || inipecupload.IsPermanent(err) {
 		t.Errorf("err = %v, want a transient error naming the cause", err)
 	}
 }
@@ -93,8 +100,8 @@ func (c closer) Close() error { c.closed.Add(1); return nil }
 
 func TestUploaderDelivers(t *testing.T) {
 	h, u := newSimServer(t, 0, 0)
-	body := write(t, inipec.DefaultFormat(), sampleLines())
-	name := inipec.FileName("OMCEO-RC", day(2024, 3, 5), 1)
+	body := []byte(file)
+	name := inipec.FileName("OMCEO-RC", time.Date(2024, 3, 5, 0, 0, 0, 0, time.UTC), 1)
 	if err := deliver(context.Background(), u, name, body); err != nil {
 		t.Fatal(err)
 	}
@@ -112,12 +119,11 @@ func TestUploaderDelivers(t *testing.T) {
 
 func TestUploaderConflict(t *testing.T) {
 	_, u := newSimServer(t, 0, 0)
-	lines := sampleLines()
-	if err := deliver(context.Background(), u, "d.csv", write(t, inipec.DefaultFormat(), lines)); err != nil {
+	if err := deliver(context.Background(), u, "d.csv", []byte(file)); err != nil {
 		t.Fatal(err)
 	}
-	err := deliver(context.Background(), u, "d.csv", write(t, inipec.DefaultFormat(), lines[:1]))
-	if !errors.Is(err, inipec.ErrConflict) || !inipec.IsPermanent(err) {
+	err := deliver(context.Background(), u, "d.csv", []byte(good+"\r\n"))
+	if !errors.Is(err, inipecupload.ErrConflict) || !inipecupload.IsPermanent(err) {
 		t.Fatalf("err = %v, want ErrConflict, permanent", err)
 	}
 }
@@ -126,8 +132,8 @@ func TestUploaderRejected(t *testing.T) {
 	h, u := newSimServer(t, 0, 0)
 	bad := good + "\r\nnope;Carlo;Zurzi;1;" + cf1 + ";2;05/03/2019;\r\n"
 	err := deliver(context.Background(), u, "d.csv", []byte(bad))
-	var rej *inipec.RejectedError
-	if !errors.As(err, &rej) || !inipec.IsPermanent(err) {
+	var rej *inipecupload.RejectedError
+	if !errors.As(err, &rej) || !inipecupload.IsPermanent(err) {
 		t.Fatalf("err = %v, want a permanent *RejectedError", err)
 	}
 	if len(rej.Errors) != 1 || rej.Errors[0].Line != 2 || rej.Errors[0].Field != "PEC" || rej.Name != "d.csv" {
@@ -164,8 +170,8 @@ func TestUploaderGivesUp(t *testing.T) {
 	h, u := newSimServer(t, 100, http.StatusBadGateway)
 	u.Attempts = 3
 	err := deliver(context.Background(), u, "d.csv", []byte(good+"\r\n"))
-	var st *inipec.StatusError
-	if !errors.As(err, &st) || st.StatusCode != http.StatusBadGateway || inipec.IsPermanent(err) {
+	var st *inipecupload.StatusError
+	if !errors.As(err, &st) || st.StatusCode != http.StatusBadGateway || inipecupload.IsPermanent(err) {
 		t.Fatalf("err = %v, want a transient *StatusError 502", err)
 	}
 	if n := h.calls.Load(); n != 3 {
@@ -177,14 +183,14 @@ func TestUploaderPermanentStatus(t *testing.T) {
 	h, u := newSimServer(t, 0, 0)
 	u.Token = "wrong"
 	err := deliver(context.Background(), u, "d.csv", []byte(good+"\r\n"))
-	var st *inipec.StatusError
-	if !errors.As(err, &st) || st.StatusCode != http.StatusUnauthorized || !inipec.IsPermanent(err) {
+	var st *inipecupload.StatusError
+	if !errors.As(err, &st) || st.StatusCode != http.StatusUnauthorized || !inipecupload.IsPermanent(err) {
 		t.Fatalf("err = %v, want a permanent 401", err)
 	}
 	if h.calls.Load() != 1 {
 		t.Errorf("%d requests: a 401 was retried", h.calls.Load())
 	}
-	if err := deliver(context.Background(), (inipec.HTTPUploader{BaseURL: "http://127.0.0.1:1"}), "a/b.csv", nil); err == nil {
+	if err := deliver(context.Background(), (inipecupload.HTTPUploader{BaseURL: "http://127.0.0.1:1"}), "a/b.csv", nil); err == nil {
 		t.Error("a name with a slash is delivered")
 	}
 }
