@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -249,6 +250,59 @@ func TestLayout_NoInterfaceInSharedOverTwelveMethods(t *testing.T) {
 	for name := range ifaces {
 		if n := len(methodSet(name, map[string]bool{name: true})); n > maxInterfaceMethods {
 			t.Errorf("%s has %d methods (at most %d): split it by the use cases that need it", strings.TrimPrefix(name, module), n, maxInterfaceMethods)
+		}
+	}
+}
+
+// TestLayout_ReadmeListsEveryPackage: the README's Layout section lists every Go package of
+// shared/ and infra/, one line each, and nothing that does not exist.
+func TestLayout_ReadmeListsEveryPackage(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile("(?s)## Layout\n\n```\n(.*?)```").FindSubmatch(raw)
+	if block == nil {
+		t.Fatal("no ## Layout section with a code block in the README")
+	}
+	listed := map[string]bool{}
+	for _, line := range strings.Split(string(block[1]), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && (strings.HasPrefix(f[0], "shared/") || strings.HasPrefix(f[0], "infra/")) {
+			p := strings.TrimSuffix(f[0], "/")
+			listed[p] = true
+			if _, err := os.Stat("../../" + p); err != nil {
+				t.Errorf("the README lists %s, which does not exist", p)
+			}
+		}
+	}
+	for _, root := range []string{"shared", "infra"} {
+		_ = filepath.WalkDir("../../"+root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || !d.IsDir() || d.Name() == "testdata" || d.Name() == "node_modules" {
+				if d != nil && d.IsDir() && (d.Name() == "testdata" || d.Name() == "node_modules") {
+					return filepath.SkipDir
+				}
+				return err
+			}
+			goFiles, _ := filepath.Glob(filepath.Join(path, "*.go"))
+			rel := strings.TrimPrefix(path, "../../")
+			if len(goFiles) > 0 && !listed[rel] {
+				t.Errorf("the README's Layout does not list the package %s", rel)
+			}
+			return nil
+		})
+	}
+}
+
+// TestLayout_TheDomainAndTheUseCasesKnowNoAWSNorHTTP: shared/domain and shared/app link no AWS
+// SDK and no net/http (their ports are implemented by the adapters).
+func TestLayout_TheDomainAndTheUseCasesKnowNoAWSNorHTTP(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "../../shared/domain", "../../shared/app").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if dep == "net/http" || strings.HasPrefix(dep, "github.com/aws/") {
+			t.Errorf("shared/domain or shared/app depends on %s", dep)
 		}
 	}
 }
