@@ -133,15 +133,15 @@ func TestCheckResponse_AcceptsWhatIsDocumentedAndRefusesTheRest(t *testing.T) {
 	}{
 		{"documented", "GET", "/v1/orders/FI", 200, js, `{"id":"FI","pec":null}`, ""},
 		{"nullable format", "GET", "/v1/orders/FI", 200, js, `{"id":"FI","pec":"a@b.it"}`, ""},
-		{"extra field", "GET", "/v1/orders/FI", 200, js, `{"id":"FI","x":1}`, `property "x" is not allowed`},
-		{"missing field", "GET", "/v1/orders/FI", 200, js, `{}`, `required property "id" is missing`},
-		{"not JSON", "GET", "/v1/orders/FI", 200, js, `{"id":`, "not JSON"},
+		{"extra field", "GET", "/v1/orders/FI", 200, js, `{"id":"FI","x":1}`, "additional properties 'x' not allowed"},
+		{"missing field", "GET", "/v1/orders/FI", 200, js, `{}`, "missing property 'id'"},
+		{"not JSON", "GET", "/v1/orders/FI", 200, js, `{"id":`, "cannot be decoded"},
 		{"undocumented status", "GET", "/v1/orders/FI", 409, js, `{"error":"x"}`, "status 409 is not documented (documented: 200, 404)"},
-		{"undocumented media type", "GET", "/v1/orders/FI", 200, hdr("Content-Type", "text/html", "X-Trace", "1"), `<p>`, "Content-Type text/html is not documented"},
+		{"undocumented media type", "GET", "/v1/orders/FI", 200, hdr("Content-Type", "text/html", "X-Trace", "1"), `<p>`, "content type 'text/html' does not exist"},
 		{"no Content-Type", "GET", "/v1/orders/FI", 200, hdr("X-Trace", "1"), `{"id":"FI"}`, "no Content-Type"},
-		{"required header", "GET", "/v1/orders/FI", 200, hdr("Content-Type", "application/json"), `{"id":"FI"}`, "required header X-Trace missing"},
+		{"required header", "GET", "/v1/orders/FI", 200, hdr("Content-Type", "application/json"), `{"id":"FI"}`, "Required header 'X-Trace' is missing"},
 		{"anyOf through a response $ref", "GET", "/v1/orders/FI", 404, js, `{"message":"Not Found"}`, ""},
-		{"anyOf none", "GET", "/v1/orders/FI", 404, js, `{"message":"Not Found","x":1}`, "matches none of anyOf"},
+		{"anyOf none", "GET", "/v1/orders/FI", 404, js, `{"message":"Not Found","x":1}`, "at $: additional properties 'x' not allowed"},
 		{"status range", "POST", "/v1/orders/FI/members:import", 413, js, `{"message":"Request Entity Too Large"}`, ""},
 		{"default", "GET", "/v1/requests/0/form.pdf", 500, js, `{"error":"internal"}`, ""},
 		{"PDF by media type only", "GET", "/v1/requests/0/form.pdf", 200, hdr("Content-Type", "application/pdf"), "%PDF-1.7", ""},
@@ -150,7 +150,7 @@ func TestCheckResponse_AcceptsWhatIsDocumentedAndRefusesTheRest(t *testing.T) {
 		{"a body where none is documented", "GET", "/v1/orders/ME/members/X", 204, js, "{}", "documents no content"},
 		{"no route: gateway 404", "DELETE", "/v1/orders/FI", 404, js, `{"message":"Not Found"}`, ""},
 		{"no route: other status", "DELETE", "/v1/orders/FI", 200, js, `{}`, "no operation of the document takes it"},
-		{"no route: not a GatewayMessage", "GET", "/nowhere", 404, js, `{"error":"x"}`, `required property "message" is missing`},
+		{"no route: not a GatewayMessage", "GET", "/nowhere", 404, js, `{"error":"x"}`, "missing property 'message'"},
 	} {
 		err := d.CheckResponse(c.method, c.path, c.status, c.header, []byte(c.body))
 		switch {
