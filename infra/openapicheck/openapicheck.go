@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"slices"
@@ -27,6 +28,7 @@ import (
 	"github.com/pb33f/libopenapi-validator/responses"
 	"github.com/pb33f/libopenapi-validator/router"
 	"github.com/pb33f/libopenapi-validator/schema_validation"
+	"github.com/pb33f/libopenapi/datamodel"
 	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
 	"github.com/pb33f/libopenapi/orderedmap"
 	"gopkg.in/yaml.v3"
@@ -74,14 +76,17 @@ func Load(path string) (*Doc, error) {
 }
 
 // Parse parses an OpenAPI document (YAML or JSON). A document that is not valid against the
-// OpenAPI specification's own schema, or whose model does not build (a dangling $ref), is an
-// error: a defect there would otherwise only show as answers wrongly accepted or refused.
+// OpenAPI specification's own schema, whose model does not build (a dangling $ref) or one of
+// whose schemas is not valid JSON Schema is an error: a defect there would otherwise only show
+// as answers wrongly accepted or refused.
 func Parse(b []byte) (*Doc, error) {
 	root, err := jsonRoot(b)
 	if err != nil {
 		return nil, err
 	}
-	doc, err := libopenapi.NewDocument(b)
+	cfg := datamodel.NewDocumentConfiguration()
+	cfg.Logger = slog.New(slog.DiscardHandler) // what it logs, BuildV3Model returns
+	doc, err := libopenapi.NewDocumentWithConfiguration(b, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -92,10 +97,14 @@ func Parse(b []byte) (*Doc, error) {
 	if err != nil {
 		return nil, err
 	}
+	schemas := NewValidator(root)
+	if err := schemas.compileAll(); err != nil {
+		return nil, err
+	}
 	v := validator.NewValidatorFromV3Model(&model.Model, options()...)
 	return &Doc{
 		Root:      root,
-		Validator: NewValidator(root),
+		Validator: schemas,
 		router:    router.NewRouter(&model.Model, router.WithPathOnlyMatching()),
 		responses: v.GetResponseBodyValidator(),
 	}, nil

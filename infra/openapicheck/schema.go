@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -98,6 +101,35 @@ func (v *Validator) compile(schema any) (*jsonschema.Schema, error) {
 	}
 	v.compiled[string(b)] = s
 	return s, nil
+}
+
+// compileAll compiles every schema of the document at once (the component schemas and those of
+// the parameters, headers and media types), so that a schema that is not valid JSON Schema is an
+// error when the document is read, not when an answer first meets it.
+func (v *Validator) compileAll() error {
+	var refs []any
+	var walk func(x any, at string)
+	walk = func(x any, at string) {
+		switch x := x.(type) {
+		case []any:
+			for i, e := range x {
+				walk(e, at+"/"+strconv.Itoa(i))
+			}
+		case map[string]any:
+			for _, k := range slices.Sorted(maps.Keys(x)) {
+				p := at + "/" + strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1")
+				switch {
+				case k == "schema" || at == "#/components/schemas":
+					refs = append(refs, map[string]any{"$ref": p})
+				case k != "example" && k != "examples":
+					walk(x[k], p)
+				}
+			}
+		}
+	}
+	walk(v.Root, "#")
+	_, err := v.compile(map[string]any{"allOf": refs})
+	return err
 }
 
 // rebase copies a schema, its local references made to point into the document.
