@@ -133,15 +133,16 @@ func TestCheckResponse_AcceptsWhatIsDocumentedAndRefusesTheRest(t *testing.T) {
 	}{
 		{"documented", "GET", "/v1/orders/FI", 200, js, `{"id":"FI","pec":null}`, ""},
 		{"nullable format", "GET", "/v1/orders/FI", 200, js, `{"id":"FI","pec":"a@b.it"}`, ""},
-		{"extra field", "GET", "/v1/orders/FI", 200, js, `{"id":"FI","x":1}`, `property "x" is not allowed`},
-		{"missing field", "GET", "/v1/orders/FI", 200, js, `{}`, `required property "id" is missing`},
-		{"not JSON", "GET", "/v1/orders/FI", 200, js, `{"id":`, "not JSON"},
+		{"extra field", "GET", "/v1/orders/FI", 200, js, `{"id":"FI","x":1}`, "additional properties 'x' not allowed"},
+		{"nested field named", "GET", "/v1/orders/FI", 200, js, `{"id":"FI","pec":"not an address"}`, "at $.pec: 'not an address' is not valid email"},
+		{"missing field", "GET", "/v1/orders/FI", 200, js, `{}`, "missing property 'id'"},
+		{"not JSON", "GET", "/v1/orders/FI", 200, js, `{"id":`, "cannot be decoded"},
 		{"undocumented status", "GET", "/v1/orders/FI", 409, js, `{"error":"x"}`, "status 409 is not documented (documented: 200, 404)"},
-		{"undocumented media type", "GET", "/v1/orders/FI", 200, hdr("Content-Type", "text/html", "X-Trace", "1"), `<p>`, "Content-Type text/html is not documented"},
+		{"undocumented media type", "GET", "/v1/orders/FI", 200, hdr("Content-Type", "text/html", "X-Trace", "1"), `<p>`, "content type 'text/html' does not exist"},
 		{"no Content-Type", "GET", "/v1/orders/FI", 200, hdr("X-Trace", "1"), `{"id":"FI"}`, "no Content-Type"},
-		{"required header", "GET", "/v1/orders/FI", 200, hdr("Content-Type", "application/json"), `{"id":"FI"}`, "required header X-Trace missing"},
+		{"required header", "GET", "/v1/orders/FI", 200, hdr("Content-Type", "application/json"), `{"id":"FI"}`, "Required header 'X-Trace' is missing"},
 		{"anyOf through a response $ref", "GET", "/v1/orders/FI", 404, js, `{"message":"Not Found"}`, ""},
-		{"anyOf none", "GET", "/v1/orders/FI", 404, js, `{"message":"Not Found","x":1}`, "matches none of anyOf"},
+		{"anyOf none", "GET", "/v1/orders/FI", 404, js, `{"message":"Not Found","x":1}`, "at $: additional properties 'x' not allowed"},
 		{"status range", "POST", "/v1/orders/FI/members:import", 413, js, `{"message":"Request Entity Too Large"}`, ""},
 		{"default", "GET", "/v1/requests/0/form.pdf", 500, js, `{"error":"internal"}`, ""},
 		{"PDF by media type only", "GET", "/v1/requests/0/form.pdf", 200, hdr("Content-Type", "application/pdf"), "%PDF-1.7", ""},
@@ -150,7 +151,7 @@ func TestCheckResponse_AcceptsWhatIsDocumentedAndRefusesTheRest(t *testing.T) {
 		{"a body where none is documented", "GET", "/v1/orders/ME/members/X", 204, js, "{}", "documents no content"},
 		{"no route: gateway 404", "DELETE", "/v1/orders/FI", 404, js, `{"message":"Not Found"}`, ""},
 		{"no route: other status", "DELETE", "/v1/orders/FI", 200, js, `{}`, "no operation of the document takes it"},
-		{"no route: not a GatewayMessage", "GET", "/nowhere", 404, js, `{"error":"x"}`, `required property "message" is missing`},
+		{"no route: not a GatewayMessage", "GET", "/nowhere", 404, js, `{"error":"x"}`, "missing property 'message'"},
 	} {
 		err := d.CheckResponse(c.method, c.path, c.status, c.header, []byte(c.body))
 		switch {
@@ -160,6 +161,66 @@ func TestCheckResponse_AcceptsWhatIsDocumentedAndRefusesTheRest(t *testing.T) {
 			t.Errorf("%s: accepted", c.name)
 		case c.wantErr != "" && !strings.Contains(err.Error(), c.wantErr):
 			t.Errorf("%s: error %q, want it to say %q", c.name, err, c.wantErr)
+		}
+	}
+}
+
+// TestParse_RefusesADefectiveDocument: a defect of the document is found when it is read, not
+// when an answer first meets it.
+func TestParse_RefusesADefectiveDocument(t *testing.T) {
+	for _, c := range []struct{ defect, old, new, want string }{
+		{"not JSON Schema", "id: {type: string}", "id: {type: strin}", "#/components/schemas/Order"},
+		{"a dangling $ref", `{$ref: "#/components/schemas/Error"}`, `{$ref: "#/components/schemas/Eror"}`, "#/components/schemas/Eror"},
+		{"not OpenAPI's form", "info: {title: t, version: \"1\"}", "info: {title: t}", "version"},
+	} {
+		broken := strings.Replace(small, c.old, c.new, 1)
+		if broken == small {
+			t.Fatalf("%s: %q is not in the document", c.defect, c.old)
+		}
+		if _, err := openapicheck.Parse([]byte(broken)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error naming %s", c.defect, err, c.want)
+		}
+	}
+}
+
+// TestCheckResponse_ValidatesOneOf: a body must match exactly one branch of a oneOf, a keyword
+// the home-made validator this package once had refused.
+func TestCheckResponse_ValidatesOneOf(t *testing.T) {
+	d, err := openapicheck.Parse([]byte(`
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /v1/payments/{id}:
+    get:
+      responses:
+        "200":
+          description: a payment by bank transfer or by card
+          content:
+            application/json:
+              schema:
+                oneOf:
+                  - {type: object, required: [iban], properties: {iban: {type: string, pattern: "^IT"}}}
+                  - {type: object, required: [card], properties: {card: {type: string}}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := hdr("Content-Type", "application/json")
+	for body, wantErr := range map[string]string{
+		`{"iban":"IT60X0542811101000000123456"}`: "",
+		`{"card":"4111"}`:                        "",
+		`{"iban":"DE89"}`:                        "at $.iban: 'DE89' does not match pattern",
+		`{}`:                                     "missing property",
+		`{"iban":"IT60","card":"4111"}`:          "'oneOf' failed, subschemas 0, 1 matched",
+	} {
+		err := d.CheckResponse("GET", "/v1/payments/1", 200, js, []byte(body))
+		switch {
+		case wantErr == "" && err != nil:
+			t.Errorf("%s: refused: %v", body, err)
+		case wantErr != "" && err == nil:
+			t.Errorf("%s: accepted", body)
+		case wantErr != "" && !strings.Contains(err.Error(), wantErr):
+			t.Errorf("%s: error %q, want it to say %q", body, err, wantErr)
 		}
 	}
 }

@@ -1,228 +1,155 @@
 package openapicheck
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
-	"net/mail"
-	"reflect"
-	"regexp"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
-	"unicode/utf8"
+
+	"github.com/pb33f/jsonschema/v6"
+	"github.com/pb33f/libopenapi-validator/config"
+	"github.com/pb33f/libopenapi-validator/helpers"
 )
 
-// Validator checks an instance against the subset of JSON Schema 2020-12 that openapi.yaml
-// uses. A keyword it does not implement is reported as an error, never silently skipped, so a
-// schema cannot outgrow what is actually checked.
+// Validator checks an instance against a schema of an OpenAPI 3.1 document (JSON Schema
+// 2020-12 with the OpenAPI vocabulary), compiled by libopenapi-validator's compiler.
 //
 // Instances are as encoding/json decodes into an `any`: objects are map[string]any, arrays
 // []any and numbers float64.
 type Validator struct {
 	// Root is the document local references ("#/components/schemas/Order") are resolved in.
 	Root map[string]any
+
+	once    sync.Once
+	root    []byte // Root as JSON
+	version float32
+	rootErr error
+
+	mu       sync.Mutex
+	compiled map[string]*jsonschema.Schema // by the schema's JSON
 }
 
 // NewValidator returns a validator resolving references in root.
 func NewValidator(root map[string]any) *Validator { return &Validator{Root: root} }
 
-// annotations are keywords that carry no constraint.
-var annotations = map[string]bool{"description": true, "title": true, "default": true, "example": true, "examples": true, "deprecated": true, "readOnly": true, "writeOnly": true, "contentMediaType": true, "contentEncoding": true}
+// The schema given to Validate and the document it refers into are two resources of the
+// compiler; the schema's local references are rewritten to point into the document.
+const (
+	docResource    = "https://openapicheck.invalid/openapi.json"
+	schemaResource = "https://openapicheck.invalid/schema.json"
+)
 
-var keywords = map[string]bool{"$ref": true, "type": true, "enum": true, "required": true, "properties": true, "additionalProperties": true, "items": true, "pattern": true, "minLength": true, "maxLength": true, "format": true, "minimum": true, "maximum": true, "anyOf": true, "allOf": true}
-
-// Validate returns what is wrong with x, one message per problem, each prefixed by where (at
-// is the JSON pointer of x in the instance; "" is the root).
-func (v *Validator) Validate(schema, x any, at string) []string {
+// Validate returns what is wrong with x, one message per problem, each naming where in x (a
+// JSON path: "$.members[0].pec"). A schema that does not compile is one message.
+func (v *Validator) Validate(schema, x any) []string {
+	s, err := v.compile(schema)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	err = s.Validate(x)
+	var ve *jsonschema.ValidationError
+	if err == nil {
+		return nil
+	} else if !errors.As(err, &ve) {
+		return []string{err.Error()}
+	}
 	var errs []string
-	fail := func(format string, args ...any) {
-		where := at
-		if where == "" {
-			where = "(root)"
+	for _, u := range helpers.FlattenSchemaOutputErrors(ve.DetailedOutput()) {
+		msg := u.Error.String()
+		if helpers.IgnoreRegex.MatchString(msg) {
+			continue // "validation failed" and the like: the causes follow
 		}
-		errs = append(errs, where+": "+fmt.Sprintf(format, args...))
+		errs = append(errs, fmt.Sprintf("at %s: %s", helpers.ExtractJSONPathFromStringLocation(u.InstanceLocation), msg))
 	}
-	s, ok := schema.(map[string]any)
-	if !ok {
-		fail("the schema is not an object")
-		return errs
-	}
-	for k := range s {
-		if !keywords[k] && !annotations[k] {
-			fail("schema keyword %q is not supported by this validator", k)
-		}
-	}
-	if ref, ok := s["$ref"].(string); ok {
-		target, err := Resolve(v.Root, ref)
-		if err != nil {
-			fail("%v", err)
-			return errs
-		}
-		errs = append(errs, v.Validate(target, x, at)...)
-	}
-	if typ, ok := s["type"]; ok {
-		var allowed []string
-		switch typ := typ.(type) {
-		case string:
-			allowed = []string{typ}
-		case []any:
-			for _, a := range typ {
-				str, _ := a.(string)
-				allowed = append(allowed, str)
-			}
-		}
-		if !slices.ContainsFunc(allowed, func(a string) bool { return hasType(x, a) }) {
-			fail("%s is not of type %v", JSONType(x), allowed)
-			return errs // the other keywords would only repeat it
-		}
-	}
-	if enum, ok := s["enum"].([]any); ok && !slices.ContainsFunc(enum, func(e any) bool { return reflect.DeepEqual(e, x) }) {
-		fail("%v is not one of %v", x, enum)
-	}
-	for _, sub := range anySlice(s["allOf"]) {
-		errs = append(errs, v.Validate(sub, x, at)...)
-	}
-	if anyOf, ok := s["anyOf"].([]any); ok {
-		var why []string
-		for _, sub := range anyOf {
-			e := v.Validate(sub, x, at)
-			if len(e) == 0 {
-				why = nil
-				break
-			}
-			why = append(why, strings.Join(e, "; "))
-		}
-		if why != nil {
-			fail("matches none of anyOf: [%s]", strings.Join(why, "] ["))
-		}
-	}
-	switch x := x.(type) {
-	case map[string]any:
-		for _, r := range anySlice(s["required"]) {
-			name, _ := r.(string)
-			if _, ok := x[name]; !ok {
-				fail("required property %q is missing", r)
-			}
-		}
-		props := obj(s["properties"])
-		for k, val := range x {
-			if sub, ok := props[k]; ok {
-				errs = append(errs, v.Validate(sub, val, at+"/"+k)...)
-				continue
-			}
-			switch ap := s["additionalProperties"].(type) {
-			case nil, bool:
-				if ap == false {
-					fail("property %q is not allowed", k)
-				}
-			default:
-				fail("additionalProperties other than true or false is not supported by this validator")
-			}
-		}
-	case []any:
-		if items, ok := s["items"]; ok {
-			for i, val := range x {
-				errs = append(errs, v.Validate(items, val, at+"/"+strconv.Itoa(i))...)
-			}
-		}
-	case string:
-		if p, ok := s["pattern"].(string); ok {
-			re, err := compile(p)
-			if err != nil {
-				fail("pattern %q: %v", p, err)
-			} else if !re.MatchString(x) {
-				fail("%q does not match %s", x, p)
-			}
-		}
-		if n, ok := s["minLength"].(float64); ok && float64(utf8.RuneCountInString(x)) < n {
-			fail("%q is shorter than %v characters", x, n)
-		}
-		if n, ok := s["maxLength"].(float64); ok && float64(utf8.RuneCountInString(x)) > n {
-			fail("%q is longer than %v characters", x, n)
-		}
-		if f, ok := s["format"].(string); ok {
-			if err := checkFormat(f, x); err != nil {
-				fail("%q is not a %s: %v", x, f, err)
-			}
-		}
-	case float64:
-		if n, ok := s["minimum"].(float64); ok && x < n {
-			fail("%v is less than %v", x, n)
-		}
-		if n, ok := s["maximum"].(float64); ok && x > n {
-			fail("%v is more than %v", x, n)
-		}
+	if len(errs) == 0 {
+		errs = append(errs, ve.Error())
 	}
 	return errs
 }
 
-var patterns sync.Map // pattern → *regexp.Regexp
-
-// compile compiles a pattern once: the e2e suite validates thousands of responses.
-func compile(p string) (*regexp.Regexp, error) {
-	if re, ok := patterns.Load(p); ok {
-		return re.(*regexp.Regexp), nil
+func (v *Validator) compile(schema any) (*jsonschema.Schema, error) {
+	v.once.Do(func() {
+		v.root, v.rootErr = json.Marshal(v.Root)
+		v.version = 3.1
+		if s, ok := v.Root["openapi"].(string); ok {
+			v.version = helpers.VersionToFloat(s)
+		}
+	})
+	if v.rootErr != nil {
+		return nil, v.rootErr
 	}
-	re, err := regexp.Compile(p)
+	b, err := json.Marshal(rebase(schema))
 	if err != nil {
 		return nil, err
 	}
-	patterns.Store(p, re)
-	return re, nil
-}
-
-func checkFormat(format, s string) error {
-	switch format {
-	case "date-time":
-		_, err := time.Parse(time.RFC3339Nano, s)
-		return err
-	case "date":
-		_, err := time.Parse(time.DateOnly, s)
-		return err
-	case "email":
-		a, err := mail.ParseAddress(s)
-		if err == nil && a.Address != s {
-			err = fmt.Errorf("not a bare address")
-		}
-		return err
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if s, ok := v.compiled[string(b)]; ok {
+		return s, nil
 	}
-	return fmt.Errorf("format %q is not supported by this validator", format)
+	opts := config.NewValidationOptions(options()...)
+	s, err := helpers.NewCompiledSchemaResourcesWithVersion(schemaResource, map[string][]byte{docResource: v.root, schemaResource: b}, opts, v.version)
+	if err != nil {
+		return nil, err
+	}
+	if v.compiled == nil {
+		v.compiled = map[string]*jsonschema.Schema{}
+	}
+	v.compiled[string(b)] = s
+	return s, nil
 }
 
-// JSONType names the JSON type of x ("integer" for a whole number).
-func JSONType(x any) string {
+// compileAll compiles every schema of the document at once (the component schemas and those of
+// the parameters, headers and media types), so that a schema that is not valid JSON Schema is an
+// error when the document is read, not when an answer first meets it.
+func (v *Validator) compileAll() error {
+	var refs []any
+	var walk func(x any, at string)
+	walk = func(x any, at string) {
+		switch x := x.(type) {
+		case []any:
+			for i, e := range x {
+				walk(e, at+"/"+strconv.Itoa(i))
+			}
+		case map[string]any:
+			for _, k := range slices.Sorted(maps.Keys(x)) {
+				p := at + "/" + strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1")
+				switch {
+				case k == "schema" || at == "#/components/schemas":
+					refs = append(refs, map[string]any{"$ref": p})
+				case k != "example" && k != "examples":
+					walk(x[k], p)
+				}
+			}
+		}
+	}
+	walk(v.Root, "#")
+	_, err := v.compile(map[string]any{"allOf": refs})
+	return err
+}
+
+// rebase copies a schema, its local references made to point into the document.
+func rebase(x any) any {
 	switch x := x.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "boolean"
-	case float64:
-		if x == float64(int64(x)) {
-			return "integer"
-		}
-		return "number"
-	case string:
-		return "string"
-	case []any:
-		return "array"
 	case map[string]any:
-		return "object"
+		out := make(map[string]any, len(x))
+		for k, val := range x {
+			if ref, ok := val.(string); ok && k == "$ref" && strings.HasPrefix(ref, "#") {
+				val = docResource + ref
+			}
+			out[k] = rebase(val)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, val := range x {
+			out[i] = rebase(val)
+		}
+		return out
 	}
-	return fmt.Sprintf("%T", x)
-}
-
-func hasType(x any, typ string) bool {
-	got := JSONType(x)
-	return got == typ || (typ == "number" && got == "integer")
-}
-
-func obj(v any) map[string]any {
-	m, _ := v.(map[string]any)
-	return m
-}
-
-func anySlice(v any) []any {
-	s, _ := v.([]any)
-	return s
+	return x
 }

@@ -222,7 +222,7 @@ func checkParameters(t *testing.T, ev events.APIGatewayV2HTTPRequest, op operati
 			}
 			continue
 		}
-		for _, e := range v.Validate(p["schema"], value, "") {
+		for _, e := range v.Validate(p["schema"], value) {
 			t.Errorf("%s parameter %s: %s", p["in"], name, e)
 		}
 	}
@@ -318,7 +318,7 @@ func checkBody(t *testing.T, ev events.APIGatewayV2HTTPRequest, op operation, v 
 	default:
 		t.Fatalf("no check for a %s body", mt)
 	}
-	for _, e := range v.Validate(media["schema"], body, "") {
+	for _, e := range v.Validate(media["schema"], body) {
 		t.Errorf("body: %s", e)
 	}
 }
