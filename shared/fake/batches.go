@@ -2,8 +2,6 @@ package fake
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -152,7 +150,7 @@ func (s *Store) ListBatches(_ context.Context, orderID string, limit int, cursor
 	}
 	next := ""
 	if more {
-		next = indexCursor(partition, page[len(page)-1].key)
+		next = encodeListCursor(partition, page[len(page)-1].key)
 	}
 	return out, next, nil
 }
@@ -242,7 +240,7 @@ func limitPage(partition string, entries []indexEntry, limit int, cursor string)
 	}
 	next := ""
 	if len(page) == limit {
-		next = indexCursor(partition, page[len(page)-1].key)
+		next = encodeListCursor(partition, page[len(page)-1].key)
 	}
 	return ids, next, nil
 }
@@ -255,7 +253,7 @@ func indexPage(partition string, entries []indexEntry, newestFirst bool, limit i
 		return nil, false, fmt.Errorf("query %s: limit %d: DynamoDB's Limit must be at least 1", partition, limit)
 	}
 	if cursor != "" {
-		after, err := readIndexCursor(partition, cursor)
+		after, err := decodeListCursor(cursor, partition)
 		if err != nil {
 			return nil, false, err
 		}
@@ -269,27 +267,4 @@ func indexPage(partition string, entries []indexEntry, newestFirst bool, limit i
 		return entries[:limit], true, nil
 	}
 	return entries, false, nil
-}
-
-// errIndexCursor is the DynamoDB store's answer to a cursor it did not hand out.
-var errIndexCursor = &domain.Error{Kind: domain.KindMalformed, Code: "invalid_cursor", Message: "cursor is not one this API returned", Field: "cursor"}
-
-type indexPosition struct {
-	Partition string `json:"p"`
-	Key       string `json:"k"`
-}
-
-// indexCursor is opaque to callers, and valid only for the partition it came from.
-func indexCursor(partition, key string) string {
-	b, _ := json.Marshal(indexPosition{partition, key})
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func readIndexCursor(partition, cursor string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	var p indexPosition
-	if err != nil || json.Unmarshal(b, &p) != nil || p.Partition != partition || p.Key == "" {
-		return "", errIndexCursor
-	}
-	return p.Key, nil
 }
