@@ -11,8 +11,8 @@ import (
 	_ "github.com/aws/aws-sdk-go-v2/service/sesv2"
 	_ "github.com/aws/aws-sdk-go-v2/service/sfn"
 	_ "github.com/golang-jwt/jwt/v5"
-	_ "golang.org/x/text/unicode/norm"
 	_ "go.yaml.in/yaml/v3"
+	_ "golang.org/x/text/unicode/norm"
 )
 
 func main() {}
