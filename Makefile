@@ -26,7 +26,7 @@ deps: ## install the local cloud's emulators into .local/ (pinned; cached)
 browser: ## Debian's chromium at /usr/bin/chromium, for the activation page's browser test (apt)
 	@bash infra/scripts/install-chromium.sh
 
-run: deps ## the whole system on this machine (API on :3000); Ctrl-C stops it
+run: deps ## the whole system on this machine (API on :3000); PARAMETER_OVERRIDES='Name=Value ...', FAST=1; Ctrl-C stops it
 	@$(GO) run ./infra/cmd/localcloud
 
 test: deps browser fmt-check vet lint ## everything that proves it works, against the real emulators
