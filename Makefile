@@ -57,6 +57,11 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
+# Its own local cloud on free ports, loopback only; about 7 minutes (LOAD_RATES=10,40 LOAD_DURATION=10s: shorter).
+.PHONY: load
+load: deps ## a mixed portal load through the host (vegeta) at rising rates next to its DynamoDB floor: the highest sustained rate
+	@mkdir -p .local/load && $(GO) build -o .local/load/pecload ./infra/load && .local/load/pecload
+
 lint: ## cfn-lint on template.yaml (with the SAM transform)
 	@command -v cfn-lint >/dev/null || { echo "cfn-lint is missing: pip install cfn-lint"; exit 1; }
 	cfn-lint template.yaml
