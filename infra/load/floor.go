@@ -10,9 +10,11 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -30,6 +32,23 @@ type floor struct {
 	db    *dynamodb.Client
 	table string
 	ops   opCounts
+	http  *attempts // the HTTP requests the SDK sent: ops and its retries
+}
+
+// attempts counts the HTTP requests an SDK client sends and those that failed (an error or a
+// 4xx/5xx status), which it may have retried.
+type attempts struct {
+	next         aws.HTTPClient
+	sent, failed atomic.Int64
+}
+
+func (a *attempts) Do(r *http.Request) (*http.Response, error) {
+	a.sent.Add(1)
+	resp, err := a.next.Do(r)
+	if err != nil || resp.StatusCode >= 400 {
+		a.failed.Add(1)
+	}
+	return resp, err
 }
 
 // opCounts counts DynamoDB requests by operation.
@@ -57,14 +76,17 @@ func (c *opCounts) snapshot() map[string]int {
 	return out
 }
 
-// newDynamoDB is a client of DynamoDB Local as the functions build theirs (the SDK's default
-// HTTP client and retryer), without the host in between.
-func newDynamoDB(endpoint string) *dynamodb.Client {
-	return dynamodb.New(dynamodb.Options{
+// newFloor is the floor on a client of DynamoDB Local built as the functions build theirs
+// (the SDK's default HTTP client and retryer), without the host in between.
+func newFloor(endpoint, table string) *floor {
+	h := &attempts{next: awshttp.NewBuildableClient()}
+	db := dynamodb.New(dynamodb.Options{
 		BaseEndpoint: aws.String(endpoint), Region: localcloud.Region,
 		Credentials:                     credentials.NewStaticCredentialsProvider("local", "local", ""),
 		DisableValidateResponseChecksum: true,
+		HTTPClient:                      h,
 	})
+	return &floor{db: db, table: table, http: h}
 }
 
 func (f *floor) handler() http.Handler {

@@ -61,7 +61,7 @@ func TestMix_TheFourRequestsInTurnWithTheirOrdersToken(t *testing.T) {
 			}
 		case list:
 			q := u.Query()
-			if _, err := domain.ParseState(q.Get("state")); err != nil || q.Get("limit") != "50" {
+			if q.Get("state") != "RICHIESTA" || q.Get("limit") != "50" {
 				t.Errorf("list query %q", u.RawQuery)
 			}
 		}
@@ -241,6 +241,15 @@ func TestVerdict(t *testing.T) {
 	if ok, why := failing.verdict(); ok || why != "1 errors" {
 		t.Errorf("an error: %v %s", ok, why)
 	}
+	busy := good
+	busy.Floor.CPU.Other = 0.8
+	if ok, why := busy.verdict(); !ok || why != "ok; (other work took 0.80 cores)" {
+		t.Errorf("disturbed: %v %s", ok, why)
+	}
+	busy.Discarded = true
+	if ok, why := busy.verdict(); ok || why != "other work took 0.80 cores: run again" {
+		t.Errorf("discarded: %v %s", ok, why)
+	}
 	short := good
 	short.Path.All.N = 189
 	if ok, why := short.verdict(); ok || why != "sent 189 of 200 requests" {
@@ -283,7 +292,7 @@ func TestSearch_DoublesThenBisects(t *testing.T) {
 func TestParseOptions(t *testing.T) {
 	env := map[string]string{"LOAD_RATES": "10, 40", "LOAD_DURATION": "5s"}
 	o, err := parseOptions(nil, func(k string) string { return env[k] })
-	if err != nil || !reflect.DeepEqual(o.rates, []int{10, 40}) || o.duration != 5*time.Second || o.start != 10 || o.maxRate != 640 {
+	if err != nil || !reflect.DeepEqual(o.rates, []int{10, 40}) || o.duration != 5*time.Second || o.start != 20 || o.maxRate != 640 {
 		t.Errorf("parseOptions = %+v, %v", o, err)
 	}
 	for _, bad := range []map[string]string{{"LOAD_RATES": "10,x"}, {"LOAD_RATES": "0"}, {"LOAD_DURATION": "soon"}, {"LOAD_DURATION": "10ms"}} {
@@ -337,6 +346,24 @@ func TestCPUUse_PerSecondByProcess(t *testing.T) {
 	for _, f := range [][2]float64{{got.Self, want.Self}, {got.DynamoDB, want.DynamoDB}, {got.Moto, want.Moto}, {got.Other, want.Other}} {
 		if math.Abs(f[0]-f[1]) > 1e-9 {
 			t.Errorf("use = %+v, want %+v", got, want)
+		}
+	}
+}
+
+func TestAttackDuration_AtLeastAHundredOfEachKind(t *testing.T) {
+	for _, tc := range []struct {
+		rate int
+		d    time.Duration
+		want time.Duration
+	}{
+		{20, 20 * time.Second, 20 * time.Second},
+		{10, 20 * time.Second, 40 * time.Second},
+		{40, 5 * time.Second, 10 * time.Second},
+		{30, time.Second, 14 * time.Second},
+		{640, 20 * time.Second, 20 * time.Second},
+	} {
+		if got := attackDuration(tc.rate, tc.d); got != tc.want {
+			t.Errorf("attackDuration(%d, %s) = %s, want %s", tc.rate, tc.d, got, tc.want)
 		}
 	}
 }

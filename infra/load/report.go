@@ -58,6 +58,9 @@ type attackResult struct {
 	// time they took, as the host's forwarder saw them.
 	DynamoCalls int
 	DynamoBusy  time.Duration
+	// The HTTP requests those calls took, and how many of them failed (an error or a 4xx/5xx
+	// answer, which the SDK may have retried after a backoff of a second or more).
+	DynamoAttempts, DynamoFailed int
 }
 
 const keptErrors = 3
@@ -98,11 +101,27 @@ type step struct {
 	Rate        int
 	Duration    time.Duration
 	Path, Floor attackResult
+	// Discarded: other work took more than disturbedCores of the machine meanwhile, and the
+	// rate was run again.
+	Discarded bool
 }
+
+// disturbedCores of other processes' work during an attack make it run again (at most
+// maxReruns times in a run): the machine is shared.
+const (
+	disturbedCores = 0.5
+	maxReruns      = 3
+)
+
+// others is the most CPU other work took during the step's two attacks, in cores.
+func (s step) others() float64 { return max(s.Path.CPU.Other, s.Floor.CPU.Other) }
 
 // verdict tells whether the host sustained the rate: every request sent, none failed, and
 // every kind's p99 within maxTail times its p50.
 func (s step) verdict() (bool, string) {
+	if s.Discarded {
+		return false, fmt.Sprintf("other work took %.2f cores: run again", s.others())
+	}
 	var why []string
 	if want := float64(s.Rate) * s.Duration.Seconds(); float64(s.Path.All.N) < 0.95*want {
 		why = append(why, fmt.Sprintf("sent %d of %.0f requests", s.Path.All.N, want))
@@ -115,10 +134,14 @@ func (s step) verdict() (bool, string) {
 			why = append(why, fmt.Sprintf("%s p99 %.1fx p50", kind(k), st.tail()))
 		}
 	}
-	if len(why) == 0 {
-		return true, "ok"
+	ok := len(why) == 0
+	if ok {
+		why = append(why, "ok")
 	}
-	return false, strings.Join(why, "; ")
+	if o := s.others(); o > disturbedCores {
+		why = append(why, fmt.Sprintf("(other work took %.2f cores)", o))
+	}
+	return ok, strings.Join(why, "; ")
 }
 
 // search finds the highest sustained rate: from start it doubles the rate until try fails
@@ -184,20 +207,29 @@ func printTable(w io.Writer, steps []step) {
 	}
 }
 
-// printCPU prints where each rate's time went: the machine's CPUs by process, and the host's
+// printCPU prints where each attack's time went: the machine's CPUs by process, and the
 // DynamoDB requests.
 func printCPU(w io.Writer, steps []step, cpus int) {
-	fmt.Fprintf(w, "%6s  %12s %14s %6s %8s   %17s %11s %9s\n", "rate/s", "host process", "DynamoDB Local", "moto", "the rest",
-		"DynamoDB requests", "in DynamoDB", "latency")
-	fmt.Fprintf(w, "%6s  %12s %14s %6s %8s   %17s %11s %9s\n", "", fmt.Sprintf("(of %d CPUs)", cpus), "", "", "", "per request", "mean ms", "mean ms")
+	line := func(format string, args ...any) {
+		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf(format, args...), " "))
+	}
+	line("%6s  %-6s %12s %14s %5s %8s   %14s %7s %11s %8s", "rate/s", "attack", "this process", "DynamoDB Local", "moto", "the rest",
+		"DynamoDB calls", "failed", "in DynamoDB", "latency")
+	line("%6s  %-6s %12s %14s %5s %8s   %14s %7s %11s %8s", "", "", fmt.Sprintf("(of %d CPUs)", cpus), "", "", "", "per request", "calls", "mean ms", "mean ms")
 	for _, s := range steps {
-		p := s.Path
-		per, busy := 0.0, 0.0
-		if p.All.N > 0 {
-			per = float64(p.DynamoCalls) / float64(p.All.N)
-			busy = float64(p.DynamoBusy) / float64(time.Millisecond) / float64(p.All.N)
+		for i, a := range []attackResult{s.Path, s.Floor} {
+			rate, label, busy := fmt.Sprint(s.Rate), "path", "-"
+			if i == 1 {
+				rate, label = "", "floor"
+			} else if a.All.N > 0 {
+				busy = fmt.Sprintf("%.1f", float64(a.DynamoBusy)/float64(time.Millisecond)/float64(a.All.N))
+			}
+			per := 0.0
+			if a.All.N > 0 {
+				per = float64(a.DynamoCalls) / float64(a.All.N)
+			}
+			line("%6s  %-6s %12.2f %14.2f %5.2f %8.2f   %14.2f %7d %11s %8s", rate, label, a.CPU.Self, a.CPU.DynamoDB, a.CPU.Moto, a.CPU.Other,
+				per, a.DynamoFailed, busy, ms(a.All.Mean))
 		}
-		fmt.Fprintf(w, "%6d  %12.2f %14.2f %6.2f %8.2f   %17.2f %11.1f %9.1f\n", s.Rate, p.CPU.Self, p.CPU.DynamoDB, p.CPU.Moto, p.CPU.Other,
-			per, busy, float64(p.All.Mean)/float64(time.Millisecond))
 	}
 }
