@@ -15,8 +15,9 @@
 // The rates: LOAD_RATES=10,20,40 runs those; without it the run searches: it doubles the rate
 // from LOAD_START (20) until one is not sustained (an error, a request kind's p99 over 3x its
 // p50, or fewer requests sent than asked) or LOAD_MAX (640) is passed, then bisects twice
-// between the last good rate and the first bad one. The machine is shared: a rate during which
-// other processes took more than half a core is run again (three times at most in a run). Every
+// between the last good rate and the first bad one. The machine is shared: each attack waits
+// for a second in which other processes take less than 0.3 cores (90 s at most in a run), and
+// a rate during which they took more than half a core is run again (three times at most). Every
 // attack ends by itself after its duration; vegeta's workers are bounded (maxWorkers) and each
 // request times out after 10 s.
 //
@@ -35,6 +36,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"math"
 	"net"
@@ -65,8 +67,12 @@ import (
 const (
 	maxWorkers     = 256 // vegeta's workers at most: requests in flight
 	requestTimeout = 10 * time.Second
-	pause          = 2 * time.Second // between two attacks: the emulators settle
-	calibrateN     = 40              // requests of each kind, one at a time, for "where the time goes"
+	pause          = time.Second // after an attack: the emulators settle
+	// Before an attack the run waits for a second in which other processes took less than
+	// quietCores, for quietBudget at most in the whole run.
+	quietCores  = 0.3
+	quietBudget = 90 * time.Second
+	calibrateN  = 40 // requests of each kind, one at a time, for "where the time goes"
 	// minPerKind requests of each kind at least in an attack: a p99 of fewer is their maximum.
 	minPerKind = 100
 )
@@ -183,7 +189,7 @@ func run(o options) error {
 		return fmt.Errorf("start the local cloud: %w", err)
 	}
 	defer c.Close()
-	if err := meter.forwardTo(c.DynamoDBURL); err != nil {
+	if err := meter.forwardTo(c.DynamoDBURL, hlog); err != nil {
 		return err
 	}
 	if err := loopback(c.APIURL); err != nil {
@@ -221,10 +227,11 @@ func run(o options) error {
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	var steps []step
+	r := &runner{m: m, api: c.APIURL, floorURL: floorURL, meter: meter, floor: fl, quietBudget: quietBudget, quietThreshold: quietCores}
 	reruns := maxReruns
 	try := func(rate int) (bool, error) {
 		for {
-			s, err := runStep(ctx, m, c.APIURL, floorURL, meter, fl, rate, o.duration)
+			s, err := r.step(ctx, rate, o.duration)
 			if err != nil {
 				return false, err
 			}
@@ -274,7 +281,7 @@ func run(o options) error {
 	}
 	fmt.Fprintf(w, "floor: the DynamoDB requests of the same requests, issued straight to DynamoDB Local by an in-process server (no JWT check, no function, no forwarder)\n"+
 		"this process: the host, the functions, the floor's server and the load client; the rest: the other emulators and whatever else runs on the machine\n"+
-		"whole run %.0f s; logs in %s\n", time.Since(began).Seconds(), o.logDir)
+		"whole run %.0f s, of which %.0f s waiting for other work to pause; logs in %s\n", time.Since(began).Seconds(), r.waited.Seconds(), o.logDir)
 	return nil
 }
 
@@ -289,15 +296,21 @@ type dynamoMeter struct {
 	busy  time.Duration
 }
 
-func (m *dynamoMeter) forwardTo(endpoint string) error {
+// forwardTo starts forwarding to endpoint, with a transport of its own that has the settings of
+// the one the host's forwarder uses (net/http's default); errors go to errorLog.
+func (m *dynamoMeter) forwardTo(endpoint string, errorLog io.Writer) error {
 	u, err := url.Parse(endpoint)
 	if err != nil {
 		return err
 	}
-	m.proxy.Store(&httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
-		pr.Out.URL.Scheme, pr.Out.URL.Host = u.Scheme, u.Host
-		pr.Out.Host = pr.In.Host // the signature covers it
-	}})
+	m.proxy.Store(&httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.Out.URL.Scheme, pr.Out.URL.Host = u.Scheme, u.Host
+			pr.Out.Host = pr.In.Host // the signature covers it
+		},
+		Transport: http.DefaultTransport.(*http.Transport).Clone(),
+		ErrorLog:  log.New(errorLog, "dynamodb proxy: ", log.LstdFlags),
+	})
 	return nil
 }
 
@@ -476,58 +489,69 @@ feed:
 
 // calibration is one request kind measured one at a time through the host and at the floor.
 type calibration struct {
-	kind                     kind
-	path, floor              stats
-	hostOps, floorOps        map[string]int // DynamoDB requests, all of the kind's
-	dynamoBusy               time.Duration  // the host's DynamoDB calls' time, all of the kind's
-	selfCPU, dynamoCPU       float64        // seconds, all of the kind's, through the host
-	floorSelf, floorDynamoDB float64
-	n                        int
+	kind               kind
+	n                  int
+	path, floor        stats
+	hostOps, floorOps  map[string]int // DynamoDB requests, all of the kind's
+	dynamoBusy         time.Duration  // the host's DynamoDB calls' time, all of the kind's
+	selfCPU, dynamoCPU float64        // seconds, all of the kind's, through the host
+	floorDynamoCPU     float64        // DynamoDB Local's seconds at the floor
 }
 
+// calibrate sends n requests of each kind one at a time, through the host and then to the
+// floor, after 4 untimed ones each.
 func calibrate(ctx context.Context, m *mix, api, floorURL string, meter *dynamoMeter, fl *floor, n int) ([]calibration, error) {
 	hc := newClient()
 	var out []calibration
 	for k := range nKinds {
-		cal := calibration{kind: k, n: n}
-		one := func(base string) ([]time.Duration, error) {
+		// A failed request counts (and is said), as in the attacks; only an interruption stops.
+		one := func(base string, warm func()) ([]time.Duration, int, error) {
 			var lat []time.Duration
-			for i := range n + 4 { // the first 4 untimed
+			failed := 0
+			for i := range n + 4 {
+				if i == 4 {
+					warm()
+				}
 				var t vegeta.Target
 				if err := m.target(&t, base, uint64(i)*uint64(nKinds)+uint64(k)); err != nil {
-					return nil, err
+					return nil, 0, err
 				}
 				start := time.Now()
 				if err := do(ctx, hc, t); err != nil {
-					return nil, err
+					if ctx.Err() != nil {
+						return nil, 0, ctx.Err()
+					}
+					failed++
+					fmt.Fprintf(os.Stderr, "load: %s: %v\n", k, err)
 				}
 				if i >= 4 {
 					lat = append(lat, time.Since(start))
 				}
 			}
-			return lat, nil
+			return lat, failed, nil
 		}
-		ops0, busy0 := meter.snapshot()
-		c0 := sampleCPU()
-		lat, err := one(api)
+		cal := calibration{kind: k, n: n}
+		var ops0 map[string]int
+		var busy0 time.Duration
+		var c0 cpuSample
+		lat, failed, err := one(api, func() { ops0, busy0 = meter.snapshot(); c0 = sampleCPU() })
 		if err != nil {
 			return nil, err
 		}
 		c1 := sampleCPU()
 		ops1, busy1 := meter.snapshot()
-		fops0 := fl.ops.snapshot()
-		flat, err := one(floorURL)
+		var fops0 map[string]int
+		var f0 cpuSample
+		flat, ffailed, err := one(floorURL, func() { fops0 = fl.ops.snapshot(); f0 = sampleCPU() })
 		if err != nil {
 			return nil, err
 		}
-		c2 := sampleCPU()
-		cal.path, cal.floor = summarize(lat, 0), summarize(flat, 0)
-		// The untimed first ones count in the requests and CPU: divide by all of them.
-		cal.n = n + 4
+		f1 := sampleCPU()
+		cal.path, cal.floor = summarize(lat, failed), summarize(flat, ffailed)
 		cal.hostOps, cal.dynamoBusy = diff(ops1, ops0), busy1-busy0
 		cal.floorOps = diff(fl.ops.snapshot(), fops0)
 		cal.selfCPU, cal.dynamoCPU = c1.self-c0.self, c1.children["java"]-c0.children["java"]
-		cal.floorSelf, cal.floorDynamoDB = c2.self-c1.self, c2.children["java"]-c1.children["java"]
+		cal.floorDynamoCPU = f1.children["java"] - f0.children["java"]
 		out = append(out, cal)
 	}
 	return out, nil
@@ -547,8 +571,9 @@ func perRequest(ops map[string]int, n int) string {
 }
 
 func printCalibration(w io.Writer, cals []calibration) {
-	fmt.Fprintf(w, "where a request's time goes, one request at a time (%d of each kind; means, ms; CPU ms per request)\n\n", cals[0].n-4)
+	fmt.Fprintf(w, "where a request's time goes, one request at a time (%d of each kind; means, ms; CPU ms per request)\n\n", cals[0].n)
 	fmt.Fprintf(w, "%-8s %6s %8s %9s %8s %9s %8s %8s  %s\n", "request", "path", "in Dyn.", "host+fn", "floor", "host CPU", "DDB CPU", "floor", "DynamoDB requests per request: through the host / by the floor")
+	var failed []string
 	for _, c := range cals {
 		n := float64(c.n)
 		busy := float64(c.dynamoBusy) / float64(time.Millisecond) / n
@@ -558,33 +583,75 @@ func printCalibration(w io.Writer, cals []calibration) {
 			same = " (the same)"
 		}
 		fmt.Fprintf(w, "%-8s %6.1f %8.1f %9.1f %8.1f %9.2f %8.2f %8.2f  %s / %s%s\n", c.kind, path, busy, path-busy,
-			float64(c.floor.Mean)/float64(time.Millisecond), 1000*c.selfCPU/n, 1000*c.dynamoCPU/n, 1000*c.floorDynamoDB/n,
+			float64(c.floor.Mean)/float64(time.Millisecond), 1000*c.selfCPU/n, 1000*c.dynamoCPU/n, 1000*c.floorDynamoCPU/n,
 			perRequest(c.hostOps, c.n), perRequest(c.floorOps, c.n), same)
+		if c.path.Errors+c.floor.Errors > 0 {
+			failed = append(failed, fmt.Sprintf("%s %d through the host, %d at the floor", c.kind, c.path.Errors, c.floor.Errors))
+		}
 	}
 	fmt.Fprintf(w, "path: latency through the host; in Dyn.: the host's DynamoDB calls (timed at its forwarder); host+fn: the rest (JWT check, API event, function, SDK);\n"+
 		"floor: the same DynamoDB requests straight to DynamoDB Local; host CPU: this process (host, functions, client) per request through the host;\n"+
 		"DDB CPU: DynamoDB Local's per request through the host / at the floor\n")
+	if len(failed) > 0 {
+		fmt.Fprintf(w, "failed: %s\n", strings.Join(failed, "; "))
+	}
 }
 
 // --- one rate ---
 
-func runStep(ctx context.Context, m *mix, api, floorURL string, meter *dynamoMeter, fl *floor, rate int, d time.Duration) (step, error) {
+// runner runs the rates: the mix through the host, then at the floor.
+type runner struct {
+	m              *mix
+	api, floorURL  string
+	meter          *dynamoMeter
+	floor          *floor
+	quietBudget    time.Duration // what is left of the run's waiting for a quiet machine
+	waited         time.Duration
+	quietThreshold float64
+}
+
+// quiet waits, before an attack, for a second in which other work took less than
+// quietThreshold cores, within what is left of the run's budget: the machine is shared, and
+// its other users come and go.
+func (r *runner) quiet(ctx context.Context) error {
+	for r.quietBudget > 0 {
+		a := sampleCPU()
+		if err := sleep(ctx, time.Second); err != nil {
+			return err
+		}
+		if a.use(sampleCPU()).Other < r.quietThreshold {
+			return nil
+		}
+		r.quietBudget -= time.Second
+		r.waited += time.Second
+	}
+	return nil
+}
+
+func (r *runner) step(ctx context.Context, rate int, d time.Duration) (step, error) {
 	d = attackDuration(rate, d)
 	s := step{Rate: rate, Duration: d}
-	ops0, busy0 := meter.snapshot()
-	var err error
-	if s.Path, err = attack(ctx, m.targeter(api), rate, d); err != nil {
+	if err := r.quiet(ctx); err != nil {
 		return s, err
 	}
-	ops1, busy1 := meter.snapshot()
+	ops0, busy0 := r.meter.snapshot()
+	var err error
+	if s.Path, err = attack(ctx, r.m.targeter(r.api), rate, d); err != nil {
+		return s, err
+	}
+	ops1, busy1 := r.meter.snapshot()
 	s.Path.DynamoCalls, s.Path.DynamoBusy = total(diff(ops1, ops0)), busy1-busy0
 	s.Path.DynamoAttempts, s.Path.DynamoFailed = s.Path.DynamoCalls, ops1[failedOp]-ops0[failedOp]
 	s.Path.DynamoCalls -= s.Path.DynamoFailed
 	if err := sleep(ctx, pause); err != nil {
 		return s, err
 	}
+	if err := r.quiet(ctx); err != nil {
+		return s, err
+	}
+	fl := r.floor
 	fops0, sent0, failed0 := total(fl.ops.snapshot()), fl.http.sent.Load(), fl.http.failed.Load()
-	if s.Floor, err = attack(ctx, m.targeter(floorURL), rate, d); err != nil {
+	if s.Floor, err = attack(ctx, r.m.targeter(r.floorURL), rate, d); err != nil {
 		return s, err
 	}
 	s.Floor.DynamoCalls = total(fl.ops.snapshot()) - fops0
