@@ -26,7 +26,7 @@ deps: ## install the local cloud's emulators into .local/ (pinned; cached)
 browser: ## Debian's chromium at /usr/bin/chromium, for the activation page's browser test (apt)
 	@bash infra/scripts/install-chromium.sh
 
-run: deps ## the whole system on this machine (API on :3000); Ctrl-C stops it
+run: deps ## the whole system on this machine (API on :3000); PARAMETER_OVERRIDES='Name=Value ...', FAST=1; Ctrl-C stops it
 	@$(GO) run ./infra/cmd/localcloud
 
 test: deps browser fmt-check vet lint ## everything that proves it works, against the real emulators
@@ -56,6 +56,11 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+
+# Its own local cloud on free ports, loopback only; about 7 minutes (LOAD_RATES=10,40 LOAD_DURATION=10s: shorter).
+.PHONY: load
+load: deps ## a mixed portal load through the host (vegeta) at rising rates next to its DynamoDB floor: the highest sustained rate
+	@mkdir -p .local/load && $(GO) build -o .local/load/pecload ./infra/load && .local/load/pecload
 
 lint: ## cfn-lint on template.yaml (with the SAM transform)
 	@command -v cfn-lint >/dev/null || { echo "cfn-lint is missing: pip install cfn-lint"; exit 1; }

@@ -48,6 +48,7 @@ type Host struct {
 	log       *slog.Logger
 	region    string
 	tpl       *template
+	params    []Parameter
 	functions map[string]*function // by logical ID
 	apis      map[string]*httpAPI
 	routes    []*route // most specific first
@@ -87,6 +88,12 @@ func New(ctx context.Context, o Options) (*Host, error) {
 	}
 	var err error
 	if h.tpl, err = loadTemplate(o.TemplatePath, h.region, o.Parameters); err != nil {
+		return nil, err
+	}
+	if err := h.tpl.checkOverrides(); err != nil {
+		return nil, err
+	}
+	if h.params, err = h.tpl.parameters(); err != nil {
 		return nil, err
 	}
 	if h.key, err = LoadOrCreateKey(o.KeyDir); err != nil {
