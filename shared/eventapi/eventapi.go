@@ -220,3 +220,30 @@ func Expiry(e *app.Expiry, now func() time.Time, allowAsOf bool) ExpiryHandler {
 		return e.Run(ctx, today)
 	}
 }
+
+// INIPECSyncOutput is what an INI-PEC run reports: the daily delta's result, or a full export's
+// delivery (the other is nil and absent from the JSON).
+type INIPECSyncOutput struct {
+	*app.SyncResult
+	*app.Delivery
+}
+
+// INIPECSyncHandler is INIPECSyncFunction's handler.
+type INIPECSyncHandler func(context.Context, json.RawMessage) (*INIPECSyncOutput, error)
+
+// INIPECSync returns INIPECSyncFunction's handler: the daily delta of every Order (the
+// schedule), or, invoked with {"fullExport": "<orderId>"}, a full export of one Order.
+func INIPECSync(s *app.INIPEC, store app.FullStore) INIPECSyncHandler {
+	return func(ctx context.Context, raw json.RawMessage) (*INIPECSyncOutput, error) {
+		var in struct {
+			FullExport string `json:"fullExport"`
+		}
+		_ = json.Unmarshal(raw, &in) // a schedule's event has no fullExport
+		if in.FullExport != "" {
+			d, err := s.FullExport(ctx, store, in.FullExport)
+			return &INIPECSyncOutput{Delivery: d}, err
+		}
+		r, err := s.Sync(ctx)
+		return &INIPECSyncOutput{SyncResult: r}, err
+	}
+}

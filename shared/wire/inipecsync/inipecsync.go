@@ -4,13 +4,13 @@ package inipecsync
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/pecplatform/pec/shared/app"
 	"github.com/pecplatform/pec/shared/dynamo"
+	"github.com/pecplatform/pec/shared/eventapi"
 	"github.com/pecplatform/pec/shared/httpapi"
 	"github.com/pecplatform/pec/shared/inipec"
 	"github.com/pecplatform/pec/shared/inipecupload"
@@ -49,12 +49,9 @@ func sync(env *wire.Env) (*app.INIPEC, *dynamo.Store, error) {
 	}, store, nil
 }
 
-// SyncHandler is INIPECSyncFunction's handler.
-type SyncHandler func(context.Context, json.RawMessage) (any, error)
-
 // Sync builds INIPECSyncFunction: app.INIPEC -> the daily delta of every Order, or, when
 // invoked with {"fullExport": "<orderId>"}, a full export of one Order.
-func Sync(_ context.Context, env *wire.Env) (SyncHandler, error) {
+func Sync(_ context.Context, env *wire.Env) (eventapi.INIPECSyncHandler, error) {
 	if err := env.Require("INIPECSyncFunction"); err != nil {
 		return nil, err
 	}
@@ -62,16 +59,7 @@ func Sync(_ context.Context, env *wire.Env) (SyncHandler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context, raw json.RawMessage) (any, error) {
-		var in struct {
-			FullExport string `json:"fullExport"`
-		}
-		_ = json.Unmarshal(raw, &in)
-		if in.FullExport != "" {
-			return s.FullExport(ctx, store, in.FullExport)
-		}
-		return s.Sync(ctx)
-	}, nil
+	return eventapi.INIPECSync(s, store), nil
 }
 
 // API builds INIPECFunction: app.INIPEC, Lambda (the export runs in the sync function) -> the
