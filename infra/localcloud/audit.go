@@ -305,3 +305,14 @@ func reportLeaks(w io.Writer, leaks []leak, logsDir string) {
 
 // auditTimeout bounds the audit's own calls to the emulators.
 const auditTimeout = time.Minute
+
+// Logs returns what the local cloud's functions and host have logged so far (in tests, where
+// the audit captures it; "" otherwise).
+func (c *Cloud) Logs() string {
+	if c.audit == nil {
+		return ""
+	}
+	c.audit.mu.Lock()
+	defer c.audit.mu.Unlock()
+	return c.audit.logs.String()
+}

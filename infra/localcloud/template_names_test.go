@@ -23,9 +23,10 @@ var worstStack = func() map[string]string {
 
 // nameRules: what AWS accepts for each kind of name a resource is given.
 var nameRules = map[string]*regexp.Regexp{
-	"BucketName":   regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`),
-	"FunctionName": regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`),
-	"LogGroupName": regexp.MustCompile(`^[A-Za-z0-9._/#-]{1,512}$`),
+	"BucketName":    regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`),
+	"DashboardName": regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`),
+	"FunctionName":  regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`),
+	"LogGroupName":  regexp.MustCompile(`^[A-Za-z0-9._/#-]{1,512}$`),
 }
 
 // evalName resolves the intrinsics the template builds names with (Sub, Select, Split, Ref of

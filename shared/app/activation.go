@@ -44,6 +44,7 @@ type Activations struct {
 	PublicURL      string        // base of the links sent to members, e.g. https://pec.example.it
 	ActivationTTL  time.Duration // how long an activation link works
 	Crash          Crash         // tests only: die between two writes (nil in production)
+	Metrics        Metrics
 }
 
 // Errors of the activation link, shown to members as pages without detail.
@@ -194,7 +195,7 @@ func (a *Activations) Activate(ctx context.Context, raw string, confirm bool, ow
 	}
 	hash := HashLinkToken(raw)
 	var token string
-	mb, _, err := a.Store.UpdateMailbox(ctx, v.Mailbox.ID, func(m *domain.Mailbox) (bool, error) {
+	mb, chose, err := a.Store.UpdateMailbox(ctx, v.Mailbox.ID, func(m *domain.Mailbox) (bool, error) {
 		token = ""
 		if m.ActivationUsed(hash) {
 			// This link's choice is written but its step was never told: finish that.
@@ -224,6 +225,13 @@ func (a *Activations) Activate(ctx context.Context, raw string, confirm bool, ow
 	}
 	v.Mailbox = mb
 	confirmed := mb.State == domain.StateAttivata
+	if chose {
+		choice := "declined"
+		if confirmed {
+			choice = "confirmed"
+		}
+		count(ctx, a.Metrics, MetricActivations, 1, Dimension{"Choice", choice})
+	}
 	if !confirmed && ownPEC != "" {
 		if v.Member, err = a.Store.UpdateMember(ctx, mb.OrderID, v.Member.CodiceFiscale, Audit{"member", "member.own_pec_given"}, func(m *domain.Member) (bool, error) {
 			m.PEC, m.UpdatedAt = ownPEC, a.now()

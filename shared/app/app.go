@@ -68,6 +68,7 @@ type Service struct {
 	Now     func() time.Time
 	NewID   func() string
 	Crash   Crash // tests only: die between two writes (nil in production)
+	Metrics Metrics
 }
 
 // New returns a Service with the real clock and random identifiers.

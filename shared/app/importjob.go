@@ -215,6 +215,11 @@ func (j *Imports) Run(ctx context.Context, id, owner string) error {
 			}
 			return true, nil
 		})
+		if err == nil { // counted with their checkpoint: a chunk done again after a crash counts once
+			count(ctx, j.Service.Metrics, MetricImportRows, res.Created, Dimension{"Outcome", "created"})
+			count(ctx, j.Service.Metrics, MetricImportRows, res.Existing, Dimension{"Outcome", "existing"})
+			count(ctx, j.Service.Metrics, MetricImportRows, len(res.Failed), Dimension{"Outcome", "failed"})
+		}
 		if err != nil || done {
 			if err == nil {
 				j.Log.InfoContext(ctx, "import done", "importId", id, "processed", im.Processed, "created", im.Created,

@@ -94,7 +94,8 @@ type INIPEC struct {
 	Now     func() time.Time
 	// Settle leaves out the changes of the last few minutes: a change is stamped before its
 	// transaction commits, and a function may take up to its timeout to commit it.
-	Settle time.Duration
+	Settle  time.Duration
+	Metrics Metrics
 }
 
 // SyncResult says what one run did.
@@ -272,8 +273,10 @@ func (s *INIPEC) send(ctx context.Context, d *Delivery) error {
 	open := func() (io.ReadCloser, error) { return s.Archive.Get(ctx, ArchiveKey(d)) }
 	if err := s.Deliver.Deliver(ctx, d.FileName, size, open); err != nil {
 		s.Log.ErrorContext(ctx, "inipec delivery failed; the next run sends it again", "orderId", d.OrderID, "file", d.FileName, "error", err)
+		count(ctx, s.Metrics, MetricINIPECFailures, 1, Dimension{})
 		return err
 	}
+	count(ctx, s.Metrics, MetricINIPECDeliveries, 1, Dimension{})
 	d.State, d.DeliveredAt, d.Outcome = DeliveryDelivered, s.Now().UTC(), "accepted"
 	return s.Store.CompleteDelivery(ctx, d)
 }

@@ -44,6 +44,9 @@ func (s *Service) enrol(ctx context.Context, c Caller, order *domain.Order, e do
 		if errors.Is(err, domain.ErrMemberExists) {
 			return s.ownEarlierEnrolment(ctx, m, err)
 		}
+		if err == nil {
+			count(ctx, s.Metrics, MetricEnrolments, 1, Dimension{})
+		}
 		return m, nil, err
 	}
 	pecDomain := s.Domains.Domain(m.Albo)
@@ -75,6 +78,7 @@ func (s *Service) enrol(ctx context.Context, c Caller, order *domain.Order, e do
 		if err != nil {
 			return nil, nil, err
 		}
+		count(ctx, s.Metrics, MetricEnrolments, 1, Dimension{})
 		s.Crash.at(CrashAfterEnrolment, mb.Address)
 		return m, mb, nil
 	}

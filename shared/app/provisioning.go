@@ -35,6 +35,7 @@ type Provisioning struct {
 	DocumentTTL time.Duration
 	Now         func() time.Time
 	Crash       Crash // tests only: die between two writes (nil in production)
+	Metrics     Metrics
 }
 
 // ErrUnknownAddress: a provider event for an address this platform never assigned.
@@ -145,7 +146,7 @@ func (p *Provisioning) ProviderEvent(ctx context.Context, ev ProviderEvent) erro
 	}
 	var token string
 	var failWith string
-	mb, _, err := p.Store.UpdateMailbox(ctx, id, func(m *domain.Mailbox) (bool, error) {
+	mb, changed, err := p.Store.UpdateMailbox(ctx, id, func(m *domain.Mailbox) (bool, error) {
 		var changed bool
 		var err error
 		switch ev.Type {
@@ -165,6 +166,9 @@ func (p *Provisioning) ProviderEvent(ctx context.Context, ev ProviderEvent) erro
 	})
 	if err != nil {
 		return err
+	}
+	if changed && ev.Type == ProviderRejected {
+		count(ctx, p.Metrics, MetricProviderRejections, 1, Dimension{"Operation", "callback"})
 	}
 	p.Crash.at(CrashAfterCallback, mb.Address)
 	if token != "" {

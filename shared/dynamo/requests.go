@@ -132,6 +132,7 @@ func (s *Store) CreateRequest(ctx context.Context, r *domain.Request, mb *domain
 	if err != nil {
 		return fmt.Errorf("create request: %w", err)
 	}
+	s.entered(ctx, mb.State)
 	return nil
 }
 

@@ -37,6 +37,16 @@ type API interface {
 type Store struct {
 	db    API
 	table string
+	// Metrics, when set, counts the mailboxes entering each state (app.MetricTransitions),
+	// once their write is committed: every path that moves a mailbox goes through the store.
+	Metrics app.Metrics
+}
+
+// entered counts a mailbox entering a state.
+func (s *Store) entered(ctx context.Context, st domain.State) {
+	if s.Metrics != nil && st != "" {
+		s.Metrics.Record(ctx, app.Metric{Name: app.MetricTransitions, Value: 1, Unit: app.UnitCount, Dimension: app.Dimension{Name: "State", Value: string(st)}})
+	}
 }
 
 var _ app.Store = (*Store)(nil)
@@ -251,6 +261,9 @@ func (s *Store) CreateMember(ctx context.Context, m *domain.Member, mb *domain.M
 	if err != nil {
 		return fmt.Errorf("create member: %w", err)
 	}
+	if mb != nil {
+		s.entered(ctx, mb.State)
+	}
 	return nil
 }
 
@@ -294,14 +307,19 @@ func (s *Store) UpdateMailbox(ctx context.Context, id string, change func(*domai
 // updateMailbox is UpdateMailbox, with other items written in the mailbox's transaction.
 func (s *Store) updateMailbox(ctx context.Context, id string, change func(*domain.Mailbox) (bool, error), with ...types.TransactWriteItem) (*domain.Mailbox, bool, error) {
 	var changed bool
+	var entered domain.State
 	mb, err := optimistic(func() (*domain.Mailbox, error) {
 		mb, err := s.GetMailbox(ctx, id)
 		if err != nil {
 			return nil, err
 		}
 		before := *mb
+		entered = ""
 		if changed, err = change(mb); err != nil || !changed {
 			return mb, err
+		}
+		if mb.State != before.State {
+			entered = mb.State
 		}
 		old := mb.Version
 		mb.Version++
@@ -310,6 +328,9 @@ func (s *Store) updateMailbox(ctx context.Context, id string, change func(*domai
 		}
 		return mb, nil
 	})
+	if changed && err == nil {
+		s.entered(ctx, entered)
+	}
 	return mb, changed && err == nil, err
 }
 

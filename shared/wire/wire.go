@@ -34,6 +34,7 @@ import (
 	"github.com/pecplatform/pec/shared/app"
 	"github.com/pecplatform/pec/shared/domain"
 	"github.com/pecplatform/pec/shared/dynamo"
+	"github.com/pecplatform/pec/shared/emf"
 	"github.com/pecplatform/pec/shared/httpapi"
 )
 
@@ -50,7 +51,8 @@ type Env struct {
 	Domains domain.AlboDomains
 	Crash   app.Crash // tests only (FAULT_PANIC_AT); nil in production
 
-	store *dynamo.Store
+	store   *dynamo.Store
+	metrics *emf.Writer
 }
 
 // Load reads the configuration every function shares. In production (Stage prod, or STAGE
@@ -110,6 +112,15 @@ func (e *Env) Seconds(name string, def time.Duration) (time.Duration, error) {
 	return DurationEnv(e.Getenv, name, def)
 }
 
+// Metrics returns the business metrics' writer: CloudWatch Embedded Metric Format lines on the
+// function's log output, in the namespace METRICS_NAMESPACE names.
+func (e *Env) Metrics() *emf.Writer {
+	if e.metrics == nil {
+		e.metrics = &emf.Writer{Out: LogOutput, Namespace: e.Getenv("METRICS_NAMESPACE")}
+	}
+	return e.metrics
+}
+
 // Store returns the DynamoDB store on the table TABLE_NAME names, built on first use.
 func (e *Env) Store() (*dynamo.Store, error) {
 	if e.store != nil {
@@ -125,6 +136,7 @@ func (e *Env) Store() (*dynamo.Store, error) {
 		o.DisableValidateResponseChecksum = local
 	})
 	e.store = dynamo.New(dynamo.NewAPI(db), table)
+	e.store.Metrics = e.Metrics()
 	return e.store, nil
 }
 
@@ -136,6 +148,7 @@ func (e *Env) Service() (*app.Service, *dynamo.Store, error) {
 	}
 	svc := app.New(store, e.Domains)
 	svc.Crash = e.Crash
+	svc.Metrics = e.Metrics()
 	return svc, store, nil
 }
 

@@ -44,7 +44,7 @@ func sync(env *wire.Env) (*app.INIPEC, *dynamo.Store, error) {
 		return nil, nil, err
 	}
 	return &app.INIPEC{
-		Store: store, Archive: files, Format: format, Log: env.Log, Now: time.Now, Settle: settle,
+		Store: store, Archive: files, Format: format, Log: env.Log, Now: time.Now, Settle: settle, Metrics: env.Metrics(),
 		Deliver: uploader{url: env.Getenv("INIPEC_URL"), secrets: sec},
 	}, store, nil
 }

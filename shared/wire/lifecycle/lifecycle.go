@@ -47,8 +47,10 @@ func newParts(env *wire.Env) (*parts, error) {
 }
 
 // provider is the PEC provider's client (PROVIDER_URL) with the API key of the current secrets.
-func (p *parts) provider() providerClient {
-	return providerClient{url: p.env.Getenv("PROVIDER_URL"), secrets: p.secrets}
+// Its calls' latency and refusals are metrics.
+func (p *parts) provider() app.Provider {
+	return app.MeasuredProvider{Next: providerClient{url: p.env.Getenv("PROVIDER_URL"), secrets: p.secrets},
+		Metrics: p.env.Metrics(), Now: time.Now}
 }
 
 // orderMail is the platform's PEC mailbox (SMTP), for the notices to Orders, with the password
@@ -99,7 +101,7 @@ func (p *parts) activations() (*app.Activations, *app.OrderNotices, error) {
 	notices := &app.OrderNotices{Store: p.store, OrderMail: p.orderMail()}
 	a := &app.Activations{Store: p.store, Workflow: p.flow, ActivationMail: reginde.MemberMail(p.env, true),
 		Notices: notices, Revocations: p.revocations(p.provider()), Reginde: rg, Log: p.env.Log, Now: time.Now, PublicURL: p.env.PublicURL(),
-		ActivationTTL: ttl, Crash: p.env.Crash}
+		ActivationTTL: ttl, Crash: p.env.Crash, Metrics: p.env.Metrics()}
 	return a, notices, nil
 }
 
@@ -143,7 +145,7 @@ func ProviderCallback(_ context.Context, env *wire.Env) (httpapi.Handler, error)
 	if err != nil {
 		return nil, err
 	}
-	prov := &app.Provisioning{Store: p.store, Workflow: p.flow, Now: time.Now, Crash: env.Crash}
+	prov := &app.Provisioning{Store: p.store, Workflow: p.flow, Now: time.Now, Crash: env.Crash, Metrics: env.Metrics()}
 	return webhooks(p.secrets, env.Log, func(keys [][]byte) httpapi.Handler {
 		return httpapi.ProviderCallback(prov, env.Log, keys, time.Now)
 	}), nil
@@ -199,7 +201,8 @@ func MailboxTask(_ context.Context, env *wire.Env) (eventapi.MailboxHandler, err
 		return nil, err
 	}
 	prov := p.provider()
-	provisioning := &app.Provisioning{Store: p.store, Workflow: p.flow, Provider: prov, Now: time.Now, Crash: env.Crash}
+	provisioning := &app.Provisioning{Store: p.store, Workflow: p.flow, Provider: prov, Now: time.Now, Crash: env.Crash,
+		Metrics: env.Metrics()}
 	if name := env.Getenv("DOCUMENTS_BUCKET"); name != "" {
 		provisioning.Documents = s3links.ForBucket(name, env.AWS.Region, env.Getenv("AWS_ENDPOINT_URL"), env.AWS.Credentials)
 	}
