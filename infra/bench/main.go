@@ -107,12 +107,13 @@ var children = map[string]func(context.Context, env, params, *timer) error{
 	"enrol":        runEnrol,
 	"click":        runClick,
 	"cost":         runCost,
+	"scale":        runScale,
 }
 
 func child(sub string, args []string) error {
 	run, ok := children[sub]
 	if !ok {
-		return fmt.Errorf("unknown subcommand (want one of warmup, import-floor, import, export-setup, export-floor, export, enrol, click, cost)")
+		return fmt.Errorf("unknown subcommand (want one of warmup, import-floor, import, export-setup, export-floor, export, enrol, click, cost, scale)")
 	}
 	fs := flag.NewFlagSet(sub, flag.ContinueOnError)
 	p := params{sub: sub}
@@ -245,7 +246,7 @@ type measured struct {
 	hostOps  map[string]int // the AWS requests the host forwarded while the child ran
 }
 
-var allPaths = []string{"bootstrap", "import", "export", "enrol", "click", "cost"}
+var allPaths = []string{"bootstrap", "import", "export", "enrol", "click", "cost", "scale"}
 
 // benchParameters lift the API's throttling: the paths through the host measure latency, and
 // every request comes from one client. The waits stay the template's (days): no reminder
@@ -277,6 +278,7 @@ func driver() error {
 	enrolN := flag.Int("enrol-n", envInt("BENCH_ENROL_N", 500), "enrolments through the host, and as many by the floor (env BENCH_ENROL_N)")
 	clickN := flag.Int("click-n", envInt("BENCH_CLICK_N", 50), "activation clicks through the host, and as many by the floor (env BENCH_CLICK_N)")
 	costN := flag.Int("cost-n", envInt("BENCH_COST_N", 50), "mailboxes in the batch the cost path counts (env BENCH_COST_N)")
+	scaleN := flag.Int("scale-n", envInt("BENCH_SCALE_N", 2000), "mailboxes in the batch the scale path takes to ATTIVATA (env BENCH_SCALE_N)")
 	builds := flag.String("bootstraps", ".local/build", "the bootstraps to size: <dir>/<LogicalId>/bootstrap (make build)")
 	native := flag.String("native", "", "the same bootstraps built for this machine, to start (default: -bootstraps)")
 	nativeNote := flag.String("native-note", "", "how the -native bootstraps differ from the deployed ones, for the summary")
@@ -370,6 +372,9 @@ func driver() error {
 	if want["cost"] {
 		steps = append(steps, step{"cost", "cost", order("K"), "K", *costN})
 	}
+	if want["scale"] {
+		steps = append(steps, step{"scale", "scale", order("S"), "S", *scaleN})
+	}
 	got := map[string]measured{}
 	var labels []string
 	for _, s := range steps {
@@ -392,6 +397,14 @@ func driver() error {
 			s.label, m.Seconds, float64(m.Rows)/m.Seconds, m.wall.Seconds(), float64(m.maxRSSKB)/1024, formatOps(m.Ops))
 		got[s.label] = m
 		labels = append(labels, s.label)
+	}
+	if _, ok := got["scale"]; ok {
+		// The host runs in this process; the emulators in theirs.
+		fmt.Fprintf(os.Stdout, "scale: peak RSS of the host %.1f MB", float64(vmHWM())/1024)
+		for _, p := range c.Emulators() {
+			fmt.Fprintf(os.Stdout, ", %s %.1f MB", p.Name, float64(p.PeakRSSKB())/1024)
+		}
+		fmt.Fprintln(os.Stdout)
 	}
 	printSummary(os.Stdout, *n, got, labels)
 	printHostSummary(os.Stdout, got)
