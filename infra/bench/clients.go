@@ -25,6 +25,7 @@ import (
 type env struct {
 	DynamoDBURL, S3URL, Table, Bucket, INIPECURL, INIPECToken string
 	APIURL, SESURL, KeyDir                                    string // the host, the SES stand-in, the portal tokens' key
+	ProviderURL                                               string // the provider stand-in
 }
 
 func envFromOS() (env, error) {
@@ -33,6 +34,7 @@ func envFromOS() (env, error) {
 		Table: os.Getenv("BENCH_TABLE"), Bucket: os.Getenv("BENCH_BUCKET"),
 		INIPECURL: os.Getenv("BENCH_INIPEC_URL"), INIPECToken: os.Getenv("BENCH_INIPEC_TOKEN"),
 		APIURL: os.Getenv("BENCH_API_URL"), SESURL: os.Getenv("BENCH_SES_URL"), KeyDir: os.Getenv("BENCH_KEY_DIR"),
+		ProviderURL: os.Getenv("BENCH_PROVIDER_URL"),
 	}
 	if e.DynamoDBURL == "" || e.Table == "" {
 		return e, fmt.Errorf("BENCH_DYNAMODB_URL and BENCH_TABLE must be set (the driver sets them; run without a subcommand)")
@@ -43,7 +45,7 @@ func envFromOS() (env, error) {
 func (e env) vars() []string {
 	return []string{"BENCH_DYNAMODB_URL=" + e.DynamoDBURL, "BENCH_S3_URL=" + e.S3URL, "BENCH_TABLE=" + e.Table,
 		"BENCH_BUCKET=" + e.Bucket, "BENCH_INIPEC_URL=" + e.INIPECURL, "BENCH_INIPEC_TOKEN=" + e.INIPECToken,
-		"BENCH_API_URL=" + e.APIURL, "BENCH_SES_URL=" + e.SESURL, "BENCH_KEY_DIR=" + e.KeyDir}
+		"BENCH_API_URL=" + e.APIURL, "BENCH_SES_URL=" + e.SESURL, "BENCH_KEY_DIR=" + e.KeyDir, "BENCH_PROVIDER_URL=" + e.ProviderURL}
 }
 
 // opCounter counts the requests a client sends, by operation (retries by the SDK not included).

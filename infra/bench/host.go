@@ -42,13 +42,16 @@ func (c *hostCounter) intercept(_ http.ResponseWriter, r *http.Request, call lam
 	if call.Operation != "" {
 		key += ":" + call.Operation
 	}
-	items := 0
-	if call.Backend == lambdahost.BackendDynamoDB && (call.Operation == "TransactWriteItems" || call.Operation == "BatchWriteItem") {
+	items, mailboxItems := 0, 0
+	if call.Backend == lambdahost.BackendDynamoDB && slices.Contains(dynamoWrites, call.Operation) {
 		b, err := io.ReadAll(r.Body)
 		r.Body.Close()
 		r.Body = io.NopCloser(bytes.NewReader(b))
 		if err == nil {
-			items = writtenItems(call.Operation, b)
+			if call.Operation == "TransactWriteItems" || call.Operation == "BatchWriteItem" {
+				items = writtenItems(call.Operation, b)
+			}
+			mailboxItems = mailboxWrites(b)
 		}
 	}
 	c.mu.Lock()
@@ -60,7 +63,51 @@ func (c *hostCounter) intercept(_ http.ResponseWriter, r *http.Request, call lam
 	if items > 0 {
 		c.n["items:"+call.Operation] += items
 	}
+	if mailboxItems > 0 {
+		c.n[mailboxItemWrites] += mailboxItems
+	}
 	return false
+}
+
+// mailboxItemWrites counts the writes of mailbox items (PK MAILBOX#...): each is also a write
+// of the mailbox's entries in the indexes that project it (GSI1, GSI2: ALL).
+const mailboxItemWrites = "items:mailbox"
+
+// mailboxWrites counts the mailbox items a DynamoDB write request's body writes or deletes.
+func mailboxWrites(body []byte) int {
+	type target struct {
+		Item, Key map[string]struct{ S string }
+	}
+	var in struct {
+		target
+		TransactItems []struct{ Put, Update, Delete *target }
+		RequestItems  map[string][]struct {
+			PutRequest    *target
+			DeleteRequest *target
+		}
+	}
+	if json.Unmarshal(body, &in) != nil {
+		return 0
+	}
+	n := 0
+	count := func(t *target) {
+		if t != nil && (strings.HasPrefix(t.Item["PK"].S, "MAILBOX#") || strings.HasPrefix(t.Key["PK"].S, "MAILBOX#")) {
+			n++
+		}
+	}
+	count(&in.target)
+	for _, it := range in.TransactItems {
+		count(it.Put)
+		count(it.Update)
+		count(it.Delete)
+	}
+	for _, reqs := range in.RequestItems {
+		for _, r := range reqs {
+			count(r.PutRequest)
+			count(r.DeleteRequest)
+		}
+	}
+	return n
 }
 
 // writtenItems counts the items a TransactWriteItems or BatchWriteItem body writes (a

@@ -35,15 +35,6 @@ type lifecycleRun struct {
 	orderTok, fed  string
 	g              gen
 	mailboxes, cfs []string
-	// patience bounds each wait for the e-mails and the executions (5 minutes when zero).
-	patience time.Duration
-}
-
-func (r *lifecycleRun) waitLimit() time.Duration {
-	if r.patience > 0 {
-		return r.patience
-	}
-	return 5 * time.Minute
 }
 
 func newLifecycleRun(ctx context.Context, e env, p params, members int, ops *opCounter) (*lifecycleRun, error) {
@@ -149,7 +140,7 @@ func (r *lifecycleRun) links(ctx context.Context) ([]string, error) {
 		want[r.email(i)] = true
 	}
 	var got map[string]string
-	err := waitFor(ctx, fmt.Sprintf("%d activation e-mails", len(want)), r.waitLimit(), func() (bool, error) {
+	err := waitFor(ctx, fmt.Sprintf("%d activation e-mails", len(want)), 5*time.Minute, func() (bool, error) {
 		var err error
 		got, err = activationLinks(ctx, r.e, want)
 		return len(got) == len(want), err
@@ -180,7 +171,7 @@ func (r *lifecycleRun) waitExecutions(ctx context.Context, machine string, names
 	for _, n := range names {
 		left[n] = true
 	}
-	return waitFor(ctx, fmt.Sprintf("%d %s executions to end", len(names), machine), r.waitLimit(), func() (bool, error) {
+	return waitFor(ctx, fmt.Sprintf("%d %s executions to end", len(names), machine), 3*time.Minute, func() (bool, error) {
 		for n := range left {
 			arn := stateMachineARN + "execution:" + machine + ":" + n
 			out, err := r.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: &arn})

@@ -20,6 +20,9 @@
 //	click         activation clicks (GET + POST) through the host, interleaved with their floor
 //	cost          a batch along the happy path: state transitions and, counted by the driver
 //	              at the host's forwarder, DynamoDB writes per mailbox
+//	scale         one Order's batch of BENCH_N (2 000) mailboxes from enrolment to ATTIVATA,
+//	              clicks included, checked for losses and repeats; the driver reads the peak
+//	              RSS and CPU time of the host and of every emulator meanwhile (scale.go)
 //
 // The floors run before their paths, so a path never meets a smaller table than its floor.
 // BENCH_PROFILE=<dir> makes every child write a CPU profile of its timed section there, and
@@ -244,6 +247,7 @@ type measured struct {
 	wall     time.Duration  // the child's whole life
 	maxRSSKB int64          // the child's peak RSS (VmHWM)
 	hostOps  map[string]int // the AWS requests the host forwarded while the child ran
+	procs    []procFigure   // the scale path: the local cloud's processes while the child ran
 }
 
 var allPaths = []string{"bootstrap", "import", "export", "enrol", "click", "cost", "scale"}
@@ -278,7 +282,7 @@ func driver() error {
 	enrolN := flag.Int("enrol-n", envInt("BENCH_ENROL_N", 500), "enrolments through the host, and as many by the floor (env BENCH_ENROL_N)")
 	clickN := flag.Int("click-n", envInt("BENCH_CLICK_N", 50), "activation clicks through the host, and as many by the floor (env BENCH_CLICK_N)")
 	costN := flag.Int("cost-n", envInt("BENCH_COST_N", 50), "mailboxes in the batch the cost path counts (env BENCH_COST_N)")
-	scaleN := flag.Int("scale-n", envInt("BENCH_SCALE_N", 2000), "mailboxes in the batch the scale path takes to ATTIVATA (env BENCH_SCALE_N)")
+	scaleN := flag.Int("scale-n", envInt("BENCH_SCALE_N", envInt("BENCH_N", 2000)), "mailboxes in the scale path's batch (env BENCH_SCALE_N, else BENCH_N)")
 	builds := flag.String("bootstraps", ".local/build", "the bootstraps to size: <dir>/<LogicalId>/bootstrap (make build)")
 	native := flag.String("native", "", "the same bootstraps built for this machine, to start (default: -bootstraps)")
 	nativeNote := flag.String("native-note", "", "how the -native bootstraps differ from the deployed ones, for the summary")
@@ -325,7 +329,11 @@ func driver() error {
 	fmt.Fprintf(os.Stderr, "bench: starting the local cloud (DynamoDB Local, moto, host) on free ports...\n")
 	startCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	counter := &hostCounter{}
-	c, err := localcloud.Start(startCtx, localcloud.Config{Intercept: counter.intercept, Parameters: benchParameters})
+	cfg := localcloud.Config{Intercept: counter.intercept, Parameters: benchParameters}
+	if want["scale"] {
+		cfg.Parameters, cfg.ProviderDelay = scaleParameters(), scaleProviderDelay
+	}
+	c, err := localcloud.Start(startCtx, cfg)
 	cancel()
 	if err != nil {
 		return fmt.Errorf("start the local cloud: %w", err)
@@ -339,7 +347,7 @@ func driver() error {
 	}
 	e := env{DynamoDBURL: c.DynamoDBURL, S3URL: c.MotoURL, Table: tables[0], Bucket: files[0],
 		INIPECURL: c.APIURL + "/_local/inipec", INIPECToken: localcloud.INIPECToken,
-		APIURL: c.APIURL, SESURL: c.SESURL, KeyDir: c.KeyDir}
+		APIURL: c.APIURL, SESURL: c.SESURL, KeyDir: c.KeyDir, ProviderURL: c.ProviderURL}
 	fmt.Fprintf(os.Stderr, "bench: DynamoDB Local %s, table %s; moto %s, bucket %s; n = %d\n", e.DynamoDBURL, e.Table, e.S3URL, e.Bucket, *n)
 
 	stamp := strings.ToUpper(strconv.FormatInt(time.Now().Unix(), 36))
@@ -388,7 +396,14 @@ func driver() error {
 		}
 		fmt.Fprintf(os.Stderr, "bench: %-14s n=%d Order %s ...\n", s.label, s.n, s.order)
 		before := counter.snapshot()
+		var watch *procWatch
+		if s.sub == "scale" {
+			watch = watchProcs()
+		}
 		m, err := runChild(ctx, exe, e, args)
+		if watch != nil {
+			m.procs = watch.stop()
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.label, err)
 		}
@@ -398,16 +413,11 @@ func driver() error {
 		got[s.label] = m
 		labels = append(labels, s.label)
 	}
-	if _, ok := got["scale"]; ok {
-		// The host runs in this process; the emulators in theirs.
-		fmt.Fprintf(os.Stdout, "scale: peak RSS of the host %.1f MB", float64(vmHWM())/1024)
-		for _, p := range c.Emulators() {
-			fmt.Fprintf(os.Stdout, ", %s %.1f MB", p.Name, float64(p.PeakRSSKB())/1024)
-		}
-		fmt.Fprintln(os.Stdout)
-	}
 	printSummary(os.Stdout, *n, got, labels)
 	printHostSummary(os.Stdout, got)
+	if m, ok := got["scale"]; ok {
+		printScale(os.Stdout, m)
+	}
 	if bootstraps != nil {
 		printBootstraps(os.Stdout, bootstraps, max(*runs, 1), *nativeNote)
 	}
