@@ -32,7 +32,7 @@ var emulatorNames = map[string]string{
 // group (Setpgid), which the bench's own children (no Setpgid) do not.
 func cloudProcs() []cloudProc {
 	self := os.Getpid()
-	procs := []cloudProc{{Name: "host (the driver: functions, forwarder, provider stand-in)", PID: self}}
+	procs := []cloudProc{{Name: "host (functions, forwarder, provider stand-in)", PID: self}}
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, d := range dirs {
 		pid, err := strconv.Atoi(filepath.Base(d))

@@ -431,7 +431,7 @@ func (r *lifecycleRun) checkScale(ctx context.Context, batchID string, mails ses
 		"lost": float64(lost), "duplicated": float64(dup),
 		"notAttivata": float64(notAttivata), "notCreated": float64(notCreated), "noMail": float64(noMail), "notSucceeded": float64(notSucceeded),
 		"repeatedState": float64(repeatedState), "createdTwice": float64(createdTwice), "mailsTwice": float64(mailsTwice), "linksTwice": float64(linksTwice),
-		"attivata": float64(states["ATTIVATA"]), "submits": float64(submits), "created": float64(len(subs)),
+		"attivata": float64(states["ATTIVATA"]), "submits": float64(submits), "providerMailboxes": float64(len(subs)),
 		"mails": float64(len(mails.perAddr)), "links": float64(len(mails.perLink)), "otherMails": float64(mails.others),
 		"mailboxTransitions": float64(transitions) / float64(n), "batchTransitions": float64(len(batchEntered)),
 		"mailboxItemBytes": float64(itemBytes),

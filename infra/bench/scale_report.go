@@ -109,21 +109,21 @@ func printScale(w io.Writer, m measured) {
 	fmt.Fprintf(w, "duplicated: %.0f (a state twice in a mailbox's history %.0f, a mailbox created twice %.0f, two activation e-mails %.0f, a link in two e-mails %.0f)\n",
 		x["duplicated"], x["repeatedState"], x["createdTwice"], x["mailsTwice"], x["linksTwice"])
 	fmt.Fprintf(w, "  %.0f ATTIVATA; the provider created %.0f mailboxes from %.0f submissions; %.0f activation e-mails with %.0f distinct links, %.0f other e-mails to the members\n",
-		x["attivata"], x["created"], x["submits"], x["mails"], x["links"], x["otherMails"])
+		x["attivata"], x["providerMailboxes"], x["submits"], x["mails"], x["links"], x["otherMails"])
 	writes, items, reads := dynamoCounts(m.hostOps)
 	fmt.Fprintf(w, "per mailbox: %.2f state transitions (+ %.0f of the batch's execution / %d); DynamoDB %.2f write requests writing %.2f items, %.2f of them the mailbox item (~%.0f bytes at ATTIVATA), %.2f read requests\n",
 		x["mailboxTransitions"], x["batchTransitions"], m.Rows, float64(writes)/n, float64(items)/n, float64(m.hostOps[mailboxItemWrites])/n, x["mailboxItemBytes"], float64(reads)/n)
 	fmt.Fprintf(w, "  every AWS request the host forwarded, per mailbox: %s\n", formatPer(m.hostOps, n))
-	fmt.Fprintf(w, "\n%-58s %9s %9s %9s %8s\n", "process", "peak RSS", "RSS end", "CPU", "threads")
+	fmt.Fprintf(w, "\n%-64s %9s %9s %9s %8s\n", "process", "peak RSS", "RSS end", "CPU", "threads")
 	for _, p := range m.procs {
 		note := ""
 		if !p.peakReset {
 			note = " (peak since its start)"
 		}
-		fmt.Fprintf(w, "%-58s %6.1f MB %6.1f MB %7.1f s %8d%s\n", fmt.Sprintf("%s, pid %d", p.Name, p.PID),
+		fmt.Fprintf(w, "%-64s %6.1f MB %6.1f MB %7.1f s %8d%s\n", fmt.Sprintf("%s, pid %d", p.Name, p.PID),
 			float64(p.peakKB)/1024, float64(p.endKB)/1024, p.cpu.Seconds(), p.maxThreads, note)
 	}
-	fmt.Fprintf(w, "%-58s %6.1f MB %9s %7.1f s\n", "bench client (the child: enrolments, clicks, polls)", float64(m.maxRSSKB)/1024, "", m.CPUSeconds)
+	fmt.Fprintf(w, "%-64s %6.1f MB %9s %7.1f s\n", "bench client (the child: enrolments, clicks, polls)", float64(m.maxRSSKB)/1024, "", m.CPUSeconds)
 	fmt.Fprintf(w, "peak RSS: VmHWM, reset (clear_refs) when the child started; CPU: user + system over the child's life (%.1f s), on %d CPUs\n",
 		m.wall.Seconds(), runtime.NumCPU())
 }
