@@ -26,8 +26,9 @@ import (
 // hostCounter counts the AWS calls the host forwards, by service and operation, and the items
 // the DynamoDB writes carry. It is the local cloud's Intercept: it never answers a call.
 type hostCounter struct {
-	mu sync.Mutex
-	n  map[string]int
+	mu   sync.Mutex
+	n    map[string]int
+	keys map[string]indexKeys // by mailbox item: its index keys as last written (indexes.go)
 }
 
 // dynamoWrites are the DynamoDB operations that write. A transaction or a batch is one request;
@@ -42,16 +43,17 @@ func (c *hostCounter) intercept(_ http.ResponseWriter, r *http.Request, call lam
 	if call.Operation != "" {
 		key += ":" + call.Operation
 	}
-	items, mailboxItems := 0, 0
+	items := 0
+	var body []byte
 	if call.Backend == lambdahost.BackendDynamoDB && slices.Contains(dynamoWrites, call.Operation) {
 		b, err := io.ReadAll(r.Body)
 		r.Body.Close()
 		r.Body = io.NopCloser(bytes.NewReader(b))
 		if err == nil {
+			body = b
 			if call.Operation == "TransactWriteItems" || call.Operation == "BatchWriteItem" {
 				items = writtenItems(call.Operation, b)
 			}
-			mailboxItems = mailboxWrites(b)
 		}
 	}
 	c.mu.Lock()
@@ -63,51 +65,10 @@ func (c *hostCounter) intercept(_ http.ResponseWriter, r *http.Request, call lam
 	if items > 0 {
 		c.n["items:"+call.Operation] += items
 	}
-	if mailboxItems > 0 {
-		c.n[mailboxItemWrites] += mailboxItems
+	if body != nil {
+		c.indexWrites(body)
 	}
 	return false
-}
-
-// mailboxItemWrites counts the writes of mailbox items (PK MAILBOX#...): each is also a write
-// of the mailbox's entries in the indexes that project it (GSI1, GSI2: ALL).
-const mailboxItemWrites = "items:mailbox"
-
-// mailboxWrites counts the mailbox items a DynamoDB write request's body writes or deletes.
-func mailboxWrites(body []byte) int {
-	type target struct {
-		Item, Key map[string]struct{ S string }
-	}
-	var in struct {
-		target
-		TransactItems []struct{ Put, Update, Delete *target }
-		RequestItems  map[string][]struct {
-			PutRequest    *target
-			DeleteRequest *target
-		}
-	}
-	if json.Unmarshal(body, &in) != nil {
-		return 0
-	}
-	n := 0
-	count := func(t *target) {
-		if t != nil && (strings.HasPrefix(t.Item["PK"].S, "MAILBOX#") || strings.HasPrefix(t.Key["PK"].S, "MAILBOX#")) {
-			n++
-		}
-	}
-	count(&in.target)
-	for _, it := range in.TransactItems {
-		count(it.Put)
-		count(it.Update)
-		count(it.Delete)
-	}
-	for _, reqs := range in.RequestItems {
-		for _, r := range reqs {
-			count(r.PutRequest)
-			count(r.DeleteRequest)
-		}
-	}
-	return n
 }
 
 // writtenItems counts the items a TransactWriteItems or BatchWriteItem body writes (a
@@ -409,7 +370,9 @@ func printHostSummary(w io.Writer, got map[string]measured) {
 func formatPer(ops map[string]int, n float64) string {
 	keys := make([]string, 0, len(ops))
 	for k := range ops {
-		keys = append(keys, k)
+		if !strings.HasPrefix(k, gsiWritesPrefix) && k != mailboxItemBytes && k != mailboxWriteUnits {
+			keys = append(keys, k)
+		}
 	}
 	slices.Sort(keys)
 	parts := make([]string, 0, len(keys))

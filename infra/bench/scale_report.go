@@ -5,6 +5,7 @@ import (
 	"io"
 	"maps"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -111,9 +112,10 @@ func printScale(w io.Writer, m measured) {
 	fmt.Fprintf(w, "  %.0f ATTIVATA; the provider created %.0f mailboxes from %.0f submissions; %.0f activation e-mails with %.0f distinct links, %.0f other e-mails to the members\n",
 		x["attivata"], x["providerMailboxes"], x["submits"], x["mails"], x["links"], x["otherMails"])
 	writes, items, reads := dynamoCounts(m.hostOps)
-	fmt.Fprintf(w, "per mailbox: %.2f state transitions (+ %.0f of the batch's execution / %d); DynamoDB %.2f write requests writing %.2f items, %.2f of them the mailbox item (~%.0f bytes at ATTIVATA), %.2f read requests\n",
-		x["mailboxTransitions"], x["batchTransitions"], m.Rows, float64(writes)/n, float64(items)/n, float64(m.hostOps[mailboxItemWrites])/n, x["mailboxItemBytes"], float64(reads)/n)
+	fmt.Fprintf(w, "per mailbox: %.2f state transitions (+ %.0f of the batch's execution / %d); DynamoDB %.2f write requests writing %.2f items, %.2f read requests\n",
+		x["mailboxTransitions"], x["batchTransitions"], m.Rows, float64(writes)/n, float64(items)/n, float64(reads)/n)
 	fmt.Fprintf(w, "  every AWS request the host forwarded, per mailbox: %s\n", formatPer(m.hostOps, n))
+	printIndexWrites(w, m.hostOps, n, x["mailboxItemBytes"])
 	fmt.Fprintf(w, "\n%-64s %9s %9s %9s %8s\n", "process", "peak RSS", "RSS end", "CPU", "threads")
 	for _, p := range m.procs {
 		note := ""
@@ -126,4 +128,24 @@ func printScale(w io.Writer, m measured) {
 	fmt.Fprintf(w, "%-64s %6.1f MB %9s %7.1f s\n", "bench client (the child: enrolments, clicks, polls)", float64(m.maxRSSKB)/1024, "", m.CPUSeconds)
 	fmt.Fprintf(w, "peak RSS: VmHWM, reset (clear_refs) when the child started; CPU: user + system over the child's life (%.1f s), on %d CPUs\n",
 		m.wall.Seconds(), runtime.NumCPU())
+}
+
+// printIndexWrites prints the writes of the mailbox items and of their index entries per
+// mailbox, by index partition key (indexes.go): what the capacity plan's hot keys take.
+func printIndexWrites(w io.Writer, ops map[string]int, n, bytesAtEnd float64) {
+	writes := float64(ops[mailboxItemWrites])
+	if writes == 0 {
+		return
+	}
+	fmt.Fprintf(w, "  the mailbox item: %.2f writes per mailbox, %.0f bytes and %.2f write units (1 KB) a write on average (%.0f bytes at ATTIVATA)\n",
+		writes/n, float64(ops[mailboxItemBytes])/writes, float64(ops[mailboxWriteUnits])/writes, bytesAtEnd)
+	var gsi1 []string
+	for _, st := range []string{"RICHIESTA", "RICHIESTA_INVIATA", "ABILITATA", "ATTIVATA", "REVOCATA"} {
+		if v := ops[gsi1StatePrefix+st]; v > 0 {
+			gsi1 = append(gsi1, fmt.Sprintf("STATE#%s %.2f", st, float64(v)/n))
+		}
+	}
+	fmt.Fprintf(w, "  index writes per mailbox, by partition key of one Order: GSI2 ORDER#<id>#MAILBOXES %.2f; GSI1 ORDER#<id>#%s (%.2f of them deletes under the old state); GSI3 OPEN %.2f, EXPIRY %.2f\n",
+		float64(ops[gsi2Mailboxes])/n, strings.Join(gsi1, ", "), float64(ops[gsiChanges])/n,
+		float64(ops[gsi3Prefix+"OPEN"])/n, float64(ops[gsi3Prefix+"EXPIRY"])/n)
 }
