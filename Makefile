@@ -40,7 +40,7 @@ test-faults: deps ## the lifecycle with AWS calls failing (FAULTS_SEED=n to repr
 # The bootstraps' start is timed on a copy built for this machine when it cannot run arm64.
 HOST_ARCH = $(shell $(GO) env GOHOSTARCH)
 BENCH_PATHS ?= bootstrap,import,export,enrol,click,cost
-bench: ## each bootstrap's size and start; import and export 100 000 members; enrolment, click and per-mailbox cost through the host
+bench: ## each bootstrap's size and start; import and export 100 000 members; enrolment, click and per-mailbox cost through the host; BENCH_PATHS=scale: a batch of 2 000 to ATTIVATA
 	@set -e; if [[ ,$(BENCH_PATHS), == *,bootstrap,* ]]; then $(MAKE) -s build >/dev/null; \
 	  if [ $(HOST_ARCH) != arm64 ]; then $(MAKE) -s build BUILD_ARCH=$(HOST_ARCH) BUILD_DIR=$(BUILD_DIR)-$(HOST_ARCH) >/dev/null; fi; fi
 	@if [[ "$(BENCH_PATHS)" != bootstrap ]]; then $(MAKE) -s deps; fi
