@@ -148,43 +148,6 @@ type Process struct {
 	stopErr  error
 }
 
-// PeakRSSKB is the emulator's peak resident set size in kB (VmHWM of its process and of the
-// processes it started, summed), 0 where /proc cannot tell.
-func (p *Process) PeakRSSKB() int64 {
-	if p == nil || p.cmd == nil || p.cmd.Process == nil {
-		return 0
-	}
-	var total int64
-	pids := []int{p.cmd.Process.Pid}
-	for len(pids) > 0 {
-		pid := pids[0]
-		pids = pids[1:]
-		total += statusKB(pid, "VmHWM:")
-		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid)); err == nil {
-			for _, f := range strings.Fields(string(b)) {
-				if c, err := strconv.Atoi(f); err == nil {
-					pids = append(pids, c)
-				}
-			}
-		}
-	}
-	return total
-}
-
-func statusKB(pid int, field string) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, field); ok {
-			v, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return v
-		}
-	}
-	return 0
-}
-
 // LogPath is the file holding the emulator's stdout and stderr.
 func (p *Process) LogPath() string { return p.logPath }
 

@@ -317,9 +317,6 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 	return c, nil
 }
 
-// Emulators are the emulator processes the local cloud runs.
-func (c *Cloud) Emulators() []*emulators.Process { return c.procs }
-
 // Close stops the host and every emulator.
 func (c *Cloud) Close() {
 	c.once.Do(func() {
