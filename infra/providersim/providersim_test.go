@@ -196,7 +196,7 @@ func TestDeactivate_CallsBackDeactivated(t *testing.T) {
 	}
 	created := rc.next(t)
 	for range 2 {
-		if err := pc.Deactivate(t.Context(), "mbx-1", "carlo.zurzi@pec.tsrm.org", "revoked by the Order"); err != nil {
+		if err := pc.Deactivate(t.Context(), app.ProviderMailbox{RequestID: "mbx-1", Address: "carlo.zurzi@pec.tsrm.org"}, "revoked by the Order"); err != nil {
 			t.Fatal(err)
 		}
 	}

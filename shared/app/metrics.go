@@ -79,8 +79,8 @@ func (p MeasuredProvider) Submit(ctx context.Context, r SubmitRequest) (ref stri
 }
 
 // Deactivate implements Provider.
-func (p MeasuredProvider) Deactivate(ctx context.Context, requestID, address, reason string) error {
-	return p.measure(ctx, "deactivate", func() error { return p.Next.Deactivate(ctx, requestID, address, reason) })
+func (p MeasuredProvider) Deactivate(ctx context.Context, mb ProviderMailbox, reason string) error {
+	return p.measure(ctx, "deactivate", func() error { return p.Next.Deactivate(ctx, mb, reason) })
 }
 
 // Renew implements Provider.

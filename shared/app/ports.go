@@ -81,9 +81,63 @@ type Provider interface {
 	// Submit asks for the mailbox; idempotent on RequestID. Returns the provider's reference.
 	Submit(ctx context.Context, r SubmitRequest) (ref string, err error)
 	// Deactivate asks the provider to close (or cancel the request for) the mailbox; idempotent.
-	Deactivate(ctx context.Context, requestID, address, reason string) error
+	Deactivate(ctx context.Context, mb ProviderMailbox, reason string) error
 	// Renew extends the mailbox's validity until r.ValidUntil; idempotent on (RenewalID, RequestID).
 	Renew(ctx context.Context, r RenewRequest) error
+}
+
+// ProviderMailbox names a mailbox to the provider: by the platform's id, by its address (the
+// account's name at most providers) and by the provider's own reference once it gave one.
+type ProviderMailbox struct {
+	RequestID   string
+	Address     string
+	ProviderRef string
+}
+
+// ProviderStatusReader is a provider that can be asked where one mailbox stands. A provider that
+// calls nobody back (Aruba) is polled with it; the callbacks of one whose callbacks carry no
+// proof (Legalmail) are checked with it.
+type ProviderStatusReader interface {
+	Status(ctx context.Context, mb ProviderMailbox) (ProviderStatus, error)
+}
+
+// ProviderStatus is what the provider says of one mailbox.
+type ProviderStatus struct {
+	// Outcome is ProviderCreated, ProviderRejected or ProviderDeactivated once there is one,
+	// empty while the provider is still working on the request.
+	Outcome     string
+	Reason      string // a short machine-made reason for a rejection or a deactivation
+	ProviderRef string
+	State       string // the provider's own word for the state, for the audit trail
+	Quota       *Quota // nil where the provider does not tell
+}
+
+// Quota is a mailbox's storage as the provider reports it.
+type Quota struct {
+	UsedBytes  int64
+	LimitBytes int64
+}
+
+// Percent is the share of the quota in use, 0 to 100 (and over, where the provider allows it).
+func (q Quota) Percent() int {
+	if q.LimitBytes <= 0 {
+		return 0
+	}
+	return int(q.UsedBytes * 100 / q.LimitBytes)
+}
+
+// AddressChecker is a provider that can tell whether an address is still free on its side:
+// someone outside the platform may have taken it.
+type AddressChecker interface {
+	AddressAvailable(ctx context.Context, address string, holder ProviderHolder) (bool, error)
+}
+
+// ProviderHolder is the person a mailbox belongs to, as providers identify them.
+type ProviderHolder struct {
+	Nome          string
+	Cognome       string
+	CodiceFiscale string
+	Email         string // the member's ordinary e-mail, for providers that require a contact
 }
 
 // SubmitRequest is what the provider needs to create a mailbox, and nothing more.
@@ -93,6 +147,7 @@ type SubmitRequest struct {
 	Nome          string
 	Cognome       string
 	CodiceFiscale string // the holder's identity, required by providers for a PEC contract
+	Email         string // the member's ordinary e-mail: sent only to providers that require it
 	// Documents are the signed subscription form and the identity document of a member's
 	// self-service request (none for a mailbox the Order authorised and paid).
 	Documents []ProviderDocument
@@ -110,10 +165,11 @@ type ProviderDocument struct {
 
 // RenewRequest extends a mailbox's validity, once per renewal.
 type RenewRequest struct {
-	RequestID  string // our mailbox id, as submitted
-	RenewalID  string // our renewal batch id
-	Address    string // the mailbox, as a check
-	ValidUntil string // YYYY-MM-DD, the new last day of validity
+	RequestID   string // our mailbox id, as submitted
+	ProviderRef string // the provider's reference, when it gave one
+	RenewalID   string // our renewal batch id
+	Address     string // the mailbox, as a check
+	ValidUntil  string // YYYY-MM-DD, the new last day of validity
 }
 
 // ErrProviderRefused is wrapped by every Provider error that retrying cannot cure (a request

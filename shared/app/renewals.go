@@ -249,7 +249,7 @@ func (s *Renewals) renewOne(ctx context.Context, b *domain.Batch, years int, id 
 	if err != nil {
 		return false, err
 	}
-	err = s.Provider.Renew(ctx, RenewRequest{RequestID: mb.ID, RenewalID: b.ID, Address: mb.Address, ValidUntil: domain.FormatDate(until)})
+	err = s.Provider.Renew(ctx, RenewRequest{RequestID: mb.ID, ProviderRef: mb.ProviderRef, RenewalID: b.ID, Address: mb.Address, ValidUntil: domain.FormatDate(until)})
 	if errors.Is(err, ErrProviderRefused) {
 		// Not retried: the mailbox stays in the batch for operators, and expires if nobody acts.
 		s.Log.ErrorContext(ctx, "the provider refused a renewal", "batchId", b.ID, "mailboxId", id, "error", err)

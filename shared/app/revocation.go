@@ -117,5 +117,5 @@ func (r *Revocations) DeactivateAtProvider(ctx context.Context, mailboxID string
 	if mb.State != domain.StateRevocata || !mb.KnownToProvider() {
 		return nil
 	}
-	return r.Provider.Deactivate(ctx, mb.ID, mb.Address, lastReason(mb))
+	return r.Provider.Deactivate(ctx, ProviderMailbox{RequestID: mb.ID, Address: mb.Address, ProviderRef: mb.ProviderRef}, lastReason(mb))
 }

@@ -295,7 +295,8 @@ func (p *Provider) Submit(_ context.Context, r app.SubmitRequest) (string, error
 }
 
 // Deactivate implements app.Provider.
-func (p *Provider) Deactivate(_ context.Context, requestID, address, reason string) error {
+func (p *Provider) Deactivate(_ context.Context, mb app.ProviderMailbox, reason string) error {
+	requestID, address := mb.RequestID, mb.Address
 	if err := p.check("Deactivate"); err != nil {
 		return err
 	}

@@ -303,7 +303,7 @@ func TestProvider_DeduplicatesAndRefuses(t *testing.T) {
 		if ref, err := p.Submit(t.Context(), app.SubmitRequest{RequestID: "mb-1", Address: "a@pec.tsrm.org"}); err != nil || ref != "ref-mb-1" {
 			t.Fatalf("Submit = %q, %v", ref, err)
 		}
-		_ = p.Deactivate(t.Context(), "mb-1", "a@pec.tsrm.org", "left")
+		_ = p.Deactivate(t.Context(), app.ProviderMailbox{RequestID: "mb-1", Address: "a@pec.tsrm.org"}, "left")
 		_ = p.Renew(t.Context(), app.RenewRequest{RequestID: "mb-1", RenewalID: "r1"})
 	}
 	_, err := p.Submit(t.Context(), app.SubmitRequest{RequestID: "mb-2"})

@@ -44,10 +44,11 @@ type Document struct {
 
 // RenewRequest is the body of a renewal (app.RenewRequest on the wire).
 type RenewRequest struct {
-	RequestID  string `json:"-"`          // our mailbox id, as submitted
-	RenewalID  string `json:"renewalId"`  // our renewal batch id
-	Address    string `json:"address"`    // the mailbox, as a check
-	ValidUntil string `json:"validUntil"` // YYYY-MM-DD, the new last day of validity
+	RequestID   string `json:"-"`          // our mailbox id, as submitted
+	ProviderRef string `json:"-"`          // not part of this protocol
+	RenewalID   string `json:"renewalId"`  // our renewal batch id
+	Address     string `json:"address"`    // the mailbox, as a check
+	ValidUntil  string `json:"validUntil"` // YYYY-MM-DD, the new last day of validity
 }
 
 // ErrPermanent is wrapped by every error the provider will not accept however often it is
@@ -169,7 +170,8 @@ func (c *HTTPClient) Submit(ctx context.Context, in app.SubmitRequest) (string, 
 
 // Deactivate implements app.Provider. A provider that does not know the mailbox (404) has nothing to
 // close, which is what was asked.
-func (c *HTTPClient) Deactivate(ctx context.Context, requestID, address, reason string) error {
+func (c *HTTPClient) Deactivate(ctx context.Context, mb app.ProviderMailbox, reason string) error {
+	requestID, address := mb.RequestID, mb.Address
 	if requestID == "" {
 		return &ProviderRefused{Op: "deactivate", Detail: "empty request id"}
 	}

@@ -320,7 +320,7 @@ func TestDeactivate(t *testing.T) {
 		json.NewDecoder(r.Body).Decode(&body)
 		w.WriteHeader(http.StatusNoContent)
 	})
-	if err := client(s).Deactivate(t.Context(), "mbx/1 2", "a.b@pec.tsrm.org", "revoked"); err != nil {
+	if err := client(s).Deactivate(t.Context(), app.ProviderMailbox{RequestID: "mbx/1 2", Address: "a.b@pec.tsrm.org"}, "revoked"); err != nil {
 		t.Fatal(err)
 	}
 	if path != "/v1/mailboxes/mbx%2F1%202/deactivate" || auth != "Bearer "+apiKey {
@@ -345,7 +345,7 @@ func TestDeactivate_Statuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		s := newServer(t, status(tt.code, ``))
-		err := client(s).Deactivate(t.Context(), "mbx-1", "a.b@pec.tsrm.org", "revoked")
+		err := client(s).Deactivate(t.Context(), app.ProviderMailbox{RequestID: "mbx-1", Address: "a.b@pec.tsrm.org"}, "revoked")
 		if got := errors.Is(err, provider.ErrPermanent); got != tt.permanent || (!tt.permanent && err != nil) {
 			t.Errorf("status %d: Deactivate = %v, want permanent=%v", tt.code, err, tt.permanent)
 		}
@@ -357,7 +357,7 @@ func TestDeactivate_Statuses(t *testing.T) {
 
 func TestDeactivate_RetriesThenUnavailable(t *testing.T) {
 	s := newServer(t, status(http.StatusServiceUnavailable, ``))
-	err := client(s).Deactivate(t.Context(), "mbx-1", "a.b@pec.tsrm.org", "revoked")
+	err := client(s).Deactivate(t.Context(), app.ProviderMailbox{RequestID: "mbx-1", Address: "a.b@pec.tsrm.org"}, "revoked")
 	var unavailable *provider.ProviderUnavailable
 	if !errors.As(err, &unavailable) || unavailable.Op != "deactivate" || s.calls.Load() != 4 {
 		t.Fatalf("Deactivate = %v after %d calls, want ProviderUnavailable after 4", err, s.calls.Load())

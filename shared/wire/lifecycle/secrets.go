@@ -42,12 +42,12 @@ func (c providerClient) Submit(ctx context.Context, r app.SubmitRequest) (string
 	return cl.Submit(ctx, r)
 }
 
-func (c providerClient) Deactivate(ctx context.Context, requestID, address, reason string) error {
+func (c providerClient) Deactivate(ctx context.Context, mb app.ProviderMailbox, reason string) error {
 	cl, err := c.client(ctx)
 	if err != nil {
 		return err
 	}
-	return cl.Deactivate(ctx, requestID, address, reason)
+	return cl.Deactivate(ctx, mb, reason)
 }
 
 func (c providerClient) Renew(ctx context.Context, r app.RenewRequest) error {
