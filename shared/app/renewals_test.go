@@ -169,7 +169,7 @@ func TestRenewMailboxes_RenewsAtTheProviderThenExtendsOnce(t *testing.T) {
 		t.Fatalf("renewed %v in %d calls, want the 3 mailboxes once each", renewed, f.provider.Calls("Renew"))
 	}
 	for i, r := range renewed {
-		if want := (app.RenewRequest{RequestID: fmt.Sprintf("mb-%d", i+1), RenewalID: b.ID, Address: addresses[i], ValidUntil: "2032-03-02"}); r != want {
+		if want := (app.RenewRequest{RequestID: fmt.Sprintf("mb-%d", i+1), ProviderRef: fmt.Sprintf("ref-mb-%d", i+1), RenewalID: b.ID, Address: addresses[i], ValidUntil: "2032-03-02"}); r != want {
 			t.Errorf("renewal %d = %+v, want %+v", i, r, want)
 		}
 	}
