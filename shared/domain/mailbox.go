@@ -68,6 +68,27 @@ type Mailbox struct {
 	ExpiryDueOn    string // YYYY-MM-DD, when the expiry run next looks at the mailbox
 	LastReminder   int    // the smallest reminder threshold (days) sent in this validity period; 0: none
 	RenewalBatchID string // the renewal batch the mailbox is in, until the renewal is applied
+	// Poll paces the questions to a provider that calls nobody back, while the mailbox waits
+	// on it.
+	Poll Poll
+	// QuotaAlert is the highest storage threshold (90 or 100 per cent) already told about
+	// since the mailbox was last under 90%; 0: none.
+	QuotaAlert int
+	// Quota is the mailbox's storage in use, as the provider last reported it.
+	Quota MailboxQuota
+}
+
+// Poll is when the provider is next asked about a mailbox, and how often it was asked.
+type Poll struct {
+	Attempts int
+	NextAt   time.Time
+}
+
+// MailboxQuota is the mailbox's storage as the provider last reported it.
+type MailboxQuota struct {
+	UsedBytes  int64
+	LimitBytes int64
+	At         time.Time
 }
 
 // Waiting names what a parked workflow step waits for.

@@ -259,6 +259,12 @@ type mailboxItem struct {
 	ExpiryDueOn    string           `dynamodbav:"expiryDueOn,omitempty"`
 	LastReminder   int              `dynamodbav:"lastReminderDays,omitempty"`
 	RenewalBatchID string           `dynamodbav:"renewalBatchId,omitempty"`
+	PollAttempts   int              `dynamodbav:"pollAttempts,omitempty"`
+	PollNextAt     string           `dynamodbav:"pollNextAt,omitempty"`
+	QuotaAlert     int              `dynamodbav:"quotaAlert,omitempty"`
+	QuotaUsed      int64            `dynamodbav:"quotaUsedBytes,omitempty"`
+	QuotaLimit     int64            `dynamodbav:"quotaLimitBytes,omitempty"`
+	QuotaAt        string           `dynamodbav:"quotaAt,omitempty"`
 }
 
 func toMailboxItem(m *domain.Mailbox) mailboxItem {
@@ -286,6 +292,13 @@ func toMailboxItem(m *domain.Mailbox) mailboxItem {
 		it.GSI3PK, it.GSI3SK = expiryPK(m.OrderID), m.ExpiryDueOn+"#"+m.ID
 	}
 	it.ExpiresOn, it.ExpiryDueOn, it.LastReminder, it.RenewalBatchID = m.ExpiresOn, m.ExpiryDueOn, m.LastReminder, m.RenewalBatchID
+	it.PollAttempts, it.QuotaAlert, it.QuotaUsed, it.QuotaLimit = m.Poll.Attempts, m.QuotaAlert, m.Quota.UsedBytes, m.Quota.LimitBytes
+	if !m.Poll.NextAt.IsZero() {
+		it.PollNextAt = formatTime(m.Poll.NextAt)
+	}
+	if !m.Quota.At.IsZero() {
+		it.QuotaAt = formatTime(m.Quota.At)
+	}
 	for _, h := range m.History {
 		it.History = append(it.History, transitionItem{State: string(h.State), At: formatTime(h.At), Actor: h.Actor, Reason: h.Reason})
 	}
@@ -301,6 +314,9 @@ func (it mailboxItem) mailbox() *domain.Mailbox {
 		Park:       domain.Park{Token: it.TaskToken, Waiting: domain.Waiting(it.Waiting)},
 		Activation: domain.Activation{Hash: it.ActivationHash, ExpiresAt: parseTime(it.ActivationExp), Sent: it.ActivationSent},
 		ExpiresOn:  it.ExpiresOn, ExpiryDueOn: it.ExpiryDueOn, LastReminder: it.LastReminder, RenewalBatchID: it.RenewalBatchID,
+		Poll:       domain.Poll{Attempts: it.PollAttempts, NextAt: parseTime(it.PollNextAt)},
+		QuotaAlert: it.QuotaAlert,
+		Quota:      domain.MailboxQuota{UsedBytes: it.QuotaUsed, LimitBytes: it.QuotaLimit, At: parseTime(it.QuotaAt)},
 	}
 	for _, h := range it.History {
 		m.History = append(m.History, domain.Transition{State: domain.State(h.State), At: parseTime(h.At), Actor: h.Actor, Reason: h.Reason})
