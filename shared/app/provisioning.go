@@ -21,6 +21,14 @@ type ProvisioningStore interface {
 	// SeenEvent reports whether a provider event was already processed; RecordEvent marks it.
 	SeenEvent(ctx context.Context, eventID string) (bool, error)
 	RecordEvent(ctx context.Context, eventID, mailboxID string) error
+	// TakenAddresses reports which of the addresses are reserved already.
+	TakenAddresses(ctx context.Context, addresses []string) (map[string]bool, error)
+	// MoveAddress gives the mailbox another address, reserved in the same write (failing with
+	// domain.ErrAddressTaken when it is reserved already); change records why.
+	MoveAddress(ctx context.Context, id, to string, change func(*domain.Mailbox) (bool, error)) (*domain.Mailbox, error)
+	// MarkTakenAtProvider reserves an address for nobody, for good: someone outside the
+	// platform holds it at the provider.
+	MarkTakenAtProvider(ctx context.Context, address, orderID string) error
 }
 
 // Provisioning asks the provider for each authorised mailbox and applies what the provider
@@ -29,6 +37,10 @@ type Provisioning struct {
 	Store    ProvisioningStore
 	Workflow Workflow
 	Provider Provider
+	// Status asks the provider where a mailbox stands (nil for a provider that only calls
+	// back); Addresses asks whether an address is still free there (nil: it cannot tell).
+	Status    ProviderStatusReader
+	Addresses AddressChecker
 	// Documents links the provider to a self-service request's documents, for DocumentTTL
 	// (7 days when zero); nil where no self-service mailbox is submitted.
 	Documents   DocumentLinks
@@ -74,8 +86,15 @@ func (p *Provisioning) SubmitMailbox(ctx context.Context, mailboxID, batchID, to
 	if err != nil {
 		return err
 	}
+	if p.Addresses != nil && mb.ProviderRef == "" {
+		if mb, err = p.finalAddress(ctx, mb, member); errors.Is(err, ErrProviderRefused) {
+			return p.refused(ctx, mailboxID, "rejected: no address the provider can give")
+		} else if err != nil {
+			return err
+		}
+	}
 	req := SubmitRequest{RequestID: mb.ID, Address: mb.Address,
-		Nome: member.Nome, Cognome: member.Cognome, CodiceFiscale: member.CodiceFiscale.Value()}
+		Nome: member.Nome, Cognome: member.Cognome, CodiceFiscale: member.CodiceFiscale.Value(), Email: member.Email}
 	if mb.RequestID != "" {
 		if req.Documents, err = p.documentsOf(ctx, mb.RequestID); err != nil {
 			return err
@@ -83,13 +102,7 @@ func (p *Provisioning) SubmitMailbox(ctx context.Context, mailboxID, batchID, to
 	}
 	ref, err := p.Provider.Submit(ctx, req)
 	if errors.Is(err, ErrProviderRefused) {
-		if _, _, err := p.Store.UpdateMailbox(ctx, mailboxID, func(m *domain.Mailbox) (bool, error) {
-			m.Park = domain.Park{}
-			return m.Transition(domain.StateRevocata, p.now(), "provider", "rejected: the provider refused the request")
-		}); err != nil {
-			return err
-		}
-		return &MailboxRejected{ID: mailboxID}
+		return p.refused(ctx, mailboxID, "rejected: the provider refused the request")
 	}
 	if err != nil {
 		return err // ProviderUnavailable: the state machine retries with backoff
@@ -102,6 +115,17 @@ func (p *Provisioning) SubmitMailbox(ctx context.Context, mailboxID, batchID, to
 		return true, nil
 	})
 	return err
+}
+
+// refused revokes a mailbox the provider will not create, and fails the parked step.
+func (p *Provisioning) refused(ctx context.Context, mailboxID, reason string) error {
+	if _, _, err := p.Store.UpdateMailbox(ctx, mailboxID, func(m *domain.Mailbox) (bool, error) {
+		m.Park = domain.Park{}
+		return m.Transition(domain.StateRevocata, p.now(), "provider", reason)
+	}); err != nil {
+		return err
+	}
+	return &MailboxRejected{ID: mailboxID}
 }
 
 // documentsOf links the provider to a self-service request's documents.

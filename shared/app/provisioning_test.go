@@ -26,7 +26,7 @@ func TestSubmitMailbox_ParksAndAsksTheProviderForExactlyTheMailbox(t *testing.T)
 		t.Errorf("mailbox = %+v, want RICHIESTA_INVIATA in batch-1 with the provider's reference, waiting for the provider", got)
 	}
 	f.wantStrings("history", f.transitions(got), "RICHIESTA order:TO enrolled", "RICHIESTA_INVIATA system authorized and paid")
-	want := app.SubmitRequest{RequestID: "mb-1", Address: mb.Address, Nome: "Mario", Cognome: "Bianchi", CodiceFiscale: string(f.cf(1))}
+	want := app.SubmitRequest{RequestID: "mb-1", Address: mb.Address, Nome: "Mario", Cognome: "Bianchi", CodiceFiscale: string(f.cf(1)), Email: "mario.bianchi1@example.it"}
 	if sub := f.provider.Submitted(); len(sub) != 1 || fmt.Sprint(sub[0]) != fmt.Sprint(want) {
 		t.Errorf("submitted %+v, want only %+v", sub, want)
 	}

@@ -275,10 +275,55 @@ func (s *Store) ActivationMailbox(ctx context.Context, hash string) (string, err
 	if err != nil {
 		return "", err
 	}
-	if !ok {
-		return "", domain.ErrNotFound
+	if !ok || it.MailboxID == "" {
+		return "", domain.ErrNotFound // unknown, or taken at the provider by someone else
 	}
 	return it.MailboxID, nil
+}
+
+// MoveAddress gives the mailbox another address, reserved in the same transaction (it fails
+// with domain.ErrAddressTaken when the address is reserved already); change records why.
+func (s *Store) MoveAddress(ctx context.Context, id, to string, change func(*domain.Mailbox) (bool, error)) (*domain.Mailbox, error) {
+	var orderID string
+	reserve := func() types.TransactWriteItem {
+		return types.TransactWriteItem{Put: &types.Put{
+			TableName: &s.table,
+			Item: map[string]types.AttributeValue{
+				attrPK: str(addressPK(to)), attrSK: str(skAddress), "type": str("address"),
+				"mailboxId": str(id), "orderId": str(orderID), "reservedAt": str(formatTime(time.Now())),
+			},
+			ConditionExpression: aws.String("attribute_not_exists(PK)"),
+		}}
+	}
+	mb, err := s.GetMailbox(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	orderID = mb.OrderID
+	mb, _, err = s.updateMailbox(ctx, id, func(m *domain.Mailbox) (bool, error) {
+		m.Address = to
+		return change(m)
+	}, reserve())
+	if r := cancelReasons(err); len(r) > 1 && r[1] == "ConditionalCheckFailed" {
+		return nil, domain.ErrAddressTaken
+	}
+	return mb, err
+}
+
+// MarkTakenAtProvider reserves an address for nobody, for good: someone outside the platform
+// holds it at the provider. A reservation the platform held loses its mailbox, so that nothing
+// the provider says of the address reaches the mailbox that gave it up.
+func (s *Store) MarkTakenAtProvider(ctx context.Context, address, orderID string) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                &s.table,
+		Key:                      key(addressPK(address), skAddress),
+		UpdateExpression:         aws.String("SET #type = :type, takenAtProvider = :t, orderId = if_not_exists(orderId, :o), reservedAt = if_not_exists(reservedAt, :at) REMOVE mailboxId"),
+		ExpressionAttributeNames: map[string]string{"#type": "type"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":type": str("address"), ":t": &types.AttributeValueMemberBOOL{Value: true}, ":o": str(orderID), ":at": str(formatTime(time.Now())),
+		},
+	})
+	return err
 }
 
 // SeenEvent implements app.ProvisioningStore.

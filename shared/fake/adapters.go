@@ -245,6 +245,8 @@ type Provider struct {
 	refs        map[string]string
 	deactivated []Deactivation
 	renewed     []app.RenewRequest
+	statuses    map[string]app.ProviderStatus // by address
+	outside     map[string]bool               // addresses taken at the provider outside the platform
 }
 
 // Deactivation is a mailbox the provider was asked to close.

@@ -27,10 +27,12 @@ type Store struct {
 	offers    map[string]string // offer code -> Order id
 	members   map[string]*memberRow
 	mailboxes map[string]*domain.Mailbox
-	addresses map[string]string // address -> mailbox id; never deleted
-	changes   map[string][]app.Change
-	audit     []AuditEntry
-	changeSeq int
+	addresses map[string]string // address -> mailbox id ("" once taken at the provider); never deleted
+	// takenAtProvider are the addresses found taken at the provider, in order.
+	takenAtProvider []string
+	changes         map[string][]app.Change
+	audit           []AuditEntry
+	changeSeq       int
 
 	// The state of the other ports, kept by the files that implement them.
 	batches      map[string]*batchRow
@@ -385,10 +387,52 @@ func (s *Store) MailboxIDForAddress(_ context.Context, address string) (string, 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id, ok := s.addresses[address]
-	if !ok {
+	if !ok || id == "" {
 		return "", domain.ErrNotFound
 	}
 	return id, nil
+}
+
+// MoveAddress implements app.ProvisioningStore.
+func (s *Store) MoveAddress(ctx context.Context, id, to string, change func(*domain.Mailbox) (bool, error)) (*domain.Mailbox, error) {
+	if err := s.check("MoveAddress"); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if _, ok := s.addresses[to]; ok {
+		s.mu.Unlock()
+		return nil, domain.ErrAddressTaken
+	}
+	s.mu.Unlock()
+	mb, changed, err := s.UpdateMailbox(ctx, id, func(m *domain.Mailbox) (bool, error) {
+		m.Address = to
+		return change(m)
+	})
+	if err == nil && changed {
+		s.mu.Lock()
+		s.addresses[to] = id
+		s.mu.Unlock()
+	}
+	return mb, err
+}
+
+// MarkTakenAtProvider implements app.ProvisioningStore.
+func (s *Store) MarkTakenAtProvider(_ context.Context, address, _ string) error {
+	if err := s.check("MarkTakenAtProvider"); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.addresses[address] = ""
+	s.takenAtProvider = append(s.takenAtProvider, address)
+	return nil
+}
+
+// TakenAtProvider returns the addresses marked as taken at the provider, in order.
+func (s *Store) TakenAtProvider() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.takenAtProvider)
 }
 
 // PutMailbox stores a mailbox as it is, reserving its address: for tests that start from a
