@@ -50,6 +50,7 @@ var Functions = map[string]lambdahost.Constructor{
 	"functions/imports":          host(imports.API),
 	"functions/importjob":        host(imports.Job),
 	"functions/expiry":           host(lifecycle.Expiry),
+	"functions/providerpoll":     host(lifecycle.ProviderPoll),
 	"functions/reginde":          host(reginde.API),
 	"functions/regindepage":      host(reginde.Page),
 	"functions/requests":         host(requests.API),

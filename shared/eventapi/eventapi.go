@@ -247,3 +247,19 @@ func INIPECSync(s *app.INIPEC, store app.FullStore) INIPECSyncHandler {
 		return &INIPECSyncOutput{SyncResult: r}, err
 	}
 }
+
+// ProviderPollHandler is ProviderPollFunction's handler.
+type ProviderPollHandler func(context.Context, json.RawMessage) (*app.PollReport, error)
+
+// ProviderPoll returns ProviderPollFunction's handler: one run over the mailboxes waiting on a
+// provider that is asked rather than calling back. r is nil for a provider that calls back:
+// then a run asks nothing.
+func ProviderPoll(r *app.ProviderPolls) ProviderPollHandler {
+	return func(ctx context.Context, _ json.RawMessage) (*app.PollReport, error) {
+		if r == nil {
+			return &app.PollReport{}, nil
+		}
+		rep, err := r.Run(ctx)
+		return &rep, err
+	}
+}

@@ -323,3 +323,6 @@ func Body(r *Request) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// NoRoute is the answer to a route the function does not serve.
+func NoRoute() Response { return errorResponse(http.StatusNotFound, "not_found", "no such route", "") }

@@ -56,6 +56,37 @@ func ProviderCallback(p *app.Provisioning, log *slog.Logger, secrets [][]byte, n
 	}
 }
 
+// mailboxID is the shape of the platform's mailbox ids (app.NewID: 128 bits, hex).
+var mailboxID = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// ProviderCheck serves POST /v1/provider/legalmail/{mailboxId} (ProviderCallbackFunction): the
+// callback of a provider whose callbacks carry no proof. The body is not trusted, nor read: the
+// platform asks the provider where the mailbox stands (app.Provisioning.CheckProvider) and
+// applies that, so a forged, repeated or late callback changes nothing the provider did not
+// say. 204 once asked (the outcome applied, still pending, or nothing waited for); 404 for no
+// such mailbox; 503 when the provider could not be asked, so that it calls again.
+func ProviderCheck(p *app.Provisioning, log *slog.Logger) Handler {
+	return func(ctx context.Context, r Request) (resp Response, _ error) {
+		defer func() {
+			log.InfoContext(ctx, "request", "route", r.RouteKey, "status", resp.StatusCode, "apiRequestId", r.RequestContext.RequestID)
+		}()
+		id := r.PathParameters["mailboxId"]
+		if !mailboxID.MatchString(id) {
+			return errorResponse(http.StatusNotFound, "not_found", "no such mailbox", ""), nil
+		}
+		outcome, err := p.CheckProvider(ctx, id)
+		switch {
+		case err == nil:
+			log.InfoContext(ctx, "provider asked", "mailboxId", id, "outcome", outcome)
+			return Response{StatusCode: http.StatusNoContent}, nil
+		case errors.Is(err, domain.ErrNotFound):
+			return errorResponse(http.StatusNotFound, "not_found", "no such mailbox", ""), nil
+		}
+		log.ErrorContext(ctx, "provider check failed", "mailboxId", id, "error", err)
+		return errorResponse(http.StatusServiceUnavailable, "provider_unavailable", "the provider could not be asked; call again later", ""), nil
+	}
+}
+
 func rawBody(r *Request, limit int) ([]byte, bool) {
 	body := []byte(r.Body)
 	if r.IsBase64Encoded {

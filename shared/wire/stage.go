@@ -40,11 +40,11 @@ var Needs = map[string][]string{
 	"MembersFunction":          {"TABLE_NAME"},
 	"MailboxesFunction":        {"TABLE_NAME"},
 	"BatchesFunction":          {"TABLE_NAME", "BATCH_STATE_MACHINE_ARN"},
-	"MailboxActionsFunction":   {"TABLE_NAME", "SECRETS_ARN", "PUBLIC_URL", "PROVIDER_URL", "SES_FROM", "PEC_FROM", "SMTP_ADDR", "SMTP_TLS"},
-	"ProviderCallbackFunction": {"TABLE_NAME", "SECRETS_ARN"},
-	"ActivationFunction":       {"TABLE_NAME", "SECRETS_ARN", "PUBLIC_URL", "PROVIDER_URL", "SES_FROM", "PEC_FROM", "SMTP_ADDR", "SMTP_TLS"},
-	"BatchTaskFunction":        {"TABLE_NAME", "SECRETS_ARN", "MAILBOX_STATE_MACHINE_ARN", "PROVIDER_URL", "PEC_FROM", "SMTP_ADDR", "SMTP_TLS"},
-	"MailboxTaskFunction":      {"TABLE_NAME", "SECRETS_ARN", "PUBLIC_URL", "PROVIDER_URL", "SES_FROM", "PEC_FROM", "SMTP_ADDR", "SMTP_TLS", "DOCUMENTS_BUCKET"},
+	"MailboxActionsFunction":   {"TABLE_NAME", "SECRETS_ARN", "PUBLIC_URL", "PROVIDER_URL", "SES_FROM", "PEC_FROM", "SMTP_ADDR", "SMTP_TLS", "PROVIDER_KIND"},
+	"ProviderCallbackFunction": {"TABLE_NAME", "SECRETS_ARN", "PROVIDER_URL", "PROVIDER_KIND"},
+	"ActivationFunction":       {"TABLE_NAME", "SECRETS_ARN", "PUBLIC_URL", "PROVIDER_URL", "SES_FROM", "PEC_FROM", "SMTP_ADDR", "SMTP_TLS", "PROVIDER_KIND"},
+	"BatchTaskFunction":        {"TABLE_NAME", "SECRETS_ARN", "MAILBOX_STATE_MACHINE_ARN", "PROVIDER_URL", "PEC_FROM", "SMTP_ADDR", "SMTP_TLS", "PROVIDER_KIND"},
+	"MailboxTaskFunction":      {"TABLE_NAME", "SECRETS_ARN", "PUBLIC_URL", "PROVIDER_URL", "SES_FROM", "PEC_FROM", "SMTP_ADDR", "SMTP_TLS", "DOCUMENTS_BUCKET", "PROVIDER_KIND"},
 	"BatchScheduleFunction":    {"TABLE_NAME", "BATCH_STATE_MACHINE_ARN", "MAILBOX_STATE_MACHINE_ARN"},
 	"INIPECSyncFunction":       {"TABLE_NAME", "SECRETS_ARN", "FILES_BUCKET", "INIPEC_URL"},
 	"INIPECFunction":           {"TABLE_NAME", "SECRETS_ARN", "FILES_BUCKET", "INIPEC_URL", "INIPEC_SYNC_FUNCTION"},
@@ -53,7 +53,8 @@ var Needs = map[string][]string{
 	"RequestsFunction":         {"TABLE_NAME", "SECRETS_ARN", "DOCUMENTS_BUCKET", "MAILBOX_STATE_MACHINE_ARN", "PAYMENT_SERVICE_URL"},
 	"RegindeFunction":          {"TABLE_NAME", "PUBLIC_URL", "SES_FROM"},
 	"RegindePageFunction":      {"TABLE_NAME", "PUBLIC_URL"},
-	"ExpiryFunction":           {"TABLE_NAME", "SECRETS_ARN", "PROVIDER_URL", "SES_FROM"},
+	"ProviderPollFunction":     {"TABLE_NAME", "SECRETS_ARN", "PUBLIC_URL", "PROVIDER_URL", "PROVIDER_KIND"},
+	"ExpiryFunction":           {"TABLE_NAME", "SECRETS_ARN", "PROVIDER_URL", "SES_FROM", "PROVIDER_KIND"},
 }
 
 // setting is what production needs of one variable: where it comes from in the template, and
@@ -68,6 +69,7 @@ var settings = map[string]setting{
 	"SECRETS_ARN":               {"the PlatformSecrets resource", arn},
 	"PUBLIC_URL":                {"parameter PublicUrl", httpsURL},
 	"PROVIDER_URL":              {"parameter ProviderUrl", httpsURL},
+	"PROVIDER_KIND":             {"parameter ProviderKind", choice("webhook", "aruba", "legalmail")},
 	"INIPEC_URL":                {"parameter InipecUrl", httpsURL},
 	"PAYMENT_SERVICE_URL":       {"parameter PaymentServiceUrl; without it every payment would be accepted unverified", httpsURL},
 	"SES_FROM":                  {"parameter SesFrom", address},
@@ -225,6 +227,19 @@ func address(v string) string {
 		return "not an e-mail address"
 	}
 	return ""
+}
+
+// choice accepts one of the values allowed.
+func choice(allowed ...string) func(string) string {
+	return func(v string) string {
+		if v == "" {
+			return "missing"
+		}
+		if !slices.Contains(allowed, v) {
+			return fmt.Sprintf("%q is not one of %s", v, strings.Join(allowed, ", "))
+		}
+		return ""
+	}
 }
 
 func oneOf(allowed ...string) func(string) string {

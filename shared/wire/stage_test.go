@@ -59,7 +59,7 @@ func TestFailClosed_RequireNamesEachMissingOrLocalSetting(t *testing.T) {
 	good := map[string]string{"TABLE_NAME": "pec-Table-1", "SECRETS_ARN": "arn:aws:secretsmanager:eu-south-1:1:secret:x",
 		"PUBLIC_URL": "https://pec.example.it", "PROVIDER_URL": "https://api.provider.example/v1",
 		"SES_FROM": "noreply@example.it", "PEC_FROM": "piattaforma@pec.example.it", "SMTP_ADDR": "smtps.pec.example.it:465",
-		"SMTP_TLS": "tls"}
+		"SMTP_TLS": "tls", "PROVIDER_KIND": "aruba"}
 	cases := []struct{ name, value, why string }{
 		{"PROVIDER_URL", "", "missing"},
 		{"PROVIDER_URL", "http://127.0.0.1:8010", "not https://"},
@@ -76,6 +76,8 @@ func TestFailClosed_RequireNamesEachMissingOrLocalSetting(t *testing.T) {
 		{"SECRETS_ARN", "PlatformSecrets", "not an ARN"},
 		{"SES_FROM", "noreply", "not an e-mail address"},
 		{"TABLE_NAME", "", "missing"},
+		{"PROVIDER_KIND", "", "missing"},
+		{"PROVIDER_KIND", "datakey", "is not one of webhook, aruba, legalmail"},
 	}
 	for _, c := range cases {
 		vals := map[string]string{"STAGE": "prod"}
@@ -138,7 +140,7 @@ func TestFailClosed_TheStartLogLineNamesTheSettings(t *testing.T) {
 	LogOutput = &buf
 	defer func() { LogOutput = saved }()
 	env, _ := Load(context.Background(), vars("TABLE_NAME", "t", "SECRETS_ARN", "arn:aws:x", "PROVIDER_URL", "http://127.0.0.1:8010",
-		"SES_FROM", "a@b.it"))
+		"SES_FROM", "a@b.it", "PROVIDER_KIND", "webhook"))
 	logStartError(env.Require("ExpiryFunction"))
 	var rec struct {
 		Level, Msg, Error string

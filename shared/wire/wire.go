@@ -112,6 +112,19 @@ func (e *Env) Seconds(name string, def time.Duration) (time.Duration, error) {
 	return DurationEnv(e.Getenv, name, def)
 }
 
+// Int reads a positive whole number from the variable name (def if unset).
+func (e *Env) Int(name string, def int) (int, error) {
+	v := e.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s is %q: want a positive whole number", name, v)
+	}
+	return n, nil
+}
+
 // Metrics returns the business metrics' writer: CloudWatch Embedded Metric Format lines on the
 // function's log output, in the namespace METRICS_NAMESPACE names.
 func (e *Env) Metrics() *emf.Writer {

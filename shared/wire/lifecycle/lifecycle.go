@@ -30,6 +30,7 @@ type parts struct {
 	store   *dynamo.Store
 	flow    *sfnflow.Flow
 	secrets *secrets.Source
+	side    providerSide
 }
 
 func newParts(env *wire.Env) (*parts, error) {
@@ -43,15 +44,15 @@ func newParts(env *wire.Env) (*parts, error) {
 	}
 	flow := &sfnflow.Flow{API: sfnflow.NewAPI(sfn.NewFromConfig(env.AWS)),
 		BatchARN: env.Getenv("BATCH_STATE_MACHINE_ARN"), MailboxARN: env.Getenv("MAILBOX_STATE_MACHINE_ARN")}
-	return &parts{env: env, store: store, flow: flow, secrets: sec}, nil
+	p := &parts{env: env, store: store, flow: flow, secrets: sec}
+	if p.side, err = newProviderSide(env, p); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
-// provider is the PEC provider's client (PROVIDER_URL) with the API key of the current secrets.
-// Its calls' latency and refusals are metrics.
-func (p *parts) provider() app.Provider {
-	return app.MeasuredProvider{Next: providerClient{url: p.env.Getenv("PROVIDER_URL"), secrets: p.secrets},
-		Metrics: p.env.Metrics(), Now: time.Now}
-}
+// provider is the PEC provider of PROVIDER_KIND at PROVIDER_URL (see provider.go).
+func (p *parts) provider() app.Provider { return p.side.api }
 
 // orderMail is the platform's PEC mailbox (SMTP), for the notices to Orders, with the password
 // of the current secrets.
@@ -135,22 +136,6 @@ func MailboxActions(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
 	return httpapi.MailboxActions(p.revocations(p.provider()), act, env.Log, p.store).Serve, nil
 }
 
-// ProviderCallback builds ProviderCallbackFunction: DynamoDB, Step Functions, the webhook
-// secrets -> app.Provisioning -> the provider's signed callbacks.
-func ProviderCallback(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
-	if err := env.Require("ProviderCallbackFunction"); err != nil {
-		return nil, err
-	}
-	p, err := newParts(env)
-	if err != nil {
-		return nil, err
-	}
-	prov := &app.Provisioning{Store: p.store, Workflow: p.flow, Now: time.Now, Crash: env.Crash, Metrics: env.Metrics()}
-	return webhooks(p.secrets, env.Log, func(keys [][]byte) httpapi.Handler {
-		return httpapi.ProviderCallback(prov, env.Log, keys, time.Now)
-	}), nil
-}
-
 // Activation builds ActivationFunction: DynamoDB, Step Functions, SES, the Orders' PEC ->
 // app.Activations -> the member's activation page.
 func Activation(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
@@ -201,8 +186,7 @@ func MailboxTask(_ context.Context, env *wire.Env) (eventapi.MailboxHandler, err
 		return nil, err
 	}
 	prov := p.provider()
-	provisioning := &app.Provisioning{Store: p.store, Workflow: p.flow, Provider: prov, Now: time.Now, Crash: env.Crash,
-		Metrics: env.Metrics()}
+	provisioning := p.provisioning()
 	if name := env.Getenv("DOCUMENTS_BUCKET"); name != "" {
 		provisioning.Documents = s3links.ForBucket(name, env.AWS.Region, env.Getenv("AWS_ENDPOINT_URL"), env.AWS.Credentials)
 	}

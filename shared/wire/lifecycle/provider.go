@@ -1,0 +1,137 @@
+package lifecycle
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/eventapi"
+	"github.com/pecplatform/pec/shared/httpapi"
+	"github.com/pecplatform/pec/shared/wire"
+)
+
+// Provider kinds: PROVIDER_KIND, the template's ProviderKind.
+const (
+	KindWebhook   = "webhook"   // this platform's own signed-webhook protocol (shared/provider)
+	KindAruba     = "aruba"     // the Aruba PEC partner API (shared/aruba): polled, no callbacks
+	KindLegalmail = "legalmail" // Legalmail through Openapi (shared/legalmail): callbacks checked by asking
+)
+
+// providerSide is the provider as the use cases see it: the port every kind implements, and
+// the abilities only some kinds have.
+type providerSide struct {
+	kind      string
+	api       app.Provider
+	status    app.ProviderStatusReader // nil: the provider calls back, signed (webhook)
+	addresses app.AddressChecker       // nil: the provider cannot tell (webhook, legalmail)
+}
+
+// newProviderSide builds the PROVIDER_KIND's adapter for PROVIDER_URL, its credentials taken
+// from the current secrets at each call. Nothing is called here.
+func newProviderSide(env *wire.Env, p *parts) (providerSide, error) {
+	url := env.Getenv("PROVIDER_URL")
+	var side providerSide
+	switch kind := env.Getenv("PROVIDER_KIND"); kind {
+	case "", KindWebhook:
+		side = providerSide{kind: KindWebhook, api: providerClient{url: url, secrets: p.secrets}}
+	default:
+		s, err := newRealProvider(env, p, kind, url)
+		if err != nil {
+			return providerSide{}, err
+		}
+		side = s
+	}
+	// Every call's latency and refusals are metrics.
+	side.api = app.MeasuredProvider{Next: side.api, Metrics: env.Metrics(), Now: time.Now}
+	return side, nil
+}
+
+// provisioning is the use case that submits mailboxes and applies the provider's outcomes.
+func (p *parts) provisioning() *app.Provisioning {
+	return &app.Provisioning{Store: p.store, Workflow: p.flow, Provider: p.side.api, Status: p.side.status,
+		Addresses: p.side.addresses, Now: time.Now, Crash: p.env.Crash, Metrics: p.env.Metrics()}
+}
+
+// ProviderPoll builds ProviderPollFunction: DynamoDB, Step Functions, the provider ->
+// app.ProviderPolls -> the scheduled questions about the mailboxes waiting on a provider that
+// is asked (Aruba; Legalmail too, for a callback lost on the way). With a provider that calls
+// back (webhook), a run asks nothing.
+func ProviderPoll(_ context.Context, env *wire.Env) (eventapi.ProviderPollHandler, error) {
+	if err := env.Require("ProviderPollFunction"); err != nil {
+		return nil, err
+	}
+	p, err := newParts(env)
+	if err != nil {
+		return nil, err
+	}
+	if p.side.status == nil {
+		return eventapi.ProviderPoll(nil), nil
+	}
+	budget, err := env.Int("PROVIDER_POLL_BUDGET", 200)
+	if err != nil {
+		return nil, err
+	}
+	first, err := env.Seconds("PROVIDER_POLL_FIRST_SECONDS", time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	most, err := env.Seconds("PROVIDER_POLL_MAX_SECONDS", time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	return eventapi.ProviderPoll(&app.ProviderPolls{Store: p.store, Provisioning: p.provisioning(), Budget: budget,
+		First: first, Max: most, Now: time.Now, Log: env.Log}), nil
+}
+
+// ProviderCallback builds ProviderCallbackFunction: DynamoDB, Step Functions, and the provider's
+// kind -> app.Provisioning -> the provider's callbacks: the signed events of the webhook
+// protocol, or Legalmail's, checked by asking Legalmail. The other kind's route answers 404.
+func ProviderCallback(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
+	if err := env.Require("ProviderCallbackFunction"); err != nil {
+		return nil, err
+	}
+	p, err := newParts(env)
+	if err != nil {
+		return nil, err
+	}
+	prov := p.provisioning()
+	notHere := func(_ context.Context, r httpapi.Request) (httpapi.Response, error) {
+		env.Log.Info("request", "route", r.RouteKey, "status", 404, "providerKind", p.side.kind)
+		return httpapi.NoRoute(), nil
+	}
+	switch p.side.kind {
+	case KindLegalmail:
+		check := httpapi.ProviderCheck(prov, env.Log)
+		return func(ctx context.Context, r httpapi.Request) (httpapi.Response, error) {
+			if r.RouteKey != LegalmailCallbackRoute {
+				return notHere(ctx, r)
+			}
+			return check(ctx, r)
+		}, nil
+	case KindWebhook:
+		hook := webhooks(p.secrets, env.Log, func(keys [][]byte) httpapi.Handler {
+			return httpapi.ProviderCallback(prov, env.Log, keys, time.Now)
+		})
+		return func(ctx context.Context, r httpapi.Request) (httpapi.Response, error) {
+			if r.RouteKey == LegalmailCallbackRoute {
+				return notHere(ctx, r)
+			}
+			return hook(ctx, r)
+		}, nil
+	}
+	return notHere, nil // Aruba calls nobody back
+}
+
+// LegalmailCallbackRoute is the route of Legalmail's callbacks, one URL per mailbox.
+const LegalmailCallbackRoute = "POST /v1/provider/legalmail/{mailboxId}"
+
+// legalmailCallbackURL is the callback Legalmail is given for a mailbox.
+func legalmailCallbackURL(publicURL string) func(mailboxID string) string {
+	return func(id string) string { return fmt.Sprintf("%s/v1/provider/legalmail/%s", publicURL, id) }
+}
+
+// newRealProvider builds the adapter of a published provider API.
+func newRealProvider(_ *wire.Env, _ *parts, kind, _ string) (providerSide, error) {
+	return providerSide{}, fmt.Errorf("PROVIDER_KIND is %q: want %s, %s or %s", kind, KindWebhook, KindAruba, KindLegalmail)
+}
