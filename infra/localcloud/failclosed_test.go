@@ -24,6 +24,7 @@ var prodSettings = map[string]string{
 	"SECRETS_ARN":               "arn:aws:secretsmanager:eu-south-1:123456789012:secret:PlatformSecrets-AbCdEf",
 	"PUBLIC_URL":                "https://pec.federazione.example.it",
 	"PROVIDER_URL":              "https://api.provider.example.it/v1",
+	"PROVIDER_KIND":             "webhook",
 	"INIPEC_URL":                "https://inipec.example.it/api",
 	"PAYMENT_SERVICE_URL":       "https://pagamenti.example.it",
 	"SES_FROM":                  "noreply@federazione.example.it",
