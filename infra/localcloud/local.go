@@ -3,6 +3,7 @@
 package localcloud
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -22,7 +23,6 @@ import (
 	"github.com/pecplatform/pec/infra/inipecsim"
 	"github.com/pecplatform/pec/infra/lambdahost"
 	"github.com/pecplatform/pec/infra/paysim"
-	"github.com/pecplatform/pec/infra/providersim"
 	"github.com/pecplatform/pec/shared/inipec"
 	"github.com/pecplatform/pec/shared/wire"
 	"github.com/pecplatform/pec/shared/wire/imports"
@@ -72,6 +72,8 @@ func host[H any](build func(context.Context, *wire.Env) (H, error)) lambdahost.C
 const (
 	ProviderAPIKey        = "local-provider-api-key"
 	ProviderWebhookSecret = "local-provider-webhook-secret"
+	ProviderUsername      = "local-partner"          // Aruba's partner login
+	ProviderPassword      = "local-partner-password" // Aruba's partner password
 	INIPECToken           = "local-inipec-token"
 	PaymentAPIKey         = "local-payment-key"
 	// The platform PEC mailbox's SMTP login; mailpit accepts any.
@@ -141,9 +143,12 @@ type Config struct {
 	// PROVIDER_REJECT).
 	ProviderDelay  time.Duration
 	ProviderReject *regexp.Regexp
-	Logs           string       // emulator logs (default .local/logs/<APIPort>)
-	Logger         *slog.Logger // the host's request log (default: discarded)
-	Env            map[string]string
+	// ProviderKind is the provider stand-in to run, and the template's ProviderKind (PROVIDER:
+	// webhook, the default, aruba or legalmail); Parameters["ProviderKind"] wins over it.
+	ProviderKind string
+	Logs         string       // emulator logs (default .local/logs/<APIPort>)
+	Logger       *slog.Logger // the host's request log (default: discarded)
+	Env          map[string]string
 
 	audit *audit // the tests' privacy audit: every log line and the credentials handed out
 	// Faults, when set, injects faults into the AWS calls the host forwards (FAULTS, e.g.
@@ -159,10 +164,12 @@ type Config struct {
 type Cloud struct {
 	APIURL, DynamoDBURL, MotoURL, SESURL, MailpitURL, SMTPAddr string
 	ProviderURL                                                string
-	Provider                                                   *providersim.Sim
-	INIPEC                                                     *inipecsim.Sim
-	KeyDir                                                     string
-	Host                                                       *lambdahost.Host
+	// Provider is the provider stand-in of ProviderKind, on ProviderURL.
+	Provider     ProviderStandIn
+	ProviderKind string
+	INIPEC       *inipecsim.Sim
+	KeyDir       string
+	Host         *lambdahost.Host
 	// Parameters are the template parameters the host was given: the local ones, then
 	// Config.Parameters.
 	Parameters map[string]string
@@ -246,10 +253,10 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 		log = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	}
 	c.ProviderURL = fmt.Sprintf("http://127.0.0.1:%d", cfg.ProviderPort)
-	c.Provider = providersim.New(providersim.Options{
-		CallbackURL: c.APIURL + "/v1/provider/callback", Secret: []byte(ProviderWebhookSecret),
-		APIKey: ProviderAPIKey, Delay: cfg.ProviderDelay, Reject: cfg.ProviderReject, Logger: log,
-	})
+	c.ProviderKind = cmp.Or(cfg.Parameters["ProviderKind"], cfg.ProviderKind, KindWebhook)
+	if c.Provider, err = newProviderStandIn(c.ProviderKind, c, cfg, log); err != nil {
+		return nil, err
+	}
 	pln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", cfg.ProviderPort))
 	if err != nil {
 		return nil, fmt.Errorf("provider stand-in port %d: %w", cfg.ProviderPort, err)
@@ -258,12 +265,14 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 	go c.provider.Serve(pln)
 
 	c.Parameters = localParameters(c)
+	maps.Copy(c.Parameters, providerParameters(c.ProviderKind))
 	maps.Copy(c.Parameters, cfg.Parameters)
 	// What the template cannot say locally: the emulators' endpoint, and the secrets (in AWS
 	// they are PlatformSecrets' JSON).
 	env := map[string]string{
 		"AWS_ENDPOINT_URL": c.APIURL, "AWS_REGION": Region, "SECRETS_ARN": "",
 		"PROVIDER_API_KEY": ProviderAPIKey, "PROVIDER_WEBHOOK_SECRETS": ProviderWebhookSecret,
+		"PROVIDER_USERNAME": ProviderUsername, "PROVIDER_PASSWORD": ProviderPassword,
 		"SMTP_PASSWORD": SMTPPassword, "INIPEC_TOKEN": INIPECToken, "PAYMENT_API_KEY": PaymentAPIKey,
 	}
 	for k, v := range cfg.Env {

@@ -19,7 +19,10 @@ import (
 // one Secrets Manager secret (SECRETS_ARN, a JSON object with these keys); locally they come
 // from variables.
 type Secrets struct {
-	ProviderAPIKey         string `json:"providerApiKey"`
+	ProviderAPIKey string `json:"providerApiKey"` // webhook: the API key; legalmail: Openapi's bearer token
+	// ProviderUsername and ProviderPassword are the partner's login to the Aruba API.
+	ProviderUsername       string `json:"providerUsername"`
+	ProviderPassword       string `json:"providerPassword"`
 	ProviderWebhookSecrets string `json:"providerWebhookSecrets"` // comma-separated: the current first, then any being rotated out
 	SMTPPassword           string `json:"smtpPassword"`
 	INIPECToken            string `json:"inipecToken"`
@@ -80,6 +83,7 @@ func New(env *wire.Env) (*Source, error) {
 	getenv := env.Getenv
 	fetch := func(ctx context.Context) (Secrets, error) {
 		s := Secrets{ProviderAPIKey: getenv("PROVIDER_API_KEY"), ProviderWebhookSecrets: getenv("PROVIDER_WEBHOOK_SECRETS"),
+			ProviderUsername: getenv("PROVIDER_USERNAME"), ProviderPassword: getenv("PROVIDER_PASSWORD"),
 			SMTPPassword: getenv("SMTP_PASSWORD"), INIPECToken: getenv("INIPEC_TOKEN"),
 			PaymentAPIKey: getenv("PAYMENT_API_KEY")}
 		arn := getenv("SECRETS_ARN")
