@@ -15,7 +15,7 @@ BUILD_DIR ?= .local/build
 BUILD_ARCH ?= arm64
 GOBUILD   := CGO_ENABLED=0 GOOS=linux GOARCH=$(BUILD_ARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: help deps browser run test test-faults test-unit lint fmt-check vet build token invoke deploy clean
+.PHONY: help deps browser run test test-providers test-faults test-unit lint fmt-check vet build token invoke deploy clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -31,7 +31,15 @@ run: deps ## the whole system on this machine (API on :3000); PARAMETER_OVERRIDE
 
 test: deps browser fmt-check vet lint ## everything that proves it works, against the real emulators
 	$(GO) test -count=1 -timeout 15m ./...
+	@$(MAKE) --no-print-directory test-providers
 	@$(MAKE) --no-print-directory test-faults
+
+# The lifecycle end-to-end suite again on each published provider API's stand-in (the whole
+# suite above ran on the webhook protocol's).
+PROVIDER_SUITE := TestLifecycle_|TestSelfService_|TestExpiry_|TestProviderKind_
+test-providers: deps ## the lifecycle suite on the Aruba and the Legalmail stand-ins (PROVIDER=aruba, legalmail)
+	@set -e; for k in aruba legalmail; do echo "== PROVIDER=$$k"; \
+	  PROVIDER=$$k $(GO) test -count=1 -timeout 10m -run '$(PROVIDER_SUITE)' ./infra/localcloud/; done
 
 # Alone in its process: it switches faults on in the local cloud and takes the provider down.
 test-faults: deps ## the lifecycle with AWS calls failing (FAULTS_SEED=n to reproduce), the provider down

@@ -46,7 +46,9 @@ func ForTests(tb testing.TB) *Cloud {
 			// FAULTS (e.g. "dynamodb=0.1,states=0.1,ses=0.1") runs every test with faults;
 			// the fault suite (PEC_FAULTS=1) sets its own.
 			Faults: os.Getenv("FAULTS"), FaultsSeed: faultsSeed(),
-			ProviderReject: regexp.MustCompile(`^rifiutata\.`)})
+			ProviderReject: regexp.MustCompile(`^rifiutata\.`),
+			// PROVIDER=aruba or legalmail runs the suite on that provider's stand-in.
+			ProviderKind: os.Getenv("PROVIDER")})
 	})
 	if sharedErr != nil {
 		if errors.Is(sharedErr, emulators.ErrNotInstalled) && os.Getenv("CI") != "true" {

@@ -91,6 +91,7 @@ func config(getenv func(string) string) (localcloud.Config, error) {
 		FaultsSeed:     seed,
 		ProviderDelay:  delay,
 		ProviderReject: reject,
+		ProviderKind:   getenv("PROVIDER"),
 		APIPort:        port(getenv, "PORT", 3000),
 		DynamoDBPort:   port(getenv, "DYNAMODB_PORT", 8000),
 		MotoPort:       port(getenv, "MOTO_SERVER_PORT", 5050),
@@ -134,7 +135,7 @@ func printReady(w io.Writer, c *localcloud.Cloud, cfg localcloud.Config, took ti
 	fmt.Fprintf(&b, "  Outgoing PEC inbox (mailpit)           %s   SMTP: %s\n", c.MailpitURL, c.SMTPAddr)
 	fmt.Fprintf(&b, "  DynamoDB Local                         %s   table: %s\n", c.DynamoDBURL, strings.Join(c.Host.Tables(), ", "))
 	fmt.Fprintf(&b, "  Step Functions (moto)                  %s\n", c.MotoURL)
-	fmt.Fprintf(&b, "  PEC provider stand-in                  %s   (PROVIDER_DELAY_MS, PROVIDER_REJECT)\n", c.ProviderURL)
+	fmt.Fprintf(&b, "  PEC provider stand-in (%-9s)      %s   (PROVIDER, PROVIDER_DELAY_MS, PROVIDER_REJECT)\n", c.ProviderKind, c.ProviderURL)
 	fmt.Fprintf(&b, "  INI-PEC stand-in (delivered files)     GET %s/_local/inipec/files\n", c.APIURL)
 	fmt.Fprintf(&b, "  Payment service stand-in (pay here)    POST %s/_local/payments\n", c.APIURL)
 	fmt.Fprintf(&b, "  S3 (moto, through the API port)        buckets: %s\n", strings.Join(c.Host.Buckets(), ", "))
