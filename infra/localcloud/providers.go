@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/pecplatform/pec/infra/arubasim"
 	"github.com/pecplatform/pec/infra/providersim"
 )
 
@@ -40,6 +41,9 @@ func newProviderStandIn(kind string, c *Cloud, cfg Config, log *slog.Logger) (Pr
 			CallbackURL: c.APIURL + "/v1/provider/callback", Secret: []byte(ProviderWebhookSecret),
 			APIKey: ProviderAPIKey, Delay: cfg.ProviderDelay, Reject: cfg.ProviderReject, Logger: log,
 		}), nil
+	case KindAruba:
+		return arubasim.New(arubasim.Options{Username: ProviderUsername, Password: ProviderPassword,
+			Delay: cfg.ProviderDelay, Reject: cfg.ProviderReject, Logger: log}), nil
 	}
 	return nil, fmt.Errorf("PROVIDER=%q: want %s, %s or %s", kind, KindWebhook, KindAruba, KindLegalmail)
 }

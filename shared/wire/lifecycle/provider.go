@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/aruba"
 	"github.com/pecplatform/pec/shared/eventapi"
 	"github.com/pecplatform/pec/shared/httpapi"
 	"github.com/pecplatform/pec/shared/wire"
@@ -132,6 +133,22 @@ func legalmailCallbackURL(publicURL string) func(mailboxID string) string {
 }
 
 // newRealProvider builds the adapter of a published provider API.
-func newRealProvider(_ *wire.Env, _ *parts, kind, _ string) (providerSide, error) {
+func newRealProvider(env *wire.Env, p *parts, kind, url string) (providerSide, error) {
+	switch kind {
+	case KindAruba:
+		years, err := env.Int("ARUBA_YEARS", 1)
+		if err != nil {
+			return providerSide{}, err
+		}
+		c := &aruba.Client{BaseURL: url, AccountType: env.Getenv("ARUBA_ACCOUNT_TYPE"), Years: years, Logger: env.Log,
+			Credentials: func(ctx context.Context) (aruba.Credentials, error) {
+				sec, err := p.secrets.Get(ctx)
+				return aruba.Credentials{Username: sec.ProviderUsername, Password: sec.ProviderPassword}, err
+			}}
+		if err := c.Validate(); err != nil {
+			return providerSide{}, err
+		}
+		return providerSide{kind: kind, api: c, status: c, addresses: c}, nil
+	}
 	return providerSide{}, fmt.Errorf("PROVIDER_KIND is %q: want %s, %s or %s", kind, KindWebhook, KindAruba, KindLegalmail)
 }
