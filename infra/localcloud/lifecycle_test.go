@@ -294,12 +294,7 @@ func TestLifecycle_DeclineWithOwnPECRevokesAndTellsTheOrder(t *testing.T) {
 		return pecWith(t, s.orderPEC, "Mancata conferma dell'attivazione") == 1
 	})
 	eventually(t, "the provider told to close the mailbox", 10*time.Second, func() bool {
-		for _, r := range localcloud.ForTests(t).Provider.Requests() {
-			if r.Kind == "deactivate" && r.RequestID == s.mailboxID {
-				return true
-			}
-		}
-		return false
+		return len(heard(t, s.order, s.mailboxID, "deactivate")) > 0
 	})
 }
 
@@ -351,10 +346,8 @@ func TestLifecycle_RevokeWhileWaitingForTheOrder(t *testing.T) {
 	if st, hist := mailboxState(t, s.order, s.mailboxID); st != "REVOCATA" || len(hist) != 2 {
 		t.Fatalf("state %s, history %v", st, hist)
 	}
-	for _, r := range localcloud.ForTests(t).Provider.Requests() {
-		if r.RequestID == s.mailboxID {
-			t.Errorf("the provider heard of a mailbox revoked before submission: %+v", r)
-		}
+	for _, r := range heard(t, s.order, s.mailboxID, "") {
+		t.Errorf("the provider heard of a mailbox revoked before submission: %+v", r)
 	}
 }
 
@@ -515,12 +508,7 @@ func TestLifecycle_RevokeWhileWaitingForTheProvider(t *testing.T) {
 		t.Errorf("execution %s", st)
 	}
 	eventually(t, "the provider told to close the mailbox", 10*time.Second, func() bool {
-		for _, r := range localcloud.ForTests(t).Provider.Requests() {
-			if r.Kind == "deactivate" && r.RequestID == s.mailboxID {
-				return true
-			}
-		}
-		return false
+		return len(heard(t, s.order, s.mailboxID, "deactivate")) > 0
 	})
 	time.Sleep(2 * time.Second) // the provider's late mailbox.created arrives meanwhile
 	st, hist := mailboxState(t, s.order, s.mailboxID)
