@@ -243,7 +243,9 @@ func (s *INIPEC) writeLines(ctx context.Context, w *inipec.Writer, orderID strin
 		}
 		l := inipec.Line{PEC: c.Address, Nome: m.Nome, Cognome: m.Cognome, NumeroIscrizione: m.NumeroIscrizione,
 			CodiceFiscale: m.CodiceFiscale.Value(), Stato: stato(c.Kind)}
-		l.DataIscrizione, _ = time.Parse(time.DateOnly, m.DataIscrizione)
+		if c.Kind == domain.PublishInsert { // INI-PEC asks the enrolment date of new positions only
+			l.DataIscrizione, _ = time.Parse(time.DateOnly, m.DataIscrizione)
+		}
 		if c.Kind == domain.PublishDelete && m.Cancelled() {
 			l.DataCancellazione, _ = time.Parse(time.DateOnly, m.CancelledOn)
 		}

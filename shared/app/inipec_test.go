@@ -75,8 +75,14 @@ func (f *syncFixture) archived(t *testing.T, d *app.Delivery) string {
 }
 
 // line is the line of the default format for a member enrolled by enrolment.
+// line is one line of a file: the enrolment date only on an insertion (Stato 2), as INI-PEC
+// asks it of new positions only; an empty field keeps its separator.
 func line(pec, nome, cognome, cf, stato, cancelled string) string {
-	return pec + ";" + nome + ";" + cognome + ";100;" + cf + ";" + stato + ";15/01/2020;" + cancelled + "\r\n"
+	enrolled := ""
+	if stato == "2" {
+		enrolled = "15/01/2020"
+	}
+	return pec + ";" + nome + ";" + cognome + ";100;" + cf + ";" + stato + ";" + enrolled + ";" + cancelled + "\r\n"
 }
 
 func names(files []fake.DeliveredFile) []string {

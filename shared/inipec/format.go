@@ -6,9 +6,12 @@
 //
 //	PEC;Nome;Cognome;NumeroIscrizione;CodiceFiscale;Stato;DataIscrizione;DataCancellazione
 //
-// with Stato one of insert / update / delete. The literal Stato codes, the date format and the
-// encoding are not published, so they are configuration (Format), with the defaults of
-// DefaultFormat. The format has no quoting: a field that would need it is refused.
+// with Stato 2 for an insertion, 1 for an update of a position already sent and 3 for a
+// deletion (INI-PEC's page for Orders, "Come mandare i dati", after DM 19/3/2013 art. 4 c. 5);
+// DataIscrizione is optional, given for new positions; DataCancellazione is given for members
+// no longer enrolled. The date format and the encoding are not published, so they, like the
+// codes, are configuration (Format), with the defaults of DefaultFormat. The format has no
+// quoting: a field that would need it is refused.
 //
 // The package is pure (no AWS, no I/O of its own); package inipecupload delivers the file.
 package inipec
@@ -59,7 +62,7 @@ const (
 // Format is the configurable part of the layout.
 type Format struct {
 	Separator rune
-	// The literal Stato codes. domain.md: "probably 2 / 1 / 3" for insert / update / delete.
+	// The literal Stato codes: INI-PEC publishes 2 / 1 / 3 for insert / update / delete.
 	InsertCode, UpdateCode, DeleteCode string
 	// DateLayout is a Go time layout for DataIscrizione and DataCancellazione.
 	DateLayout string

@@ -108,9 +108,10 @@ func (f Format) checkRecord(fields []string, add func(field, msg string)) (Stato
 			bad(iStato, fmt.Sprintf("unknown code: want %s (insert), %s (update) or %s (delete)", f.InsertCode, f.UpdateCode, f.DeleteCode))
 		}
 	}
-	// Nome, Cognome, NumeroIscrizione and DataIscrizione may be empty on a delete line only
-	// (the address and the codice fiscale identify what to delete).
-	for _, i := range []int{iPEC, iCF, iNome, iCognome, iNumero, iDataIscr} {
+	// Nome, Cognome and NumeroIscrizione may be empty on a delete line only (the address and
+	// the codice fiscale identify what to delete); Data Iscrizione is optional everywhere (INI-PEC:
+	// "facoltativa, per i nuovi iscritti").
+	for _, i := range []int{iPEC, iCF, iNome, iCognome, iNumero} {
 		if clean[i] && fields[i] == "" && (i == iPEC || i == iCF || known && stato != Delete) {
 			bad(i, "is required")
 			clean[i] = false

@@ -22,8 +22,8 @@ const MaxLineLength = 64 << 10
 // byte order mark; the header row exactly when f.Header; exactly eight fields; the bytes are
 // valid in f.Encoding; no field holds a double quote or a control character; Stato is one of
 // the three codes; PEC is a bare e-mail address and CodiceFiscale has the shape of a personal
-// codice fiscale (both always required); Nome, Cognome, NumeroIscrizione and DataIscrizione are
-// required except on a delete line; dates are in f.DateLayout exactly (zero-padded as the
+// codice fiscale (both always required); Nome, Cognome and NumeroIscrizione are required except
+// on a delete line; DataIscrizione is optional; dates are in f.DateLayout exactly (zero-padded as the
 // layout says); DataCancellazione appears only on a delete line and not before DataIscrizione.
 // An empty file (no header expected) is valid: a day with no changes.
 func Validate(r io.Reader, f Format) (inserts, updates, deletes int, errs []LineError, err error) {

@@ -156,7 +156,6 @@ func TestWriterRefusesFields(t *testing.T) {
 		{"bad PEC", func(l *inipec.Line) { l.PEC = "Carlo <carlo@pec.it>" }, "PEC", "e-mail"},
 		{"bad CF", func(l *inipec.Line) { l.CodiceFiscale = "zrzcrl72r10h501d" }, "CodiceFiscale", "codice fiscale"},
 		{"no Nome on insert", func(l *inipec.Line) { l.Nome = "" }, "Nome", "required"},
-		{"no DataIscrizione", func(l *inipec.Line) { l.DataIscrizione = time.Time{} }, "DataIscrizione", "required"},
 		{"cancellation on insert", func(l *inipec.Line) { l.DataCancellazione = day(2024, 1, 1) }, "DataCancellazione", "delete"},
 		{"year 10000", func(l *inipec.Line) { l.DataIscrizione = day(10000, 1, 1) }, "DataIscrizione", "layout"},
 	} {
