@@ -29,6 +29,15 @@ type Message struct {
 	Subject string
 	Text    string
 	HTML    string
+	// Attachments go with a PEC (the INI-PEC file); the members' e-mails have none.
+	Attachments []Attachment
+}
+
+// Attachment is a file attached to a message.
+type Attachment struct {
+	Name        string // the file name, plain ASCII
+	ContentType string // e.g. "text/csv; charset=UTF-8"
+	Data        []byte
 }
 
 // ErrInvalidData is wrapped by every error about the data given to a message. The errors name

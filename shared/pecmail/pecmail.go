@@ -8,15 +8,20 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
 	"net/smtp"
+	"net/textproto"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -91,6 +96,11 @@ func (s *Sender) Send(ctx context.Context, to string, m notice.Message) (message
 	messageID, err = newMessageID(from.Address)
 	if err != nil {
 		return "", err
+	}
+	for _, a := range m.Attachments {
+		if !attachmentName.MatchString(a.Name) || a.ContentType == "" || strings.ContainsAny(a.ContentType, "\r\n") {
+			return "", fmt.Errorf("%w: attachment name or type", ErrInvalidMessage)
+		}
 	}
 	raw, err := compose(time.Now(), messageID, from, rcpt, m)
 	if err != nil {
@@ -198,7 +208,11 @@ func (s *Sender) deliver(ctx context.Context, mode, host, from, to string, raw [
 	return nil
 }
 
-// compose writes the RFC 5322 message: plain text, UTF-8, quoted-printable.
+// attachmentName: a plain file name, safe in a header without encoding.
+var attachmentName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,195}$`)
+
+// compose writes the RFC 5322 message: plain text, UTF-8, quoted-printable; with attachments,
+// multipart/mixed with the text first and each file in base64.
 func compose(now time.Time, messageID string, from, to *mail.Address, m notice.Message) ([]byte, error) {
 	var b bytes.Buffer
 	header := func(name, value string) { b.WriteString(fold(name + ": " + value)); b.WriteString("\r\n") }
@@ -208,15 +222,55 @@ func compose(now time.Time, messageID string, from, to *mail.Address, m notice.M
 	header("To", mailheader.Format(to))
 	header("Subject", mime.QEncoding.Encode("UTF-8", m.Subject))
 	header("MIME-Version", "1.0")
-	header("Content-Type", "text/plain; charset=UTF-8")
-	header("Content-Transfer-Encoding", "quoted-printable")
+	if len(m.Attachments) == 0 {
+		header("Content-Type", "text/plain; charset=UTF-8")
+		header("Content-Transfer-Encoding", "quoted-printable")
+		b.WriteString("\r\n")
+		return writeText(&b, m.Text)
+	}
+	mw := multipart.NewWriter(&b)
+	header("Content-Type", `multipart/mixed; boundary="`+mw.Boundary()+`"`)
 	b.WriteString("\r\n")
+	part, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"text/plain; charset=UTF-8"}, "Content-Transfer-Encoding": {"quoted-printable"}})
+	if err != nil {
+		return nil, err
+	}
+	var text bytes.Buffer
+	if _, err := writeText(&text, m.Text); err != nil {
+		return nil, err
+	}
+	if _, err := part.Write(text.Bytes()); err != nil {
+		return nil, err
+	}
+	for _, a := range m.Attachments {
+		part, err := mw.CreatePart(textproto.MIMEHeader{
+			"Content-Type":              {a.ContentType + `; name="` + a.Name + `"`},
+			"Content-Disposition":       {`attachment; filename="` + a.Name + `"`},
+			"Content-Transfer-Encoding": {"base64"},
+		})
+		if err != nil {
+			return nil, err
+		}
+		enc := base64.StdEncoding.EncodeToString(a.Data)
+		for len(enc) > 76 {
+			io.WriteString(part, enc[:76]+"\r\n")
+			enc = enc[76:]
+		}
+		io.WriteString(part, enc+"\r\n")
+	}
+	if err := mw.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
 
-	text := strings.ReplaceAll(m.Text, "\r\n", "\n")
+// writeText writes the text quoted-printable, ending in a line break.
+func writeText(b *bytes.Buffer, s string) ([]byte, error) {
+	text := strings.ReplaceAll(s, "\r\n", "\n")
 	if !strings.HasSuffix(text, "\n") {
 		text += "\n"
 	}
-	qp := quotedprintable.NewWriter(&b)
+	qp := quotedprintable.NewWriter(b)
 	if _, err := qp.Write([]byte(text)); err != nil {
 		return nil, fmt.Errorf("pecmail: encode: %w", err)
 	}

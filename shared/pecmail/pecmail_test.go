@@ -2,9 +2,11 @@ package pecmail
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"io"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
@@ -187,5 +189,46 @@ func TestSend_RefusesBeforeConnecting(t *testing.T) {
 		if _, err := s.Send(t.Context(), "ordine@pec.it", ok); err == nil || errors.Is(err, ErrInvalidMessage) {
 			t.Errorf("%+v: err = %v, want a configuration error", s, err)
 		}
+	}
+}
+
+func TestCompose_AttachmentsMakeAMultipartWithTheTextFirst(t *testing.T) {
+	from, to := &mail.Address{Address: "piattaforma@pec.example.it"}, &mail.Address{Address: "aggiornamento@cert.inipec.gov.it"}
+	csv := []byte("a@pec.it;Anna;Neri;12;NREANN80A41H501X;2;15/01/2020;\r\n")
+	raw, err := compose(time.Now(), "<1@pec.example.it>", from, to, notice.Message{Subject: "Aggiornamento INI-PEC", Text: "In allegato il file.",
+		Attachments: []notice.Attachment{{Name: "INIPEC_TO_20261205_000001.csv", ContentType: "text/csv; charset=UTF-8", Data: csv}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/mixed" {
+		t.Fatalf("content type %q: %v", mt, err)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	text, err := mr.NextPart()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(text); !strings.Contains(string(b), "In allegato il file.") { // NextPart decodes quoted-printable
+		t.Errorf("text part %q", b)
+	}
+	file, err := mr.NextPart()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(base64.NewDecoder(base64.StdEncoding, file))
+	if file.FileName() != "INIPEC_TO_20261205_000001.csv" || !bytes.Equal(b, csv) {
+		t.Errorf("attachment %q = %q", file.FileName(), b)
+	}
+	if _, err := mr.NextPart(); err != io.EOF {
+		t.Errorf("more parts: %v", err)
+	}
+	if _, err := (&Sender{Addr: "127.0.0.1:1", From: "p@pec.example.it", TLS: TLSNone}).Send(t.Context(), "a@b.it",
+		notice.Message{Subject: "s", Text: "t", Attachments: []notice.Attachment{{Name: "../x.csv", ContentType: "text/csv"}}}); !errors.Is(err, ErrInvalidMessage) {
+		t.Errorf("an attachment name with a path: %v", err)
 	}
 }
