@@ -14,6 +14,11 @@
 //	                    the token; 413 over MaxFileSize.
 //	GET /files          [{"name","receivedAt","content"}] in arrival order; content is the file
 //	                    as text (converted to UTF-8 when the format's encoding is another).
+//	                    With ReadPEC, the files attached to the PECs to its address too.
+//	POST /confirm/{name} {"orderId","day"}: a day without changes confirmed by a call (bearer
+//	                    token); 201, or 200 for a name confirmed before.
+//	GET /confirmations  the days without changes confirmed: by call, by PEC, by an empty file.
+//	GET /rejections     the PECs it could not take (a malformed or conflicting attachment).
 package inipecsim
 
 import (
@@ -62,6 +67,12 @@ type Sim struct {
 	files  []File
 	byName map[string]int // index in files
 	outage map[string]int // name prefix -> uploads still to answer 503
+
+	// The PEC channel (ReadPEC) and the no-change confirmations.
+	mailpit, pecAddress string
+	seenPEC             map[string]bool // mailpit message ids read
+	confirmations       []Confirmation
+	rejections          []Rejection
 }
 
 // Outage makes the next n uploads whose name starts with prefix fail with 503, as a receiver
@@ -97,6 +108,7 @@ func New(f inipec.Format, token string) *Sim {
 	s := &Sim{f: f, token: token, mux: http.NewServeMux(), now: time.Now, byName: map[string]int{}}
 	s.mux.HandleFunc("PUT /upload/{name}", s.upload)
 	s.mux.HandleFunc("GET /files", s.list)
+	s.routesPEC()
 	return s
 }
 
@@ -210,7 +222,8 @@ func (s *Sim) answerExisting(w http.ResponseWriter, kept File, body []byte) {
 	writeJSON(w, http.StatusOK, summaryOf(kept))
 }
 
-func (s *Sim) list(w http.ResponseWriter, _ *http.Request) {
+func (s *Sim) list(w http.ResponseWriter, r *http.Request) {
+	s.pollPEC(r.Context())
 	writeJSON(w, http.StatusOK, s.Files())
 }
 

@@ -306,6 +306,8 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 		return nil, err
 	}
 	c.INIPEC = inipecsim.New(format, INIPECToken)
+	// The PEC channel: INI-PEC's stand-in reads, from mailpit, the PECs to its address.
+	c.INIPEC.ReadPEC(c.MailpitURL, cmp.Or(c.Parameters["InipecPecAddress"], "aggiornamento@cert.inipec.gov.it"))
 	mux := http.NewServeMux()
 	mux.Handle("/_local/inipec/", http.StripPrefix("/_local/inipec", c.INIPEC))
 	payments := http.StripPrefix("/_local", paysim.New(PaymentAPIKey))

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/pecplatform/pec/shared/domain"
@@ -24,18 +25,20 @@ type Change struct {
 
 // Delivery is one file sent (or being sent) to INI-PEC for an Order.
 type Delivery struct {
-	OrderID     string    `json:"orderId"`
-	N           int       `json:"number"`
-	FileName    string    `json:"fileName"`
-	FromKey     string    `json:"-"` // the changes after this key...
-	ToKey       string    `json:"-"` // ...up to this one, inclusive
-	ArchiveKey  string    `json:"-"` // where the file is archived: unique to the run that wrote it
-	Inserts     int       `json:"inserts"`
-	Updates     int       `json:"updates"`
-	Deletes     int       `json:"deletes"`
-	Bytes       int64     `json:"bytes,omitempty"` // the file's size
-	State       string    `json:"state"`           // PREPARED, DELIVERED
-	Kind        string    `json:"kind"`            // delta (the daily file) or full (an export on demand)
+	OrderID    string `json:"orderId"`
+	N          int    `json:"number"`
+	FileName   string `json:"fileName"`
+	FromKey    string `json:"-"` // the changes after this key...
+	ToKey      string `json:"-"` // ...up to this one, inclusive
+	ArchiveKey string `json:"-"` // where the file is archived: unique to the run that wrote it
+	Inserts    int    `json:"inserts"`
+	Updates    int    `json:"updates"`
+	Deletes    int    `json:"deletes"`
+	Bytes      int64  `json:"bytes,omitempty"` // the file's size
+	State      string `json:"state"`           // PREPARED, DELIVERED
+	Kind       string `json:"kind"`            // delta (the daily file) or full (an export on demand)
+	// NoChanges marks the confirmation of a day without changes: it covers no change.
+	NoChanges   bool      `json:"noChanges,omitempty"`
 	Outcome     string    `json:"outcome,omitempty"`
 	PreparedAt  time.Time `json:"preparedAt"`
 	DeliveredAt time.Time `json:"deliveredAt,omitzero"`
@@ -84,14 +87,32 @@ type Deliverer interface {
 	Deliver(ctx context.Context, name string, size int64, open func() (io.ReadCloser, error)) error
 }
 
+// Confirmer confirms to INI-PEC that an Order has no change to send on a day (a call, or a
+// PEC, as NoChange says).
+type Confirmer interface {
+	Confirm(ctx context.Context, orderID, name string, day time.Time) error
+}
+
+// How a day without changes is confirmed (INIPEC.NoChange).
+const (
+	NoChangeEmptyFile = "empty-file" // a file without lines, through the Deliverer
+	NoChangeCall      = "call"       // Confirmer: a call to the receiver
+	NoChangePEC       = "pec"        // Confirmer: a PEC to the receiver
+	NoChangeNone      = "none"       // nothing (before INI-PEC asked for the confirmation)
+)
+
 // INIPEC runs the daily delta of each Order to INI-PEC.
 type INIPEC struct {
 	Store   INIPECStore
 	Archive Archive
 	Deliver Deliverer
-	Format  inipec.Format
-	Log     *slog.Logger
-	Now     func() time.Time
+	// NoChange says how an Order that has sent INI-PEC its list confirms a day without changes
+	// (NoChangeEmptyFile when empty); Confirm sends the call or the PEC.
+	NoChange string
+	Confirm  Confirmer
+	Format   inipec.Format
+	Log      *slog.Logger
+	Now      func() time.Time
 	// Settle leaves out the changes of the last few minutes: a change is stamped before its
 	// transaction commits, and a function may take up to its timeout to commit it.
 	Settle  time.Duration
@@ -142,10 +163,11 @@ func (s *INIPEC) syncOrder(ctx context.Context, orderID string) ([]*Delivery, er
 		done = append(done, last)
 	}
 	d, err := s.prepare(ctx, orderID, last)
+	if err == nil && d == nil && len(done) == 0 {
+		s.Log.InfoContext(ctx, "no INI-PEC change to deliver", "orderId", orderID)
+		d, err = s.prepareConfirmation(ctx, orderID, last)
+	}
 	if err != nil || d == nil {
-		if d == nil && err == nil && len(done) == 0 {
-			s.Log.InfoContext(ctx, "no INI-PEC change to deliver", "orderId", orderID)
-		}
 		return done, err
 	}
 	if err := s.send(ctx, d); err != nil {
@@ -219,6 +241,39 @@ func (s *INIPEC) prepare(ctx context.Context, orderID string, last *Delivery) (*
 	return d, nil
 }
 
+// prepareConfirmation records the confirmation of a day without changes, once a day, for an
+// Order that has sent its list before (there is nothing to confirm before the first file). It
+// takes the next number of the Order's deliveries: a confirmation is prepared, sent and
+// completed exactly as a file is, so that a run cut off halfway is completed by the next and
+// two runs cannot both send it.
+func (s *INIPEC) prepareConfirmation(ctx context.Context, orderID string, last *Delivery) (*Delivery, error) {
+	now := s.Now().UTC()
+	if s.NoChange == NoChangeNone || last == nil || domain.Today(last.PreparedAt).Equal(domain.Today(now)) {
+		return nil, nil
+	}
+	d := &Delivery{OrderID: orderID, N: last.N + 1, State: DeliveryPrepared, PreparedAt: now, Kind: "delta",
+		FromKey: last.ToKey, ToKey: last.ToKey, NoChanges: true}
+	d.FileName = inipec.FileName(orderID, now, d.N)
+	if s.noChange() == NoChangeEmptyFile {
+		d.ArchiveKey = "inipec/" + orderID + "/" + NewID() + "/" + d.FileName
+		if err := s.Archive.Put(ctx, d.ArchiveKey, strings.NewReader("")); err != nil {
+			return nil, err
+		}
+	}
+	err := s.Store.PrepareDelivery(ctx, d)
+	if errors.Is(err, domain.ErrConcurrentUpdate) {
+		return nil, nil // another run prepared it
+	}
+	return d, err
+}
+
+func (s *INIPEC) noChange() string {
+	if s.NoChange == "" {
+		return NoChangeEmptyFile
+	}
+	return s.NoChange
+}
+
 // ArchiveKey is where a delivery's file is archived.
 func ArchiveKey(d *Delivery) string {
 	if d.ArchiveKey != "" {
@@ -273,13 +328,25 @@ func (s *INIPEC) send(ctx context.Context, d *Delivery) error {
 		size = -1 // recorded before the size was kept
 	}
 	open := func() (io.ReadCloser, error) { return s.Archive.Get(ctx, ArchiveKey(d)) }
-	if err := s.Deliver.Deliver(ctx, d.FileName, size, open); err != nil {
+	deliver := func() error { return s.Deliver.Deliver(ctx, d.FileName, size, open) }
+	if d.NoChanges && s.noChange() != NoChangeEmptyFile {
+		if s.Confirm == nil {
+			return fmt.Errorf("inipec: no confirmer for the no-change confirmation by %s", s.noChange())
+		}
+		deliver = func() error { return s.Confirm.Confirm(ctx, d.OrderID, d.FileName, d.PreparedAt) }
+	} else if d.NoChanges {
+		size = 0
+	}
+	if err := deliver(); err != nil {
 		s.Log.ErrorContext(ctx, "inipec delivery failed; the next run sends it again", "orderId", d.OrderID, "file", d.FileName, "error", err)
 		count(ctx, s.Metrics, MetricINIPECFailures, 1, Dimension{})
 		return err
 	}
 	count(ctx, s.Metrics, MetricINIPECDeliveries, 1, Dimension{})
 	d.State, d.DeliveredAt, d.Outcome = DeliveryDelivered, s.Now().UTC(), "accepted"
+	if d.NoChanges {
+		d.Outcome = "confirmed: no changes"
+	}
 	return s.Store.CompleteDelivery(ctx, d)
 }
 

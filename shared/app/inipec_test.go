@@ -416,3 +416,85 @@ func TestRequestExport_StartsAnExportForTheOrder(t *testing.T) {
 		t.Errorf("exports started %v", got)
 	}
 }
+
+func TestSync_ADayWithoutChangesIsConfirmedOnceWithAnEmptyFile(t *testing.T) {
+	f := newSyncFixture(t)
+	f.ownPEC(t, asFI, "TSRM-FI", mario, "Mario", "Rossi")
+	f.clock.Advance(time.Hour)
+	f.run(t, f.sync) // the first file
+	if res := f.run(t, f.sync); len(res.Delivered) != 0 {
+		t.Fatalf("the day of a file confirmed again: %+v", res.Delivered)
+	}
+
+	f.clock.Advance(24 * time.Hour) // the next day, nothing new
+	res := f.run(t, f.sync)
+	if len(res.Delivered) != 1 || !res.Delivered[0].NoChanges || res.Delivered[0].Outcome != "confirmed: no changes" {
+		t.Fatalf("delivered %+v, want the no-change confirmation", res.Delivered)
+	}
+	files := f.receiver.Files()
+	if want := []string{"INIPEC_TSRM-FI_20260302_000001.csv", "INIPEC_TSRM-FI_20260303_000002.csv"}; !slices.Equal(names(files), want) {
+		t.Fatalf("files %v, want %v", names(files), want)
+	}
+	if len(files[1].Content) != 0 {
+		t.Errorf("the confirmation file holds %q, want nothing", files[1].Content)
+	}
+	f.run(t, f.sync) // the same day again: nothing more
+	if n := len(f.receiver.Files()); n != 2 {
+		t.Errorf("%d files after a second run of the day", n)
+	}
+	// A change the day after is a file again, after the confirmation.
+	f.ownPEC(t, asFI, "TSRM-FI", anna, "Anna", "Bianchi")
+	f.clock.Advance(24 * time.Hour)
+	res = f.run(t, f.sync)
+	if len(res.Delivered) != 1 || res.Delivered[0].NoChanges || res.Delivered[0].Inserts != 1 || res.Delivered[0].N != 3 {
+		t.Errorf("delivered %+v, want the file of Anna's insertion, number 3", res.Delivered)
+	}
+	// The Order that never sent a list (TSRM-PI) has nothing to confirm.
+	for _, file := range f.receiver.Files() {
+		if strings.Contains(file.Name, "TSRM-PI") {
+			t.Errorf("TSRM-PI sent %s", file.Name)
+		}
+	}
+}
+
+func TestSync_TheConfirmationCanBeACallOrAPECAndIsSentOnceAcrossFailures(t *testing.T) {
+	for _, how := range []string{app.NoChangeCall, app.NoChangePEC} {
+		t.Run(how, func(t *testing.T) {
+			f := newSyncFixture(t)
+			confirm := &fake.Confirmer{}
+			f.sync.NoChange, f.sync.Confirm = how, confirm
+			f.ownPEC(t, asFI, "TSRM-FI", mario, "Mario", "Rossi")
+			f.clock.Advance(time.Hour)
+			f.run(t, f.sync)
+			f.clock.Advance(24 * time.Hour)
+			confirm.Fail("Confirm", fake.ErrInjected)
+			if _, err := f.sync.Sync(t.Context()); err == nil {
+				t.Fatal("a failed confirmation reported no error")
+			}
+			f.run(t, f.sync) // the next run sends the confirmation it prepared
+			f.run(t, f.sync)
+			if got := confirm.Confirmed(); len(got) != 1 || got[0] != "TSRM-FI INIPEC_TSRM-FI_20260303_000002.csv 2026-03-03" {
+				t.Errorf("confirmed %v, want once", got)
+			}
+			if n := len(f.receiver.Files()); n != 1 {
+				t.Errorf("%d files: the confirmation is not a file here", n)
+			}
+			d, _ := f.store.LastDelivery(t.Context(), "TSRM-FI")
+			if d.N != 2 || !d.NoChanges || d.State != app.DeliveryDelivered {
+				t.Errorf("last delivery %+v", d)
+			}
+		})
+	}
+}
+
+func TestSync_NoChangeNoneSendsNothing(t *testing.T) {
+	f := newSyncFixture(t)
+	f.sync.NoChange = app.NoChangeNone
+	f.ownPEC(t, asFI, "TSRM-FI", mario, "Mario", "Rossi")
+	f.clock.Advance(time.Hour)
+	f.run(t, f.sync)
+	f.clock.Advance(24 * time.Hour)
+	if res := f.run(t, f.sync); len(res.Delivered) != 0 {
+		t.Errorf("delivered %+v", res.Delivered)
+	}
+}

@@ -41,6 +41,7 @@ type deliveryItem struct {
 	PreparedAt  string `dynamodbav:"preparedAt"`
 	DeliveredAt string `dynamodbav:"deliveredAt,omitempty"`
 	Kind        string `dynamodbav:"kind"`
+	NoChanges   bool   `dynamodbav:"noChanges,omitempty"`
 }
 
 func deliverySK(n int) string { return fmt.Sprintf("DELIVERY#%09d", n) }
@@ -48,7 +49,7 @@ func deliverySK(n int) string { return fmt.Sprintf("DELIVERY#%09d", n) }
 func toDeliveryItem(d *app.Delivery) deliveryItem {
 	it := deliveryItem{PK: inipecPK(d.OrderID), SK: deliverySK(d.N), Type: "inipecDelivery", OrderID: d.OrderID, N: d.N,
 		FileName: d.FileName, FromKey: d.FromKey, ToKey: d.ToKey, ArchiveKey: d.ArchiveKey, Inserts: d.Inserts, Updates: d.Updates, Deletes: d.Deletes,
-		Bytes: d.Bytes, State: d.State, Outcome: d.Outcome, PreparedAt: formatTime(d.PreparedAt), Kind: d.Kind}
+		Bytes: d.Bytes, State: d.State, Outcome: d.Outcome, PreparedAt: formatTime(d.PreparedAt), Kind: d.Kind, NoChanges: d.NoChanges}
 	if !d.DeliveredAt.IsZero() {
 		it.DeliveredAt = formatTime(d.DeliveredAt)
 	}
@@ -58,7 +59,7 @@ func toDeliveryItem(d *app.Delivery) deliveryItem {
 func (it deliveryItem) delivery() *app.Delivery {
 	d := &app.Delivery{OrderID: it.OrderID, N: it.N, FileName: it.FileName, FromKey: it.FromKey, ToKey: it.ToKey, ArchiveKey: it.ArchiveKey,
 		Inserts: it.Inserts, Updates: it.Updates, Deletes: it.Deletes, Bytes: it.Bytes, State: it.State, Outcome: it.Outcome,
-		PreparedAt: parseTime(it.PreparedAt), Kind: it.Kind}
+		PreparedAt: parseTime(it.PreparedAt), Kind: it.Kind, NoChanges: it.NoChanges}
 	if d.Kind == "" {
 		d.Kind = "delta"
 	}

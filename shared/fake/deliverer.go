@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/pecplatform/pec/shared/app"
 	"github.com/pecplatform/pec/shared/inipecupload"
@@ -80,4 +82,31 @@ func (d *Deliverer) Calls() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.calls
+}
+
+// Confirmer records the no-change confirmations (fault point "Confirm").
+type Confirmer struct {
+	Faults
+	mu        sync.Mutex
+	confirmed []string // "<orderId> <name> <YYYY-MM-DD>"
+}
+
+var _ app.Confirmer = (*Confirmer)(nil)
+
+// Confirm implements app.Confirmer.
+func (c *Confirmer) Confirm(_ context.Context, orderID, name string, day time.Time) error {
+	if err := c.check("Confirm"); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.confirmed = append(c.confirmed, orderID+" "+name+" "+day.Format("2006-01-02"))
+	return nil
+}
+
+// Confirmed returns the confirmations, in order.
+func (c *Confirmer) Confirmed() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.confirmed)
 }

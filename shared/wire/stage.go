@@ -46,7 +46,7 @@ var Needs = map[string][]string{
 	"BatchTaskFunction":        {"TABLE_NAME", "SECRETS_ARN", "MAILBOX_STATE_MACHINE_ARN", "PROVIDER_URL", "PEC_FROM", "SMTP_ADDR", "SMTP_TLS", "PROVIDER_KIND"},
 	"MailboxTaskFunction":      {"TABLE_NAME", "SECRETS_ARN", "PUBLIC_URL", "PROVIDER_URL", "SES_FROM", "PEC_FROM", "SMTP_ADDR", "SMTP_TLS", "DOCUMENTS_BUCKET", "PROVIDER_KIND"},
 	"BatchScheduleFunction":    {"TABLE_NAME", "BATCH_STATE_MACHINE_ARN", "MAILBOX_STATE_MACHINE_ARN"},
-	"INIPECSyncFunction":       {"TABLE_NAME", "SECRETS_ARN", "FILES_BUCKET", "INIPEC_URL"},
+	"INIPECSyncFunction":       {"TABLE_NAME", "SECRETS_ARN", "FILES_BUCKET", "INIPEC_URL", "PEC_FROM", "SMTP_ADDR", "SMTP_TLS"},
 	"INIPECFunction":           {"TABLE_NAME", "SECRETS_ARN", "FILES_BUCKET", "INIPEC_URL", "INIPEC_SYNC_FUNCTION"},
 	"ImportsFunction":          {"TABLE_NAME", "FILES_BUCKET"},
 	"ImportJobFunction":        {"TABLE_NAME", "FILES_BUCKET"},

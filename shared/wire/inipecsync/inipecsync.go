@@ -3,6 +3,7 @@
 package inipecsync
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -15,6 +16,8 @@ import (
 	"github.com/pecplatform/pec/shared/inipec"
 	"github.com/pecplatform/pec/shared/inipecupload"
 	"github.com/pecplatform/pec/shared/lambdainvoke"
+	"github.com/pecplatform/pec/shared/notice"
+	"github.com/pecplatform/pec/shared/pecmail"
 	"github.com/pecplatform/pec/shared/wire"
 	"github.com/pecplatform/pec/shared/wire/bucket"
 	"github.com/pecplatform/pec/shared/wire/secrets"
@@ -43,10 +46,51 @@ func sync(env *wire.Env) (*app.INIPEC, *dynamo.Store, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &app.INIPEC{
+	s := &app.INIPEC{
 		Store: store, Archive: files, Format: format, Log: env.Log, Now: time.Now, Settle: settle, Metrics: env.Metrics(),
-		Deliver: uploader{url: env.Getenv("INIPEC_URL"), secrets: sec},
-	}, store, nil
+		Deliver: uploader{url: env.Getenv("INIPEC_URL"), secrets: sec}, NoChange: env.Getenv("INIPEC_NO_CHANGE"),
+	}
+	s.Confirm = s.Deliver.(uploader)
+	// The PEC channel: the file attached to a PEC, through the platform's PEC mailbox.
+	viaPEC := inipecupload.PEC{To: cmp.Or(env.Getenv("INIPEC_PEC_ADDRESS"), DefaultPECAddress), Mail: pecMail{secrets: sec,
+		sender: pecmail.Sender{Addr: env.Getenv("SMTP_ADDR"), From: env.Getenv("PEC_FROM"), Username: env.Getenv("SMTP_USERNAME"),
+			TLS: env.Getenv("SMTP_TLS"), Timeout: 30 * time.Second}}}
+	switch ch := env.Getenv("INIPEC_CHANNEL"); ch {
+	case "", "upload":
+	case "pec":
+		s.Deliver = viaPEC
+	default:
+		return nil, nil, fmt.Errorf("INIPEC_CHANNEL is %q: want upload or pec", ch)
+	}
+	switch s.NoChange {
+	case "", app.NoChangeEmptyFile, app.NoChangeCall, app.NoChangeNone:
+	case app.NoChangePEC:
+		s.Confirm = viaPEC
+	default:
+		return nil, nil, fmt.Errorf("INIPEC_NO_CHANGE is %q: want empty-file, call, pec or none", s.NoChange)
+	}
+	return s, store, nil
+}
+
+// DefaultPECAddress is where INI-PEC took the Orders' files by PEC (MiSE note of 15/5/2013).
+const DefaultPECAddress = "aggiornamento@cert.inipec.gov.it"
+
+// pecMail is the platform's PEC mailbox with the SMTP password of the current secrets.
+type pecMail struct {
+	sender  pecmail.Sender
+	secrets *secrets.Source
+}
+
+var _ app.Mailer = pecMail{}
+
+func (m pecMail) Send(ctx context.Context, to string, msg notice.Message) (string, error) {
+	sec, err := m.secrets.Get(ctx)
+	if err != nil {
+		return "", fmt.Errorf("the SMTP password: %w", err)
+	}
+	s := m.sender
+	s.Password = sec.SMTPPassword
+	return s.Send(ctx, to, msg)
 }
 
 // Sync builds INIPECSyncFunction: app.INIPEC -> the daily delta of every Order, or, when
@@ -90,4 +134,15 @@ func (u uploader) Deliver(ctx context.Context, name string, size int64, open fun
 		return fmt.Errorf("the INI-PEC token: %w", err)
 	}
 	return inipecupload.HTTPUploader{BaseURL: u.url, Token: sec.INIPECToken}.Deliver(ctx, name, size, open)
+}
+
+var _ app.Confirmer = uploader{}
+
+// Confirm confirms a day without changes by a call, with the current token.
+func (u uploader) Confirm(ctx context.Context, orderID, name string, day time.Time) error {
+	sec, err := u.secrets.Get(ctx)
+	if err != nil {
+		return fmt.Errorf("the INI-PEC token: %w", err)
+	}
+	return inipecupload.HTTPUploader{BaseURL: u.url, Token: sec.INIPECToken}.Confirm(ctx, orderID, name, day)
 }

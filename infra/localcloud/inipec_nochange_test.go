@@ -1,0 +1,160 @@
+package localcloud_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/pecplatform/pec/infra/inipecsim"
+	"github.com/pecplatform/pec/infra/localcloud"
+	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/dynamo"
+	"github.com/pecplatform/pec/shared/inipec"
+	"github.com/pecplatform/pec/shared/inipecupload"
+	"github.com/pecplatform/pec/shared/pecmail"
+)
+
+// deliveredYesterday records, in the local cloud's table, that the Order sent INI-PEC its
+// list yesterday: the days cannot be waited for.
+func deliveredYesterday(t *testing.T, orderID string) {
+	t.Helper()
+	c := localcloud.ForTests(t)
+	db := dynamodb.New(dynamodb.Options{Region: localcloud.Region, BaseEndpoint: aws.String(c.DynamoDBURL),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	store := dynamo.New(db, c.Host.Tables()[0])
+	yesterday := time.Now().UTC().Add(-26 * time.Hour)
+	d := &app.Delivery{OrderID: orderID, N: 1, FileName: inipec.FileName(orderID, yesterday, 1), State: app.DeliveryPrepared,
+		PreparedAt: yesterday, Kind: "delta"}
+	if err := store.PrepareDelivery(t.Context(), d); err != nil {
+		t.Fatal(err)
+	}
+	d.State, d.DeliveredAt, d.Outcome = app.DeliveryDelivered, yesterday, "accepted"
+	if err := store.CompleteDelivery(t.Context(), d); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Not parallel: the sync runs for every Order (see TestINIPEC_DailyDeltaExactlyOnce).
+func TestINIPEC_ADayWithoutChangesIsConfirmedOnce(t *testing.T) {
+	orderID := uniqueID("NC")
+	as(t, "federation", "").expect(201, "PUT", "/v1/orders/"+orderID, orderBody(false))
+	deliveredYesterday(t, orderID)
+
+	for range 2 { // the second run of the day confirms nothing more
+		if code, out := runSchedule(t, "INIPECSyncFunction"); code != 200 {
+			t.Fatalf("sync: %d %s", code, out)
+		}
+	}
+	var got []inipecsim.Confirmation
+	for _, c := range localcloud.ForTests(t).INIPEC.Confirmations() {
+		if strings.HasPrefix(c.Name, "INIPEC_"+orderID+"_") {
+			got = append(got, c)
+		}
+	}
+	want := inipec.FileName(orderID, time.Now(), 2)
+	if len(got) != 1 || got[0].Name != want || got[0].Via != "empty-file" {
+		t.Fatalf("confirmations %+v, want one empty file %s", got, want)
+	}
+	items := as(t, "order", orderID).expect(200, "GET", "/v1/orders/"+orderID+"/inipec/deliveries", nil).json(t)["items"].([]any)
+	if newest := items[0].(map[string]any); newest["number"] != float64(2) || newest["noChanges"] != true || newest["outcome"] != "confirmed: no changes" {
+		t.Errorf("newest delivery %v", newest)
+	}
+}
+
+// The PEC channel's adapter through the local cloud's PEC server (mailpit), read by INI-PEC's
+// stand-in as INI-PEC reads its PEC: the file attached arrives once, a re-sent PEC (a run cut
+// off before recording it) is the same file, a confirmation by PEC is one, and a file that
+// breaks the layout is refused.
+func TestINIPEC_ThePECChannelDeliversTheFileAttachedOnce(t *testing.T) {
+	c := localcloud.ForTests(t)
+	to := "aggiornamento@cert.inipec.gov.it"
+	channel := inipecupload.PEC{To: to, Mail: &pecmail.Sender{Addr: c.SMTPAddr, From: "piattaforma@pec.example.it",
+		Username: localcloud.SMTPUsername, Password: localcloud.SMTPPassword, TLS: pecmail.TLSNone}}
+	orderID := uniqueID("PC")
+	name := inipec.FileName(orderID, time.Now(), 1)
+	csv := "anna.neri@pec.example.it;Anna;Neri;12;NRENNA80A41H501X;2;15/01/2020;\r\n"
+	open := func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(csv)), nil }
+	for range 2 {
+		if err := channel.Deliver(t.Context(), name, int64(len(csv)), open); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var files []inipecsim.File
+	eventually(t, "the file from the PEC", 10*time.Second, func() bool {
+		files = nil
+		for _, f := range listFiles(t) {
+			if f.Name == name {
+				files = append(files, f)
+			}
+		}
+		return len(files) > 0
+	})
+	if len(files) != 1 || files[0].Content != csv {
+		t.Errorf("files %+v, want the CSV once", files)
+	}
+
+	confirmation := inipec.FileName(orderID, time.Now(), 2)
+	if err := channel.Confirm(t.Context(), orderID, confirmation, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the confirmation by PEC", 10*time.Second, func() bool {
+		for _, c := range listConfirmations(t) {
+			if c.Name == confirmation && c.Via == "pec" {
+				return true
+			}
+		}
+		return false
+	})
+
+	bad := inipec.FileName(orderID, time.Now(), 3)
+	broken := "anna.neri@pec.example.it;Anna;Neri;12;NRENNA80A41H501X;9;;\r\n"
+	if err := channel.Deliver(t.Context(), bad, int64(len(broken)), func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(broken)), nil }); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the refusal of a file that breaks the layout", 10*time.Second, func() bool {
+		resp, err := http.Get(c.APIURL + "/_local/inipec/rejections")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var rs []inipecsim.Rejection
+		json.NewDecoder(resp.Body).Decode(&rs)
+		for _, r := range rs {
+			if r.File == bad && len(r.Errors) > 0 && r.Errors[0].Field == "Stato" {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func listFiles(t *testing.T) []inipecsim.File {
+	t.Helper()
+	resp, err := http.Get(localcloud.ForTests(t).APIURL + "/_local/inipec/files")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out []inipecsim.File
+	json.NewDecoder(resp.Body).Decode(&out)
+	return out
+}
+
+func listConfirmations(t *testing.T) []inipecsim.Confirmation {
+	t.Helper()
+	resp, err := http.Get(localcloud.ForTests(t).APIURL + "/_local/inipec/confirmations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out []inipecsim.Confirmation
+	json.NewDecoder(resp.Body).Decode(&out)
+	return out
+}
