@@ -186,6 +186,14 @@ var authzMatrix = map[string]authzRow{
 		want: unauth(403, 409, 409)},
 
 	// Public routes: a portal token is no credential there.
+	"POST /v1/provider/legalmail/{mailboxId}": { // only with ProviderKind legalmail; it never trusts the body
+		call: func(f *authzFixture) req { return post("/v1/provider/legalmail/0123456789abcdef0123456789abcdef", nil) },
+		want: everyone(404),
+		creds: []credCase{
+			{"a body claiming the mailbox is created", func(t *testing.T, f *authzFixture) req {
+				return post("/v1/provider/legalmail/0123456789abcdef0123456789abcdef", map[string]any{"id": "x", "stato": "evasa"})
+			}, 404},
+		}},
 	"POST /v1/provider/callback": {
 		call: func(f *authzFixture) req { return post("/v1/provider/callback", callbackEvent(f.mb1Address)) },
 		want: everyone(401),

@@ -39,6 +39,8 @@ const (
 	MetricProviderRejections = "ProviderRejections" // requests the provider refused for good (dimension Operation; callback for a mailbox.rejected)
 	MetricINIPECDeliveries   = "INIPECDeliveries"   // files INI-PEC accepted
 	MetricINIPECFailures     = "INIPECFailures"     // deliveries that failed (sent again by the next run)
+	MetricQuotaWarnings      = "QuotaWarnings"      // members warned that their mailbox is 90% full
+	MetricQuotaFull          = "QuotaFull"          // full mailboxes the Orders were told of
 	MetricImportRows         = "ImportRows"         // albo rows imported by jobs (dimension Outcome: created, existing, failed)
 	MetricBounces            = "Bounces"            // members' e-mails that bounced: defined for the dashboard; nothing emits it until bounces are handled
 )

@@ -326,3 +326,14 @@ func Body(r *Request) ([]byte, error) {
 
 // NoRoute is the answer to a route the function does not serve.
 func NoRoute() Response { return errorResponse(http.StatusNotFound, "not_found", "no such route", "") }
+
+// LimitBody refuses, with 413 payload_too_large, a request whose body is over limit bytes,
+// before next sees it.
+func LimitBody(next Handler, limit int) Handler {
+	return func(ctx context.Context, r Request) (Response, error) {
+		if body, ok := rawBody(&r, limit); !ok || len(body) > limit {
+			return errorResponse(http.StatusRequestEntityTooLarge, "payload_too_large", "the body is too large", ""), nil
+		}
+		return next(ctx, r)
+	}
+}

@@ -97,6 +97,7 @@ func ProviderCallback(_ context.Context, env *wire.Env) (httpapi.Handler, error)
 		return nil, err
 	}
 	prov := p.provisioning()
+	var serve httpapi.Handler
 	notHere := func(_ context.Context, r httpapi.Request) (httpapi.Response, error) {
 		env.Log.Info("request", "route", r.RouteKey, "status", 404, "providerKind", p.side.kind)
 		return httpapi.NoRoute(), nil
@@ -104,24 +105,27 @@ func ProviderCallback(_ context.Context, env *wire.Env) (httpapi.Handler, error)
 	switch p.side.kind {
 	case KindLegalmail:
 		check := httpapi.ProviderCheck(prov, env.Log)
-		return func(ctx context.Context, r httpapi.Request) (httpapi.Response, error) {
+		serve = func(ctx context.Context, r httpapi.Request) (httpapi.Response, error) {
 			if r.RouteKey != LegalmailCallbackRoute {
 				return notHere(ctx, r)
 			}
 			return check(ctx, r)
-		}, nil
+		}
 	case KindWebhook:
 		hook := webhooks(p.secrets, env.Log, func(keys [][]byte) httpapi.Handler {
 			return httpapi.ProviderCallback(prov, env.Log, keys, time.Now)
 		})
-		return func(ctx context.Context, r httpapi.Request) (httpapi.Response, error) {
+		serve = func(ctx context.Context, r httpapi.Request) (httpapi.Response, error) {
 			if r.RouteKey == LegalmailCallbackRoute {
 				return notHere(ctx, r)
 			}
 			return hook(ctx, r)
-		}, nil
+		}
+	default:
+		serve = notHere // Aruba calls nobody back
 	}
-	return notHere, nil // Aruba calls nobody back
+	// A callback is small: anything over 64 KiB is refused before it is looked at.
+	return httpapi.LimitBody(serve, 64<<10), nil
 }
 
 // LegalmailCallbackRoute is the route of Legalmail's callbacks, one URL per mailbox.
