@@ -51,6 +51,7 @@ var Functions = map[string]lambdahost.Constructor{
 	"functions/importjob":        host(imports.Job),
 	"functions/expiry":           host(lifecycle.Expiry),
 	"functions/providerpoll":     host(lifecycle.ProviderPoll),
+	"functions/quotawatch":       host(lifecycle.QuotaWatch),
 	"functions/reginde":          host(reginde.API),
 	"functions/regindepage":      host(reginde.Page),
 	"functions/requests":         host(requests.API),

@@ -3,6 +3,8 @@ package localcloud_test
 import (
 	"net/url"
 	"os"
+	"strings"
+	"time"
 	"testing"
 
 	"github.com/pecplatform/pec/infra/arubasim"
@@ -65,5 +67,38 @@ func mailboxWithAddress(t *testing.T, c *client, orderID, address string) string
 			t.Fatalf("no mailbox of %s has the address %s", orderID, address)
 		}
 		cursor = "&cursor=" + url.QueryEscape(next)
+	}
+}
+
+// With a provider that tells quotas (Aruba), a full mailbox is found by the weekly run: the
+// member warned by e-mail, the Order told by PEC, once.
+func TestProviderKind_AFullMailboxIsToldToTheMemberAndTheOrderOnce(t *testing.T) {
+	if providerKind() != localcloud.KindAruba {
+		t.Skip("the webhook protocol tells no quotas: PROVIDER=aruba runs this")
+	}
+	s := newScenario(t, "Lucia", freshSurname("Fontana"))
+	s.authorize(t)
+	if code, _ := click(t, s.link(t, 1), url.Values{"choice": {"confirm"}}); code != 200 {
+		t.Fatalf("confirm: %d", code)
+	}
+	waitState(t, s.order, s.mailboxID, "ATTIVATA", 20*time.Second)
+	address := s.order.expect(200, "GET", "/v1/mailboxes/"+s.mailboxID, nil).json(t)["address"].(string)
+	localcloud.ForTests(t).Provider.(*arubasim.Sim).SetUsage(address, 2) // of its 2 GB
+	for range 2 {
+		if code, out := runSchedule(t, "QuotaWatchFunction"); code != 200 {
+			t.Fatalf("quota watch: %d %s", code, out)
+		}
+	}
+	eventually(t, "the Order's PEC about the full mailbox", 10*time.Second, func() bool {
+		return pecWith(t, s.orderPEC, "casella PEC piena") == 1
+	})
+	warned := 0
+	for _, e := range memberEmails(t, s.email) {
+		if strings.Contains(e.Subject, "quasi piena") {
+			warned++
+		}
+	}
+	if warned != 1 {
+		t.Errorf("%d warnings to the member, want 1", warned)
 	}
 }

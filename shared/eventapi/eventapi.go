@@ -263,3 +263,18 @@ func ProviderPoll(r *app.ProviderPolls) ProviderPollHandler {
 		return &rep, err
 	}
 }
+
+// QuotaWatchHandler is QuotaWatchFunction's handler.
+type QuotaWatchHandler func(context.Context, json.RawMessage) (*app.QuotaReport, error)
+
+// QuotaWatch returns QuotaWatchFunction's handler: the weekly look at how full the active
+// mailboxes are. w is nil for a provider that does not tell: then a run asks nothing.
+func QuotaWatch(w *app.QuotaWatch) QuotaWatchHandler {
+	return func(ctx context.Context, _ json.RawMessage) (*app.QuotaReport, error) {
+		if w == nil {
+			return &app.QuotaReport{}, nil
+		}
+		rep, err := w.Run(ctx)
+		return &rep, err
+	}
+}

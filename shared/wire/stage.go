@@ -53,6 +53,7 @@ var Needs = map[string][]string{
 	"RequestsFunction":         {"TABLE_NAME", "SECRETS_ARN", "DOCUMENTS_BUCKET", "MAILBOX_STATE_MACHINE_ARN", "PAYMENT_SERVICE_URL"},
 	"RegindeFunction":          {"TABLE_NAME", "PUBLIC_URL", "SES_FROM"},
 	"RegindePageFunction":      {"TABLE_NAME", "PUBLIC_URL"},
+	"QuotaWatchFunction":       {"TABLE_NAME", "SECRETS_ARN", "PROVIDER_URL", "PROVIDER_KIND", "SES_FROM", "PEC_FROM", "SMTP_ADDR", "SMTP_TLS"},
 	"ProviderPollFunction":     {"TABLE_NAME", "SECRETS_ARN", "PUBLIC_URL", "PROVIDER_URL", "PROVIDER_KIND"},
 	"ExpiryFunction":           {"TABLE_NAME", "SECRETS_ARN", "PROVIDER_URL", "SES_FROM", "PROVIDER_KIND"},
 }

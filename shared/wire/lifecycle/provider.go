@@ -10,6 +10,7 @@ import (
 	"github.com/pecplatform/pec/shared/eventapi"
 	"github.com/pecplatform/pec/shared/httpapi"
 	"github.com/pecplatform/pec/shared/wire"
+	"github.com/pecplatform/pec/shared/wire/reginde"
 )
 
 // Provider kinds: PROVIDER_KIND, the template's ProviderKind.
@@ -155,4 +156,26 @@ func newRealProvider(env *wire.Env, p *parts, kind, url string) (providerSide, e
 		return providerSide{kind: kind, api: c, status: c, addresses: c}, nil
 	}
 	return providerSide{}, fmt.Errorf("PROVIDER_KIND is %q: want %s, %s or %s", kind, KindWebhook, KindAruba, KindLegalmail)
+}
+
+// QuotaWatch builds QuotaWatchFunction: DynamoDB, the provider, SES, the Orders' PEC ->
+// app.QuotaWatch -> the weekly warnings of full mailboxes. With a provider that does not tell
+// quotas (webhook; Aruba does, in accounts/info), a run asks nothing.
+func QuotaWatch(_ context.Context, env *wire.Env) (eventapi.QuotaWatchHandler, error) {
+	if err := env.Require("QuotaWatchFunction"); err != nil {
+		return nil, err
+	}
+	p, err := newParts(env)
+	if err != nil {
+		return nil, err
+	}
+	if p.side.status == nil {
+		return eventapi.QuotaWatch(nil), nil
+	}
+	budget, err := env.Int("QUOTA_WATCH_BUDGET", 5000)
+	if err != nil {
+		return nil, err
+	}
+	return eventapi.QuotaWatch(&app.QuotaWatch{Store: p.store, Status: p.side.status, MemberMail: reginde.MemberMail(env, false),
+		OrderMail: p.orderMail(), Budget: budget, Now: time.Now, Log: env.Log, Metrics: env.Metrics()}), nil
 }
