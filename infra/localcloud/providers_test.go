@@ -101,4 +101,8 @@ func TestProviderKind_AFullMailboxIsToldToTheMemberAndTheOrderOnce(t *testing.T)
 	if warned != 1 {
 		t.Errorf("%d warnings to the member, want 1", warned)
 	}
+	q, _ := s.order.expect(200, "GET", "/v1/mailboxes/"+s.mailboxID, nil).json(t)["quota"].(map[string]any)
+	if q["percent"] != float64(100) || q["limitBytes"] != float64(2<<30) {
+		t.Errorf("the mailbox's quota as the Order sees it: %v", q)
+	}
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"time"
 
+	"github.com/pecplatform/pec/shared/app"
 	"github.com/pecplatform/pec/shared/domain"
 )
 
@@ -69,6 +70,8 @@ type mailboxView struct {
 	ExpiresOn *string             `json:"expiresOn,omitempty"` // once ATTIVATA: the last day of validity
 	// RenewalBatchID is the open renewal batch the mailbox is in, if any.
 	RenewalBatchID *string `json:"renewalBatchId,omitempty"`
+	// Quota is the storage in use, as the provider last told it, if it tells.
+	Quota *quotaView `json:"quota,omitempty"`
 	// RequestID is the member's self-service request the mailbox was issued for, if any: such
 	// a mailbox is paid by the member and never joins the Order's batches.
 	RequestID *string `json:"requestId,omitempty"`
@@ -92,10 +95,21 @@ func viewMailbox(m *domain.Mailbox) *mailboxView {
 	if m.RequestID != "" {
 		v.RequestID = &m.RequestID
 	}
+	if !m.Quota.At.IsZero() {
+		q := app.Quota{UsedBytes: m.Quota.UsedBytes, LimitBytes: m.Quota.LimitBytes}
+		v.Quota = &quotaView{UsedBytes: q.UsedBytes, LimitBytes: q.LimitBytes, Percent: q.Percent(), At: m.Quota.At}
+	}
 	return v
 }
 
 type listView[T any] struct {
 	Items      []T    `json:"items"`
 	NextCursor string `json:"nextCursor,omitempty"`
+}
+
+type quotaView struct {
+	UsedBytes  int64     `json:"usedBytes"`
+	LimitBytes int64     `json:"limitBytes"`
+	Percent    int       `json:"percent"`
+	At         time.Time `json:"at"`
 }
