@@ -4,8 +4,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/pecplatform/pec/infra/arubasim"
 	"github.com/pecplatform/pec/infra/localcloud"
