@@ -53,7 +53,7 @@ func TestTemplate_DashboardAndAlarmsReadTheMetricsTheCodeWrites(t *testing.T) {
 	}
 	body := string(raw[strings.Index(string(raw), "  Dashboard:"):])
 	for _, m := range []string{app.MetricEnrolments, app.MetricTransitions, app.MetricActivations, app.MetricProviderLatency,
-		app.MetricProviderRejections, app.MetricINIPECDeliveries, app.MetricINIPECFailures, app.MetricImportRows, app.MetricBounces} {
+		app.MetricProviderRejections, app.MetricINIPECDeliveries, app.MetricINIPECFailures, app.MetricImportRows, app.MetricBounces, app.MetricQuotaWarnings, app.MetricQuotaFull} {
 		if !strings.Contains(body, `"`+m+`"`) {
 			t.Errorf("the dashboard does not show %s", m)
 		}
