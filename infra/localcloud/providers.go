@@ -16,8 +16,8 @@ const (
 	KindLegalmail = "legalmail"
 )
 
-// ProviderKinds are the kinds, in the order make test runs the lifecycle suite on them.
-var ProviderKinds = []string{KindWebhook, KindAruba, KindLegalmail}
+// ProviderKinds are the kinds the local cloud stands in for.
+var ProviderKinds = []string{KindWebhook, KindAruba}
 
 // ProviderStandIn is a provider stand-in, whatever its kind: it serves the provider's API as
 // its published document says, refuses what the real API would, and tells the tests what it
@@ -45,7 +45,7 @@ func newProviderStandIn(kind string, c *Cloud, cfg Config, log *slog.Logger) (Pr
 		return arubasim.New(arubasim.Options{Username: ProviderUsername, Password: ProviderPassword,
 			Delay: cfg.ProviderDelay, Reject: cfg.ProviderReject, Logger: log}), nil
 	}
-	return nil, fmt.Errorf("PROVIDER=%q: want %s, %s or %s", kind, KindWebhook, KindAruba, KindLegalmail)
+	return nil, fmt.Errorf("PROVIDER=%q: the local cloud stands in for %s and %s (%s is not built yet)", kind, KindWebhook, KindAruba, KindLegalmail)
 }
 
 // providerParameters are the template parameters a kind needs locally: ProviderKind, and for

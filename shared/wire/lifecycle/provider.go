@@ -155,7 +155,7 @@ func newRealProvider(env *wire.Env, p *parts, kind, url string) (providerSide, e
 		}
 		return providerSide{kind: kind, api: c, status: c, addresses: c}, nil
 	}
-	return providerSide{}, fmt.Errorf("PROVIDER_KIND is %q: want %s, %s or %s", kind, KindWebhook, KindAruba, KindLegalmail)
+	return providerSide{}, fmt.Errorf("PROVIDER_KIND is %q: want %s or %s (%s is not built yet)", kind, KindWebhook, KindAruba, KindLegalmail)
 }
 
 // QuotaWatch builds QuotaWatchFunction: DynamoDB, the provider, SES, the Orders' PEC ->
