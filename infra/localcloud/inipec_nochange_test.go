@@ -19,6 +19,8 @@ import (
 	"github.com/pecplatform/pec/shared/inipec"
 	"github.com/pecplatform/pec/shared/inipecupload"
 	"github.com/pecplatform/pec/shared/pecmail"
+	"github.com/pecplatform/pec/shared/wire"
+	"github.com/pecplatform/pec/shared/wire/inipecsync"
 )
 
 // deliveredYesterday records, in the local cloud's table, that the Order sent INI-PEC its
@@ -157,4 +159,65 @@ func listConfirmations(t *testing.T) []inipecsim.Confirmation {
 	var out []inipecsim.Confirmation
 	json.NewDecoder(resp.Body).Decode(&out)
 	return out
+}
+
+// INIPECSyncFunction as it runs with InipecChannel=pec and InipecNoChange=pec: built by its own
+// builder with the local cloud's environment for it, the two settings changed. A run delivers an
+// Order's file as the attachment of one PEC and confirms a quiet Order's day by one PEC without
+// attachment; a second run sends neither again.
+func TestINIPEC_TheSyncOverThePECChannelSendsEachThingOnce(t *testing.T) {
+	c := localcloud.ForTests(t)
+	vars, ok := c.Host.Environment("INIPECSyncFunction")
+	if !ok {
+		t.Fatal("no INIPECSyncFunction")
+	}
+	vars["INIPEC_CHANNEL"], vars["INIPEC_NO_CHANGE"] = "pec", "pec"
+	env, err := wire.Load(t.Context(), func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := inipecsync.Sync(t.Context(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	fed := as(t, "federation", "")
+	busy, quiet := uniqueID("PS"), uniqueID("PQ")
+	fed.expect(201, "PUT", "/v1/orders/"+busy, orderBody(false))
+	fed.expect(201, "PUT", "/v1/orders/"+quiet, orderBody(false))
+	m := member("RSSMRA80A01H501U", "Anna", freshSurname("Neri"))
+	m["pec"] = "anna.neri@pec.example.it"
+	as(t, "order", busy).expect(201, "POST", "/v1/orders/"+busy+"/members", m)
+	deliveredYesterday(t, quiet)
+	time.Sleep(1100 * time.Millisecond) // the settle time of the local parameters
+
+	for range 2 {
+		if _, err := run(t.Context(), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	name := inipec.FileName(busy, time.Now(), 1)
+	eventually(t, "the busy Order's file by PEC", 10*time.Second, func() bool {
+		for _, f := range listFiles(t) {
+			if f.Name == name {
+				return strings.HasPrefix(f.Content, "anna.neri@pec.example.it;Anna;")
+			}
+		}
+		return false
+	})
+	confirmation := inipec.FileName(quiet, time.Now(), 2)
+	eventually(t, "the quiet Order's confirmation by PEC", 10*time.Second, func() bool {
+		for _, c := range listConfirmations(t) {
+			if c.Name == confirmation && c.Via == "pec" {
+				return true
+			}
+		}
+		return false
+	})
+	if n := pecWith(t, "aggiornamento@cert.inipec.gov.it", name); n != 1 {
+		t.Errorf("%d PECs carried %s, want 1", n, name)
+	}
+	if n := pecWith(t, "aggiornamento@cert.inipec.gov.it", confirmation); n != 1 {
+		t.Errorf("%d PECs confirmed %s, want 1", n, confirmation)
+	}
 }
