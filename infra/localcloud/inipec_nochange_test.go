@@ -221,3 +221,42 @@ func TestINIPEC_TheSyncOverThePECChannelSendsEachThingOnce(t *testing.T) {
 		t.Errorf("%d PECs confirmed %s, want 1", n, confirmation)
 	}
 }
+
+// With InipecSender order, each Order transmits itself: the sync sends the Order its file by PEC,
+// once, to forward to INI-PEC from its own PEC, and nothing to INI-PEC.
+func TestINIPEC_WhenEachOrderTransmitsTheOrderGetsItsFileOnce(t *testing.T) {
+	c := localcloud.ForTests(t)
+	vars, _ := c.Host.Environment("INIPECSyncFunction")
+	vars["INIPEC_SENDER"] = "order"
+	env, err := wire.Load(t.Context(), func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := inipecsync.Sync(t.Context(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orderID := uniqueID("PO")
+	body := orderBody(false)
+	body["pec"] = strings.ToLower(orderID) + "@pec.example.it"
+	as(t, "federation", "").expect(201, "PUT", "/v1/orders/"+orderID, body)
+	m := member("RSSMRA80A01H501U", "Anna", freshSurname("Neri"))
+	m["pec"] = "anna.neri@pec.example.it"
+	as(t, "order", orderID).expect(201, "POST", "/v1/orders/"+orderID+"/members", m)
+	time.Sleep(1100 * time.Millisecond)
+	for range 2 {
+		if _, err := run(t.Context(), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	name := inipec.FileName(orderID, time.Now(), 1)
+	eventually(t, "the Order's file by PEC", 10*time.Second, func() bool { return pecWith(t, body["pec"].(string), name) > 0 })
+	if n := pecWith(t, body["pec"].(string), name); n != 1 {
+		t.Errorf("%d PECs to the Order with %s, want 1", n, name)
+	}
+	for _, f := range listFiles(t) {
+		if f.Name == name {
+			t.Errorf("INI-PEC got %s from the platform: the Order transmits it", name)
+		}
+	}
+}

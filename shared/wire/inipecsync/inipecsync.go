@@ -69,6 +69,19 @@ func sync(env *wire.Env) (*app.INIPEC, *dynamo.Store, error) {
 	default:
 		return nil, nil, fmt.Errorf("INIPEC_NO_CHANGE is %q: want empty-file, call, pec or none", s.NoChange)
 	}
+	// Who transmits: the federation for every Order (above), or each Order itself, which gets
+	// its file (and its no-change reminders) by PEC to forward to INI-PEC.
+	switch sender := env.Getenv("INIPEC_SENDER"); sender {
+	case "", "federation":
+	case "order":
+		relay := inipecupload.OrderRelay{Mail: viaPEC.Mail, Orders: store, INIPEC: viaPEC.To}
+		s.Deliver, s.Confirm = relay, relay
+		if s.NoChange == "" || s.NoChange == app.NoChangeEmptyFile || s.NoChange == app.NoChangeCall {
+			s.NoChange = app.NoChangePEC // the Order confirms by its own PEC
+		}
+	default:
+		return nil, nil, fmt.Errorf("INIPEC_SENDER is %q: want federation or order", sender)
+	}
 	return s, store, nil
 }
 
