@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pecplatform/pec/shared/domain"
@@ -67,8 +68,10 @@ type ProviderPolls struct {
 	// Max (1 hour when zero).
 	Budget     int
 	First, Max time.Duration
-	Now        func() time.Time
-	Log        *slog.Logger
+	// Concurrency is how many questions are in flight at once (8 when zero).
+	Concurrency int
+	Now         func() time.Time
+	Log         *slog.Logger
 }
 
 // PollReport says what one run did.
@@ -81,7 +84,7 @@ type PollReport struct {
 	LeftOver int `json:"leftOver"` // due, but past the budget or the deadline: the next run asks
 }
 
-// Run asks about every mailbox that waits on the provider and is due.
+// Run asks about every mailbox that waits on the provider and is due, Concurrency at a time.
 func (r *ProviderPolls) Run(ctx context.Context) (PollReport, error) {
 	var rep PollReport
 	budget := cmp.Or(r.Budget, 200)
@@ -89,6 +92,7 @@ func (r *ProviderPolls) Run(ctx context.Context) (PollReport, error) {
 	if err != nil {
 		return rep, err
 	}
+	var due []*domain.Mailbox
 	for _, o := range orders {
 		cursor := ""
 		for {
@@ -97,16 +101,14 @@ func (r *ProviderPolls) Run(ctx context.Context) (PollReport, error) {
 				return rep, fmt.Errorf("mailboxes waiting on the provider in order %s: %w", o.ID, err)
 			}
 			for _, mb := range page {
-				if !r.due(mb) {
+				switch {
+				case !r.due(mb):
 					rep.NotDue++
-					continue
-				}
-				if rep.Asked >= budget || r.late(ctx) {
+				case len(due) >= budget:
 					rep.LeftOver++
-					continue
+				default:
+					due = append(due, mb)
 				}
-				rep.Asked++
-				r.poll(ctx, mb, &rep)
 			}
 			if next == "" {
 				break
@@ -114,6 +116,34 @@ func (r *ProviderPolls) Run(ctx context.Context) (PollReport, error) {
 			cursor = next
 		}
 	}
+	var mu sync.Mutex
+	work := make(chan *domain.Mailbox)
+	var wg sync.WaitGroup
+	for range cmp.Or(r.Concurrency, 8) {
+		wg.Go(func() {
+			for mb := range work {
+				var one PollReport
+				r.poll(ctx, mb, &one)
+				mu.Lock()
+				rep.Asked++
+				rep.Applied += one.Applied
+				rep.Pending += one.Pending
+				rep.Failed += one.Failed
+				mu.Unlock()
+			}
+		})
+	}
+	for _, mb := range due {
+		if r.late(ctx) {
+			mu.Lock()
+			rep.LeftOver++
+			mu.Unlock()
+			continue
+		}
+		work <- mb
+	}
+	close(work)
+	wg.Wait()
 	return rep, nil
 }
 
