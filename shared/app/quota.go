@@ -35,7 +35,10 @@ type QuotaWatch struct {
 	OrderMail  Mailer // PEC
 	// Budget is the most questions one run asks the provider (5 000 when zero); the others wait
 	// for the next run.
-	Budget  int
+	Budget int
+	// Fresh is how old a reading may be and still be trusted (6 days when zero): a mailbox read
+	// more recently is not asked again, so runs over the budget move on to the others.
+	Fresh   time.Duration
 	Now     func() time.Time
 	Log     *slog.Logger
 	Metrics Metrics
@@ -48,6 +51,7 @@ type QuotaReport struct {
 	Full     int `json:"full"`     // mailboxes the Orders were told of at 100%
 	Orders   int `json:"orders"`   // Orders told
 	Unknown  int `json:"unknown"`  // mailboxes whose storage the provider does not tell
+	Fresh    int `json:"fresh"`    // read recently: not asked again
 	Failed   int `json:"failed"`   // questions or notices that failed: asked again next run
 	LeftOver int `json:"leftOver"` // past the budget: asked next run
 }
@@ -77,6 +81,10 @@ func (q *QuotaWatch) runOrder(ctx context.Context, o *domain.Order, rep *QuotaRe
 			return fmt.Errorf("active mailboxes of order %s: %w", o.ID, err)
 		}
 		for _, mb := range page {
+			if !mb.Quota.At.IsZero() && utcNow(q.Now).Sub(mb.Quota.At) < cmp.Or(q.Fresh, 6*24*time.Hour) {
+				rep.Fresh++
+				continue
+			}
 			if rep.Asked >= cmp.Or(q.Budget, 5000) {
 				rep.LeftOver++
 				continue
