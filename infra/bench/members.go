@@ -30,7 +30,7 @@ var (
 const (
 	csvHeader = "codiceFiscale;cognome;nome;albo;numeroIscrizione;dataIscrizione;email\n"
 	alboTSRM  = "TSRM"
-	pecDomain = "pec.tsrm.org" // domain.DefaultAlboDomains["TSRM"]
+	pecDomain = "pec.tsrm.org" // domain.MustAlbi(domain.DefaultAlbi())["TSRM"]
 	// homonymEvery/homonymSpan: lines [1000, 1100) of every 2 000 repeat the name of the line
 	// 1 000 before them: 5% homonyms.
 	homonymEvery, homonymSpan, homonymGap = 2000, 100, 1000

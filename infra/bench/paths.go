@@ -60,7 +60,7 @@ func runImport(ctx context.Context, e env, p params, t *timer) error {
 	}
 	// As imports.New (shared/wire/imports) builds it, with the store and the bucket on the local
 	// cloud. Continue is never needed: the run has no deadline, so it never hands over.
-	j := &app.Imports{Service: app.New(store, domain.DefaultAlboDomains), Store: store, Uploads: files, Log: logger(),
+	j := &app.Imports{Service: app.New(store, domain.MustAlbi(domain.DefaultAlbi())), Store: store, Uploads: files, Log: logger(),
 		Now: time.Now, UploadTTL: time.Hour, Chunk: chunkRows, Reserve: 90 * time.Second}
 	caller := app.Caller{Role: app.RoleOrder, OrderID: p.order}
 	im, uploadURL, _, err := j.Create(ctx, caller, p.order)

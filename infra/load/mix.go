@@ -50,7 +50,7 @@ var nomi = []string{"Mario", "Giulia", "Luca", "Francesca", "Marco", "Chiara", "
 
 const (
 	alboTSRM  = "TSRM"
-	pecDomain = "pec.tsrm.org" // the template's AlboDomains for TSRM
+	pecDomain = "pec.tsrm.org" // TSRM's domain in the default albi (domain.DefaultAlbi)
 )
 
 // person is what an enrolment sends (the JSON of POST /v1/orders/{orderId}/members).

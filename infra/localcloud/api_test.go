@@ -544,3 +544,25 @@ func TestImport_SmallAlboKeepsGoodLinesReportsBadOnesAndIsRepeatable(t *testing.
 	}
 	as(t, "order", "SOMEONE-ELSE").expect(403, "POST", "/v1/orders/"+id+"/members:import", "codiceFiscale\n")
 }
+
+func TestAlbi_TheRegistryIsListedAndEnrolmentTakesANameButNotATypo(t *testing.T) {
+	orderID := createOrder(t, true)
+	order := as(t, "order", orderID)
+	items := order.expect(200, "GET", "/v1/albi", nil).json(t)["items"].([]any)
+	if len(items) != 19 || items[0].(map[string]any)["code"] != "TSRM" || items[0].(map[string]any)["domain"] != "pec.tsrm.org" {
+		t.Fatalf("albi %v", items)
+	}
+	m := member("ZRZCRL72R10H501D", "Carla", freshSurname("Zoppi"))
+	m["albo"] = "IGIENISTA DENTALE"
+	r := order.expect(201, "POST", "/v1/orders/"+orderID+"/members", m).json(t)
+	mb := r["mailbox"].(map[string]any)
+	if r["member"].(map[string]any)["albo"] != "IGD" || mb["albo"] != "IGD" || !strings.HasSuffix(mb["address"].(string), "@pec.tsrm-pstrp.org") {
+		t.Errorf("enrolled %v", r)
+	}
+	bad := member("RSSMRA80A01H501U", "Mario", freshSurname("Rossi"))
+	bad["albo"] = "TSMR"
+	e := order.expect(422, "POST", "/v1/orders/"+orderID+"/members", bad).json(t)["error"].(map[string]any)
+	if e["code"] != "invalid_albo" || e["field"] != "albo" || !strings.Contains(e["message"].(string), "TSRM, AS") {
+		t.Errorf("a typo of the albo: %v", e)
+	}
+}

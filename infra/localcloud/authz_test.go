@@ -99,6 +99,9 @@ var authzMatrix = map[string]authzRow{
 	"GET /v1/orders/{orderId}": {
 		call: func(f *authzFixture) req { return get("/v1/orders/" + f.a) },
 		want: unauth(403, 200, 200)},
+	"GET /v1/albi": { // what an enrolment may name: every portal caller reads it
+		call: func(f *authzFixture) req { return get("/v1/albi") },
+		want: unauth(200, 200, 200)},
 	"POST /v1/orders/{orderId}/members": { // an existing member: 409 once authorised, nothing created
 		call: func(f *authzFixture) req { return post("/v1/orders/"+f.a+"/members", f.m1) },
 		want: unauth(403, 409, 409)},

@@ -18,7 +18,7 @@ func TestParseParameterOverrides_SAMSyntax(t *testing.T) {
 			map[string]string{"InipecSettleSeconds": "1", "ActivationReminderSeconds": "60"}},
 		{"ParameterKey=InipecSettleSeconds,ParameterValue=1 ParameterKey=LogLevel,ParameterValue=DEBUG",
 			map[string]string{"InipecSettleSeconds": "1", "LogLevel": "DEBUG"}},
-		{"ParameterKey=AlboDomains,ParameterValue=TSRM=a.it,*=b.it", map[string]string{"AlboDomains": "TSRM=a.it,*=b.it"}},
+		{"ParameterKey=LogLevel,ParameterValue=a=b,c", map[string]string{"LogLevel": "a=b,c"}},
 		{`SesFrom="Piattaforma PEC <noreply@x.it>" PecFrom='a b'`,
 			map[string]string{"SesFrom": "Piattaforma PEC <noreply@x.it>", "PecFrom": "a b"}},
 		{`AlarmEmail="" SmtpUsername=`, map[string]string{"AlarmEmail": "", "SmtpUsername": ""}},

@@ -64,7 +64,8 @@ func (c Caller) Actor() string {
 // Service runs the use cases.
 type Service struct {
 	Store   Store
-	Domains domain.AlboDomains
+	// Albi is the federation's registry of albi: the albo an enrolment names, and its PEC domain.
+	Domains *domain.Albi
 	Now     func() time.Time
 	NewID   func() string
 	Crash   Crash // tests only: die between two writes (nil in production)
@@ -72,7 +73,7 @@ type Service struct {
 }
 
 // New returns a Service with the real clock and random identifiers.
-func New(store Store, domains domain.AlboDomains) *Service {
+func New(store Store, domains *domain.Albi) *Service {
 	return &Service{Store: store, Domains: domains, Now: time.Now, NewID: NewID}
 }
 

@@ -74,7 +74,7 @@ type svcFixture struct {
 func newSvcFixture(t *testing.T) *svcFixture {
 	t.Helper()
 	f := &svcFixture{store: fake.NewStore(), clock: newClock(), ids: &ids{}}
-	f.svc = &app.Service{Store: f.store, Domains: domain.DefaultAlboDomains, Now: f.clock.Now, NewID: f.ids.Next}
+	f.svc = &app.Service{Store: f.store, Domains: domain.MustAlbi(domain.DefaultAlbi()), Now: f.clock.Now, NewID: f.ids.Next}
 	f.putOrder(t, &domain.Order{ID: "TSRM-FI", Name: "Ordine TSRM PSTRP di Firenze", PEC: "ordine@pec.tsrm-fi.it",
 		Convention: domain.Convention{WebPEC: true, PriceCents: 400, VATPercent: 22}})
 	f.putOrder(t, &domain.Order{ID: "TSRM-PI", Name: "Ordine TSRM PSTRP di Pisa", PEC: "ordine@pec.tsrm-pi.it"})

@@ -33,6 +33,11 @@ func (s *Service) Enrol(ctx context.Context, c Caller, orderID string, e domain.
 func (s *Service) enrol(ctx context.Context, c Caller, order *domain.Order, e domain.Enrolment, importID string) (*domain.Member, *domain.Mailbox, error) {
 	orderID := order.ID
 	now := s.Now().UTC()
+	albo, err := s.Domains.Resolve(e.Albo) // a code or a name, in any case: the code is stored
+	if err != nil {
+		return nil, nil, err
+	}
+	e.Albo = albo.Code
 	m, err := e.Member(orderID, now)
 	if err != nil {
 		return nil, nil, err

@@ -18,6 +18,7 @@ func TestEnrol_ConventionMemberGetsAMailboxAtTheComposedAddress(t *testing.T) {
 		{"Mario", "Rossi", "TSRM", "mario.rossi@pec.tsrm.org"},
 		{"Niccolò", "D'Amico", "FISIO", "niccolo.damico@pec.tsrm-pstrp.org"},
 		{"Maria  Grazia", "De Luca", "tsrm", "mariagrazia.deluca@pec.tsrm.org"},
+		{"Anna", "Neri", "IGIENISTA DENTALE", "anna.neri@pec.tsrm-pstrp.org"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
@@ -31,6 +32,9 @@ func TestEnrol_ConventionMemberGetsAMailboxAtTheComposedAddress(t *testing.T) {
 			if mb.State != domain.StateRichiesta || mb.OrderID != "TSRM-FI" || mb.MemberKey != mario || m.MailboxID != mb.ID ||
 				mb.History[0].Actor != "order:TSRM-FI" {
 				t.Errorf("member %+v, mailbox %+v", m, mb)
+			}
+			if want, _ := domain.MustAlbi(domain.DefaultAlbi()).Resolve(tt.albo); m.Albo != want.Code || mb.Albo != want.Code {
+				t.Errorf("albo stored as %q / %q, want the code %s", m.Albo, mb.Albo, want.Code)
 			}
 			stored, err := f.store.GetMailbox(t.Context(), mb.ID)
 			if err != nil || stored.Address != tt.want {
@@ -249,5 +253,19 @@ func TestGetMember_ByAnyOmocodicFormWithItsMailbox(t *testing.T) {
 				t.Errorf("file %+v", file)
 			}
 		})
+	}
+}
+
+func TestEnrol_AnUnknownAlboIsRefusedAndNothingIsStored(t *testing.T) {
+	f := newSvcFixture(t)
+	e := enrolment(mario, "Mario", "Rossi")
+	e.Albo = "TSMR" // a typo that must not give a radiographer the PSTRP domain for good
+	_, _, err := f.svc.Enrol(t.Context(), asFI, "TSRM-FI", e)
+	var de *domain.Error
+	if !errors.As(err, &de) || de.Code != "invalid_albo" || de.Field != "albo" || de.Kind != domain.KindInvalid {
+		t.Fatalf("err = %v, want invalid_albo", err)
+	}
+	if _, err := f.store.GetMember(t.Context(), "TSRM-FI", domain.CodiceFiscale(mario)); !errors.Is(err, domain.ErrMemberNotFound) {
+		t.Errorf("the member was stored: %v", err)
 	}
 }

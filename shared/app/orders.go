@@ -20,6 +20,10 @@ func (s *Service) PutOrder(ctx context.Context, c Caller, o *domain.Order) (crea
 }
 
 // GetOrder returns an Order to the federation or to that Order.
+// Albi lists the federation's albi (any caller of the portal may read them: they are what an
+// enrolment may name).
+func (s *Service) Albi() []domain.Albo { return s.Domains.List() }
+
 func (s *Service) GetOrder(ctx context.Context, c Caller, id string) (*domain.Order, error) {
 	if err := s.authorizeOrder(c, id); err != nil {
 		return nil, err

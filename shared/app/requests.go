@@ -66,7 +66,7 @@ type Requests struct {
 	Files    DocumentFiles
 	Workflow MailboxStarter
 	Payments Payments
-	Domains  domain.AlboDomains
+	Domains  *domain.Albi
 	Log      *slog.Logger
 	Now      func() time.Time
 	NewID    func() string

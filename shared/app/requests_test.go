@@ -41,7 +41,7 @@ func newReqFixture(t *testing.T) *reqFixture {
 	f.enrol(t, asFederation, "TSRM-LU", enrolment(mario, "Mario", "Rossi"))
 	f.enrol(t, asFederation, "TSRM-LU", enrolment(giulia, "Niccolò", "D'Amico"))
 	f.q = &app.Requests{Store: f.store, Files: f.files, Workflow: f.starter, Payments: f.payments,
-		Domains: domain.DefaultAlboDomains, Log: discard, Now: f.clock.Now, NewID: f.ids.Next}
+		Domains: domain.MustAlbi(domain.DefaultAlbi()), Log: discard, Now: f.clock.Now, NewID: f.ids.Next}
 	return f
 }
 

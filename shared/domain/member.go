@@ -139,36 +139,6 @@ func hasControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == 0xfffd })
 }
 
-// AlboDomains maps an albo to the PEC domain of its mailboxes; "*" is the fallback.
-type AlboDomains map[string]string
-
-// DefaultAlboDomains is the federation's mapping (TSRM radiographers vs the other professions).
-var DefaultAlboDomains = AlboDomains{"TSRM": "pec.tsrm.org", "*": "pec.tsrm-pstrp.org"}
-
-// Domain returns the PEC domain for the albo.
-func (a AlboDomains) Domain(albo string) string {
-	if d, ok := a[strings.ToUpper(albo)]; ok {
-		return d
-	}
-	return a["*"]
-}
-
-// ParseAlboDomains reads "TSRM=pec.tsrm.org,*=pec.tsrm-pstrp.org".
-func ParseAlboDomains(s string) (AlboDomains, error) {
-	out := AlboDomains{}
-	for _, kv := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
-		if !ok || k == "" || v == "" {
-			return nil, &Error{Kind: KindInternal, Code: "bad_config", Message: "ALBO_DOMAINS must look like TSRM=pec.tsrm.org,*=pec.tsrm-pstrp.org"}
-		}
-		out[strings.ToUpper(strings.TrimSpace(k))] = strings.ToLower(strings.TrimSpace(v))
-	}
-	if out["*"] == "" {
-		return nil, &Error{Kind: KindInternal, Code: "bad_config", Message: "ALBO_DOMAINS needs a * fallback"}
-	}
-	return out, nil
-}
-
 // ValidateCancellation checks a cancellation from the albo: a date (not in the future) and a
 // reason.
 func ValidateCancellation(date, reason string, now time.Time) (string, string, error) {

@@ -32,7 +32,7 @@ func activate(t *testing.T, store interface {
 
 func TestDueMailboxIDs_OnlyAttivataMailboxesDueByThatDay(t *testing.T) {
 	store := newStore(t)
-	svc := app.New(store, domain.DefaultAlboDomains)
+	svc := app.New(store, domain.MustAlbi(domain.DefaultAlbi()))
 	orderID := newOrder(t, svc)
 	ctx := context.Background()
 	surname := "Neri" + uniq()

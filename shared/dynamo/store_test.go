@@ -101,7 +101,7 @@ func checkChar(s string) byte {
 
 func TestEnrol_FiftyConcurrentHomonymsGetFiftyDistinctAddresses(t *testing.T) {
 	store := newStore(t)
-	svc := app.New(store, domain.DefaultAlboDomains)
+	svc := app.New(store, domain.MustAlbi(domain.DefaultAlbi()))
 	orderID := newOrder(t, svc)
 	surname := "Rossi" + uniq()
 	caller := app.Caller{Role: app.RoleOrder, OrderID: orderID}
@@ -144,7 +144,7 @@ func TestEnrol_FiftyConcurrentHomonymsGetFiftyDistinctAddresses(t *testing.T) {
 
 func TestEnrol_RevokedAddressIsNeverReassigned(t *testing.T) {
 	store := newStore(t)
-	svc := app.New(store, domain.DefaultAlboDomains)
+	svc := app.New(store, domain.MustAlbi(domain.DefaultAlbi()))
 	orderID := newOrder(t, svc)
 	surname := "Verdi" + uniq()
 	ctx := context.Background()
@@ -172,7 +172,7 @@ func TestEnrol_RevokedAddressIsNeverReassigned(t *testing.T) {
 
 func TestEnrol_SameCodiceFiscaleTwiceIsMemberExists_EvenInOmocodicForm(t *testing.T) {
 	store := newStore(t)
-	svc := app.New(store, domain.DefaultAlboDomains)
+	svc := app.New(store, domain.MustAlbi(domain.DefaultAlbi()))
 	orderID := newOrder(t, svc)
 	ctx := context.Background()
 	surname := "Zurzi" + uniq()
@@ -202,7 +202,7 @@ func TestEnrol_SameCodiceFiscaleTwiceIsMemberExists_EvenInOmocodicForm(t *testin
 
 func TestEnrol_OwnPECIssuesNoMailbox(t *testing.T) {
 	store := newStore(t)
-	svc := app.New(store, domain.DefaultAlboDomains)
+	svc := app.New(store, domain.MustAlbi(domain.DefaultAlbi()))
 	orderID := newOrder(t, svc)
 	e := enrolment(cfFor(4), "Lucia", "Neri"+uniq())
 	e.PEC = "Lucia.Neri@PEC.example.it"
@@ -218,7 +218,7 @@ func TestEnrol_OwnPECIssuesNoMailbox(t *testing.T) {
 
 func TestUpdateMailbox_StaleWriterLosesAndDecidesAgain(t *testing.T) {
 	store := newStore(t)
-	svc := app.New(store, domain.DefaultAlboDomains)
+	svc := app.New(store, domain.MustAlbi(domain.DefaultAlbi()))
 	orderID := newOrder(t, svc)
 	ctx := context.Background()
 	_, mb, err := svc.Enrol(ctx, federation, orderID, enrolment(cfFor(5), "Paolo", "Gialli"+uniq()))
@@ -263,7 +263,7 @@ func TestUpdateMailbox_StaleWriterLosesAndDecidesAgain(t *testing.T) {
 
 func TestListMailboxes_PagesByStateWithoutGapsOrRepeats(t *testing.T) {
 	store := newStore(t)
-	svc := app.New(store, domain.DefaultAlboDomains)
+	svc := app.New(store, domain.MustAlbi(domain.DefaultAlbi()))
 	orderID := newOrder(t, svc)
 	ctx := context.Background()
 	surname := "Bruni" + uniq()
@@ -329,7 +329,7 @@ func TestListMailboxes_PagesByStateWithoutGapsOrRepeats(t *testing.T) {
 
 func TestListMailboxes_ForeignOrForgedCursorIsRefused(t *testing.T) {
 	store := newStore(t)
-	svc := app.New(store, domain.DefaultAlboDomains)
+	svc := app.New(store, domain.MustAlbi(domain.DefaultAlbi()))
 	ctx := context.Background()
 	a, b := newOrder(t, svc), newOrder(t, svc)
 	surname := "Conti" + uniq()
@@ -353,7 +353,7 @@ func TestListMailboxes_ForeignOrForgedCursorIsRefused(t *testing.T) {
 
 func TestPutOrder_OfferCodeBelongsToOneOrder(t *testing.T) {
 	store := newStore(t)
-	svc := app.New(store, domain.DefaultAlboDomains)
+	svc := app.New(store, domain.MustAlbi(domain.DefaultAlbi()))
 	ctx := context.Background()
 	code := "OMCEO-" + uniq()
 	mk := func(id string, code *string) *domain.Order {

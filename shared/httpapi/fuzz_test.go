@@ -156,14 +156,14 @@ var fuzzSecret = []byte("fuzz-secret")
 func fuzzRoutes() map[string]handler {
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	store := fuzzStore{}
-	svc := app.New(store, domain.DefaultAlboDomains)
+	svc := app.New(store, domain.MustAlbi(domain.DefaultAlbi()))
 	batch := &app.Batches{Store: store, Workflow: noWorkflow{}, OrderMail: noWorkflow{}, Log: log, Now: time.Now, NewID: app.NewID, StartPage: 10}
 	renewals := &app.Renewals{Store: store, Workflow: noWorkflow{}, Log: log, Now: time.Now, NewID: app.NewID, StartPage: 10}
 	revocations := &app.Revocations{Store: store, Workflow: noWorkflow{}, Now: time.Now}
 	activations := &app.Activations{Store: store, Workflow: noWorkflow{}, ActivationMail: noWorkflow{}, Log: log, Now: time.Now,
 		PublicURL: "https://pec.example.it", ActivationTTL: time.Hour}
 	provisioning := &app.Provisioning{Store: store, Workflow: noWorkflow{}, Now: time.Now}
-	req := &app.Requests{Store: store, Workflow: noWorkflow{}, Domains: domain.DefaultAlboDomains, Log: log, Now: time.Now, NewID: app.NewID}
+	req := &app.Requests{Store: store, Workflow: noWorkflow{}, Domains: domain.MustAlbi(domain.DefaultAlbi()), Log: log, Now: time.Now, NewID: app.NewID}
 	orders, members := httpapi.Orders(svc, log, nil), httpapi.Members(svc, nil, log, nil)
 	batches, actions, requests := httpapi.Batches(batch, renewals, log, nil), httpapi.MailboxActions(revocations, activations, log, nil), httpapi.Requests(req, log)
 	return map[string]handler{

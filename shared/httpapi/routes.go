@@ -42,6 +42,13 @@ func Orders(svc *app.Service, log *slog.Logger, idem app.Idempotency) *Router {
 		}
 		return Result{Status: http.StatusOK, Body: viewOrder(o)}, nil
 	})
+	rt.Handle("GET /v1/albi", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		items := svc.Albi()
+		if items == nil {
+			items = []domain.Albo{}
+		}
+		return Result{Status: http.StatusOK, Body: map[string]any{"items": items}}, nil
+	})
 	return rt
 }
 

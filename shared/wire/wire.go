@@ -48,7 +48,7 @@ type Env struct {
 	Stage   Stage // StageProd unless the template's Stage parameter is local
 	Log     *slog.Logger
 	AWS     aws.Config
-	Domains domain.AlboDomains
+	Domains *domain.Albi
 	Crash   app.Crash // tests only (FAULT_PANIC_AT); nil in production
 
 	store   *dynamo.Store
@@ -68,7 +68,7 @@ func Load(ctx context.Context, getenv Getenv) (*Env, error) {
 			return nil, err
 		}
 	}
-	domains, err := AlboDomains(getenv)
+	domains, err := Albi(getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -207,12 +207,13 @@ func Mailboxes(_ context.Context, env *Env) (httpapi.Handler, error) {
 	return httpapi.Mailboxes(svc, env.Log, store).Serve, nil
 }
 
-// AlboDomains reads the PEC domain of each albo from ALBO_DOMAINS (the defaults if unset).
-func AlboDomains(getenv Getenv) (domain.AlboDomains, error) {
-	if s := getenv("ALBO_DOMAINS"); s != "" {
-		return domain.ParseAlboDomains(s)
+// Albi reads the federation's registry of albi from ALBI (JSON: [{"code","name","aliases",
+// "domain"}, ...]), or the 19 albi of FNO TSRM e PSTRP when it is unset.
+func Albi(getenv Getenv) (*domain.Albi, error) {
+	if s := getenv("ALBI"); s != "" {
+		return domain.ParseAlbi(s)
 	}
-	return domain.DefaultAlboDomains, nil
+	return domain.MustAlbi(domain.DefaultAlbi()), nil
 }
 
 // DurationEnv reads a positive number of seconds from the variable name (def if unset).
