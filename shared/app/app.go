@@ -63,7 +63,7 @@ func (c Caller) Actor() string {
 
 // Service runs the use cases.
 type Service struct {
-	Store   Store
+	Store Store
 	// Albi is the federation's registry of albi: the albo an enrolment names, and its PEC domain.
 	Domains *domain.Albi
 	Now     func() time.Time
