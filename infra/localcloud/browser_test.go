@@ -155,7 +155,7 @@ func TestActivationPage_InABrowser(t *testing.T) {
 	if title := text("title", `document.title`); !strings.Contains(title, "Attivazione casella PEC") {
 		t.Errorf("title = %q", title)
 	}
-	if h1 := text("heading", `document.querySelector('main h1').innerText`); h1 != "ATTIVAZIONE CASELLA DI POSTA ELETTRONICA CERTIFICATA" {
+	if h1 := text("heading", `document.querySelector('main h1').innerText`); h1 != "Attivazione della casella di posta elettronica certificata" {
 		t.Errorf("heading = %q", h1)
 	}
 	formText := text("the form's text", `document.querySelector('main').innerText`)
@@ -202,7 +202,7 @@ func TestActivationPage_InABrowser(t *testing.T) {
 	if title := text("result title", `document.title`); !strings.Contains(title, "Casella PEC attivata") {
 		t.Errorf("result title = %q", title)
 	}
-	want := "Gentile " + nome + ", la sua casella di posta elettronica certificata " + address + " è attiva."
+	want := "Gentile " + nome + ", la Sua casella di posta elettronica certificata " + address + " è attiva."
 	if lead := text("result text", `document.querySelector('main .lead').innerText`); lead != want {
 		t.Errorf("result text = %q\nwant          %q", lead, want)
 	}

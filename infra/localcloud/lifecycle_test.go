@@ -234,7 +234,7 @@ func TestLifecycle_HappyPathFromEnrolmentToAttivata(t *testing.T) {
 	waitState(t, s.order, s.mailboxID, "ABILITATA", 5*time.Second)
 
 	code, body := click(t, link, nil)
-	if code != 200 || !strings.Contains(body, "ATTIVAZIONE CASELLA DI POSTA ELETTRONICA CERTIFICATA") || !strings.Contains(body, "ZRZCRL**R10H501*") {
+	if code != 200 || !strings.Contains(body, "Attivazione della casella di posta elettronica certificata") || !strings.Contains(body, "ZRZCRL**R10H501*") {
 		t.Fatalf("GET link: %d\n%s", code, body)
 	}
 	if strings.Contains(body, "ZRZCRL72R10H501D") {

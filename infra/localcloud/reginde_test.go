@@ -126,7 +126,7 @@ func TestReGIndE_CTUGetsTheEmailAfterActivationConfirmsAndTheOrderSeesIt(t *test
 		t.Errorf("page headers: %v", resp.Header)
 	}
 	code, body := click(t, link, nil)
-	if code != 200 || !strings.Contains(body, "Confermo di essermi registrato al ReGIndE") || !strings.Contains(body, "ZRZCRL**R10H501*") || !strings.Contains(body, address) {
+	if code != 200 || !strings.Contains(body, "Ho completato la registrazione al ReGIndE") || !strings.Contains(body, "ZRZCRL**R10H501*") || !strings.Contains(body, address) {
 		t.Fatalf("GET link: %d\n%s", code, body)
 	}
 	if strings.Contains(body, "ZRZCRL72R10H501D") {
@@ -162,7 +162,7 @@ func TestReGIndE_CTUGetsTheEmailAfterActivationConfirmsAndTheOrderSeesIt(t *test
 	// Forged and malformed tokens.
 	forged := link[:strings.LastIndex(link, "/")+1] + strings.Repeat("A", 43)
 	for _, l := range []string{forged, link + "x", strings.Replace(link, "/reginde/", "/reginde/x", 1)} {
-		if code, body := click(t, l, nil); code != 404 || !strings.Contains(body, "Link non valido") {
+		if code, body := click(t, l, nil); code != 404 || !strings.Contains(body, "Collegamento non valido") {
 			t.Errorf("GET %s: %d", l, code)
 		}
 		if code, _ := click(t, l, url.Values{}); code != 404 {
@@ -246,7 +246,7 @@ func TestReGIndE_OwnPECCTUIsAskedByTheOrder_ANewLinkKillsTheOld_ListPages(t *tes
 	if mails := regindeEmails(t, email); !strings.HasPrefix(mails[1].Subject, "Promemoria") {
 		t.Errorf("second e-mail subject %q", mails[1].Subject)
 	}
-	if code, body := click(t, old, url.Values{}); code != 410 || !strings.Contains(body, "Link scaduto o non più valido") {
+	if code, body := click(t, old, url.Values{}); code != 410 || !strings.Contains(body, "Collegamento scaduto o non più valido") {
 		t.Errorf("the old link: %d", code)
 	}
 	if code, _ := click(t, fresh, url.Values{}); code != 200 {

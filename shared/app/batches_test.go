@@ -296,7 +296,7 @@ func TestAwaitAuthorization_ParksAndAsksTheOrderThenReminds(t *testing.T) {
 	f.wantStrings("PEC to the Order", f.mails(f.orderMail),
 		"to@pec.ordine.example.it: Richiesta di autorizzazione all'emissione di 2 caselle PEC – lotto id-1 – Ordine TSRM PSTRP di TO",
 		"to@pec.ordine.example.it: Sollecito: Richiesta di autorizzazione all'emissione di 2 caselle PEC – lotto id-1 – Ordine TSRM PSTRP di TO")
-	f.wantContains("the request", f.orderMail.Sent()[0].Text, "/v1/batches/id-1/confirm", "€ 12,20")
+	f.wantContains("the request", f.orderMail.Sent()[0].Text, "si apra il lotto id-1", "€ 12,20")
 	if _, park := f.batch(b.ID); park != (app.BatchPark{Token: "tok-2", Requests: 2}) {
 		t.Errorf("park = %+v, want the latest token after two requests", park)
 	}

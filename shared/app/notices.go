@@ -41,7 +41,7 @@ func (n *OrderNotices) NotifyOrder(ctx context.Context, kind NoticeKind, mailbox
 	}
 	d := notice.MemberNoticeData{OrderName: order.Name, Nome: member.Nome, Cognome: member.Cognome,
 		NumeroIscrizione: member.NumeroIscrizione, Address: mb.Address, OwnPEC: member.PEC,
-		Reminders: max(mb.Activation.Sent-1, 0), Reason: lastReason(mb)}
+		Reminders: max(mb.Activation.Sent-1, 0), Reason: lastReason(mb), Email: member.Email}
 	var m notice.Message
 	switch kind {
 	case NoticeDeclined:

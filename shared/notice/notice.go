@@ -80,6 +80,7 @@ type MemberNoticeData struct {
 	OwnPEC           string // DeclineNotice: the existing PEC the member gave instead, if any
 	Reason           string // RejectionNotice: the provider's reason
 	Reminders        int    // UnactivatedNotice: how many reminders were sent
+	Email            string // UnactivatedNotice: the member's ordinary e-mail the messages went to (shown masked)
 }
 
 //go:embed templates/*.tmpl
@@ -179,11 +180,9 @@ func AuthorizationRequest(d AuthorizationData) (Message, error) {
 		return Message{}, invalid("Reminder", "must not be negative")
 	}
 	if v.PortalHint == "" {
-		id := url.PathEscape(v.BatchID)
-		v.PortalHint = "Per confermare e autorizzare l'emissione e per registrare il pagamento si acceda " +
-			"al portale della Federazione, sezione PEC, lotto " + v.BatchID + ". Chi usa l'interfaccia " +
-			"di programmazione (API) del portale può inviare le richieste POST /v1/batches/" + id +
-			"/confirm e POST /v1/batches/" + id + "/payment."
+		v.PortalHint = "Per confermare e autorizzare l'operazione si acceda al portale della Federazione, sezione PEC, " +
+			"si apra il lotto " + v.BatchID + " e si scelga «Conferma»; il pagamento è registrato dalla Federazione al " +
+			"ricevimento, con il riferimento del lotto."
 	}
 	if d.Renewal {
 		return render("renewal", v, false)
@@ -233,6 +232,7 @@ type memberView struct {
 	OwnPEC           string
 	Reason           string
 	Reminders        int
+	Email            string // masked: m***@example.it
 }
 
 func memberNotice(name string, d MemberNoticeData, check func(memberView) error) (Message, error) {
@@ -244,6 +244,7 @@ func memberNotice(name string, d MemberNoticeData, check func(memberView) error)
 		OwnPEC:           clean(d.OwnPEC),
 		Reason:           clean(d.Reason),
 		Reminders:        d.Reminders,
+		Email:            MaskEmail(clean(d.Email)),
 	}
 	switch {
 	case v.OrderName == "":
@@ -381,4 +382,15 @@ func clean(s string) string {
 func isBidiControl(r rune) bool {
 	return r == '\u061c' || r == '\u200e' || r == '\u200f' ||
 		('\u202a' <= r && r <= '\u202e') || ('\u2066' <= r && r <= '\u2069')
+}
+
+// MaskEmail shows an e-mail address to an Order's staff as "m***@example.it": enough to tell
+// whether it is the one they have, no more.
+func MaskEmail(s string) string {
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok || local == "" {
+		return ""
+	}
+	r := []rune(local)
+	return string(r[0]) + "***@" + domain
 }

@@ -74,7 +74,7 @@ func TestActivationEmail_SaysWhatTheMemberNeeds(t *testing.T) {
 		"Ordine TSRM PSTRP di Forlì-Cesena",
 		"niccolo.damico@pec.tsrm.org",
 		"domicilio digitale",
-		"Conferma o rifiuta l'attivazione",
+		"Confermi o rifiuti l'attivazione",
 		"23 novembre 2026",
 		"14:30",
 		"personale",
@@ -90,7 +90,7 @@ func TestActivationEmail_SaysWhatTheMemberNeeds(t *testing.T) {
 		"<!DOCTYPE html>", `<html lang="it">`, `<meta charset="utf-8">`, `name="viewport"`,
 		"Gentile Niccolò D&#39;Amico,",
 		`<a href="https://pec.example.it/activate/Zx9_token-value?src=mail&amp;v=1"`,
-		">Conferma o rifiuta l'attivazione</a>",
+		">Confermi o rifiuti l'attivazione</a>",
 	)
 	mustNotContain(t, "text", m.Text, "Promemoria")
 	mustNotContain(t, "HTML", m.HTML, "Promemoria")
@@ -209,8 +209,7 @@ func TestAuthorizationRequest_AsksToConfirmAndPay(t *testing.T) {
 		"- numero di caselle: 12\n",
 		"- prezzo unitario: € 4,00 + IVA 22%\n",
 		"- importo totale (IVA inclusa): € 58,56\n",
-		"POST /v1/batches/B-2026-0007/confirm",
-		"POST /v1/batches/B-2026-0007/payment",
+		"si apra il lotto B-2026-0007 e si scelga «Conferma»",
 		"RICHIESTA INVIATA",
 		"\nDistinti saluti.\n\nPiattaforma PEC della Federazione\n",
 	)
@@ -307,6 +306,7 @@ func TestRejectionNotice(t *testing.T) {
 func TestUnactivatedNotice(t *testing.T) {
 	d := member()
 	d.Reminders = 3
+	d.Email = "carlo.zurzi@example.it"
 	m, err := UnactivatedNotice(d)
 	if err != nil {
 		t.Fatal(err)
@@ -316,8 +316,8 @@ func TestUnactivatedNotice(t *testing.T) {
 	}
 	mustContain(t, "text", m.Text,
 		"Carlo Zurzi (numero di iscrizione 1234) non ha confermato né rifiutato",
-		"il messaggio di attivazione e 3 promemoria successivi inviati all'indirizzo",
-		"carlo.zurzi@pec.tsrm.org",
+		"il messaggio di attivazione e 3 promemoria successivi inviati all'indirizzo di posta elettronica ordinaria registrato nel portale (c***@example.it).",
+		"Casella PEC non attivata: carlo.zurzi@pec.tsrm.org", // the PEC apart: it is not where the messages went
 		"contattare l'iscritto",
 		Signature,
 	)
@@ -328,6 +328,15 @@ func TestUnactivatedNotice(t *testing.T) {
 	d.Reminders = 0
 	m, _ = UnactivatedNotice(d)
 	mustContain(t, "text", m.Text, "nonostante il messaggio di attivazione inviato all'indirizzo")
+	mustNotContain(t, "text", m.Text, "carlo.zurzi@example.it")
+}
+
+func TestMaskEmail(t *testing.T) {
+	for in, want := range map[string]string{"carlo.zurzi@example.it": "c***@example.it", "è@x.it": "è***@x.it", "": "", "nonsense": ""} {
+		if got := MaskEmail(in); got != want {
+			t.Errorf("%q -> %q, want %q", in, got, want)
+		}
+	}
 }
 
 func TestMemberNotices_WithoutNumeroIscrizione(t *testing.T) {

@@ -41,7 +41,7 @@ func TestRegindeEmail_ExplainsRegistrationAndLinksTheConfirmation(t *testing.T) 
 			"Ordine TSRM PSTRP di Firenze")
 		mustNotContain(t, part, s, "Promemoria")
 	}
-	mustContain(t, "HTML", m.HTML, "Confermo di essermi registrato al ReGIndE")
+	mustContain(t, "HTML", m.HTML, "Ho completato la registrazione al ReGIndE")
 	if strings.Count(m.Text, "carlo.zurzi@pec.tsrm.org") < 3 {
 		t.Errorf("the text should repeat the exact address where it is to be typed:\n%s", m.Text)
 	}

@@ -1,6 +1,6 @@
 // Package pages renders the pages members see when they follow a link the platform e-mailed
 // them: the activation of a PEC mailbox (GET/POST /activate/{token}: the choice form of the
-// seed, "ATTIVAZIONE CASELLA DI POSTA ELETTRONICA CERTIFICATA", the two result pages and the
+// seed, "Attivazione della casella di posta elettronica certificata", the two result pages and the
 // error pages) and the ReGIndE confirmation (/reginde/{token}).
 //
 // It is pure rendering: no storage, no AWS, no token handling. Every page is a complete,
@@ -92,13 +92,13 @@ func Declined(d ResultData) Rendered {
 
 // NotFound is the page for an unknown link (404). It says nothing more.
 func NotFound() Rendered {
-	return render(http.StatusNotFound, "notfound", "", "Link non valido", nil)
+	return render(http.StatusNotFound, "notfound", "", "Collegamento non valido", nil)
 }
 
 // Gone is the page for an expired or already used link (410). It says nothing more than that
 // and points to the Order's segreteria.
 func Gone() Rendered {
-	return render(http.StatusGone, "gone", "", "Link scaduto o già utilizzato", nil)
+	return render(http.StatusGone, "gone", "", "Collegamento scaduto o già utilizzato", nil)
 }
 
 // Error is the generic error page (500), without detail.

@@ -268,19 +268,19 @@ func TestFormIsTheSeedPage(t *testing.T) {
 	r := Form(sampleForm())
 	body := string(r.Body)
 	mustContain(t, "form", body,
-		"<h1>ATTIVAZIONE CASELLA DI POSTA ELETTRONICA CERTIFICATA</h1>",
+		"<h1>Attivazione della casella di posta elettronica certificata</h1>",
 		"Ordine TSRM e PSTRP di Roma",
-		"<dt>Il suo nome</dt><dd>Carlo Zurzi</dd>",
+		"<dt>Il Suo nome</dt><dd>Carlo Zurzi</dd>",
 		"ZRZCRL**R10H501*",
 		"carlo.zurzi@pec.tsrm.org",
 		"12 marzo 2026, ore 14:30",
 		// the legal reminder, as in the seed
 		"La informiamo che, in ottemperanza alla norma, per tutti i professionisti iscritti agli Albi professionali è obbligatorio l'uso di una casella di Posta elettronica certificata.",
-		"Pertanto questo Ordine professionale ha provveduto ad emettere una casella PEC anche a suo favore.",
-		"La invitiamo a selezionare una delle opzioni sotto indicate e a cliccare sul tasto",
+		"Pertanto questo Ordine professionale ha emesso una casella PEC anche a Suo favore.",
+		"La invitiamo a selezionare una delle opzioni qui sotto e a premere il pulsante",
 		"domicilio digitale", "D.L. 29 novembre 2008, n. 185", "D.L. 16 luglio 2020, n. 76",
 		// the form
-		`<form method="post">`, "<fieldset>", "<legend>La sua scelta</legend>", "</fieldset>",
+		`<form method="post">`, "<fieldset>", "<legend>La Sua scelta</legend>", "</fieldset>",
 		`<label class="opzione" for="choice-confirm"><input type="radio" id="choice-confirm" name="choice" value="confirm" required>`,
 		"<span>Confermo l'attivazione della casella PEC fornita dal mio Ordine professionale</span></label>",
 		`<label class="opzione" for="choice-decline"><input type="radio" id="choice-decline" name="choice" value="decline" required>`,
@@ -338,7 +338,7 @@ func TestInvalidShowsTheFormAgain(t *testing.T) {
 		"L&#39;indirizzo PEC indicato non è valido.",
 		`value="decline" required checked>`,
 		`value="carlo.zurzi@"`,
-		"ATTIVAZIONE CASELLA DI POSTA ELETTRONICA CERTIFICATA", `<button type="submit">Invia</button>`)
+		"Attivazione della casella di posta elettronica certificata", `<button type="submit">Invia</button>`)
 	if strings.Contains(body, `value="confirm" required checked`) {
 		t.Error("confirm preselected")
 	}
@@ -353,22 +353,22 @@ func TestResultPages(t *testing.T) {
 
 	d := string(Declined(sampleResult()).Body)
 	mustContain(t, "declined", d, "<h1>Casella PEC non attivata</h1>", "Gentile Carlo",
-		"carlo.zurzi@pec.tsrm.org</strong> non sarà attivata.", "Il suo Ordine professionale è stato informato.",
+		"carlo.zurzi@pec.tsrm.org</strong> non sarà attivata.", "Il Suo Ordine professionale è stato informato.",
 		"tenuti per legge ad avere un domicilio digitale")
 
 	own := sampleResult()
 	own.OwnPEC = "carlo.zurzi@legalmail.it"
 	d = string(Declined(own).Body)
-	mustContain(t, "declined-own", d, "carlo.zurzi@legalmail.it</strong> è stato registrato come suo domicilio digitale.")
+	mustContain(t, "declined-own", d, "carlo.zurzi@legalmail.it</strong> è stato registrato come Suo domicilio digitale.")
 	if strings.Contains(d, "tenuti per legge") {
 		t.Error("declined with own PEC still warns about the missing domicilio digitale")
 	}
 
 	// Without a name or an address the sentences still read well.
 	c = string(Confirmed(ResultData{}).Body)
-	mustContain(t, "confirmed-empty", c, "La sua casella di posta elettronica certificata è attiva.")
+	mustContain(t, "confirmed-empty", c, "La Sua casella di posta elettronica certificata è attiva.")
 	d = string(Declined(ResultData{}).Body)
-	mustContain(t, "declined-empty", d, "Abbiamo registrato la sua scelta: la casella non sarà attivata.")
+	mustContain(t, "declined-empty", d, "Abbiamo registrato la Sua scelta: la casella non sarà attivata.")
 }
 
 func TestErrorPagesSayNoMore(t *testing.T) {
@@ -376,12 +376,12 @@ func TestErrorPagesSayNoMore(t *testing.T) {
 		r     Rendered
 		title string
 	}{
-		"notfound": {NotFound(), "Link non valido"},
-		"gone":     {Gone(), "Link scaduto o già utilizzato"},
+		"notfound": {NotFound(), "Collegamento non valido"},
+		"gone":     {Gone(), "Collegamento scaduto o già utilizzato"},
 		"error":    {Error(), "Si è verificato un errore"},
 	} {
 		body := string(tc.r.Body)
-		mustContain(t, name, body, "<h1>"+tc.title+"</h1>", "<title>"+tc.title+"</title>", "segreteria del suo Ordine professionale")
+		mustContain(t, name, body, "<h1>"+tc.title+"</h1>", "<title>"+tc.title+"</title>", "segreteria del Suo Ordine professionale")
 		for _, leak := range []string{"<form", "token", "Token", "ZRZ"} {
 			if strings.Contains(body, leak) {
 				t.Errorf("%s: contains %q", name, leak)

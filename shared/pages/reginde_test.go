@@ -49,7 +49,7 @@ func TestReginde_FormExplainsAndHasTheButton(t *testing.T) {
 	body := string(RegindeForm(sampleReginde()).Body)
 	mustContain(t, "form", body, "Carlo Zurzi", "ZRZCRL**R10H501*", "carlo.zurzi@pec.tsrm.org",
 		"consulente tecnico d'ufficio (CTU)", "<strong>la stessa</strong>", "pst.giustizia.it", "CNS/CRS",
-		`<form method="post">`, `<button type="submit">Confermo di essermi registrato al ReGIndE</button>`)
+		`<form method="post">`, `<button type="submit">Ho completato la registrazione al ReGIndE</button>`)
 	already := sampleReginde()
 	already.Already = true
 	body = string(RegindeForm(already).Body)

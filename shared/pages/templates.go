@@ -66,14 +66,14 @@ const layout = `<!doctype html>
 `
 
 const formPage = `{{define "main" -}}
-<h1>ATTIVAZIONE CASELLA DI POSTA ELETTRONICA CERTIFICATA</h1>
+<h1>Attivazione della casella di posta elettronica certificata</h1>
 {{- with .Error}}
 <div class="errore" role="alert" id="errore">
 <p><strong>Attenzione:</strong> {{.}}</p>
 </div>
 {{- end}}
 <dl class="dati">
-<div><dt>Il suo nome</dt><dd>{{.Name}}</dd></div>
+<div><dt>Il Suo nome</dt><dd>{{.Name}}</dd></div>
 {{- with .MaskedCF}}
 <div><dt>Codice fiscale</dt><dd class="cf">{{.}}</dd></div>
 {{- end}}
@@ -86,23 +86,23 @@ const formPage = `{{define "main" -}}
 </dl>
 <div class="norma">
 <p>La informiamo che, in ottemperanza alla norma, per tutti i professionisti iscritti agli Albi professionali è obbligatorio l'uso di una casella di Posta elettronica certificata.</p>
-<p>Pertanto questo Ordine professionale ha provveduto ad emettere una casella PEC anche a suo favore. La invitiamo a selezionare una delle opzioni sotto indicate e a cliccare sul tasto "Invia" per confermare la scelta.</p>
+<p>Pertanto questo Ordine professionale ha emesso una casella PEC anche a Suo favore. La invitiamo a selezionare una delle opzioni qui sotto e a premere il pulsante «Invia» per confermare la scelta.</p>
 <p class="rif">La casella PEC è il domicilio digitale del professionista, che l'Ordine registra e pubblica nell'Indice nazionale degli indirizzi PEC (<span class="nw">INI-PEC</span>): art. 16, comma 7, del D.L. 29 novembre 2008, n. 185, come modificato dall'art. 37 del D.L. 16 luglio 2020, n. 76.</p>
 </div>
 <form method="post"{{if .Error}} aria-describedby="errore"{{end}}>
 <fieldset>
-<legend>La sua scelta</legend>
+<legend>La Sua scelta</legend>
 <label class="opzione" for="choice-confirm"><input type="radio" id="choice-confirm" name="choice" value="confirm" required{{if eq .Choice "confirm"}} checked{{end}}><span>Confermo l'attivazione della casella PEC fornita dal mio Ordine professionale</span></label>
 <label class="opzione" for="choice-decline"><input type="radio" id="choice-decline" name="choice" value="decline" required{{if eq .Choice "decline"}} checked{{end}}><span>Non confermo l'attivazione della casella PEC fornita dal mio Ordine professionale</span></label>
 <div class="altra">
 <label for="pec">Se ha già un indirizzo PEC, lo indichi qui</label>
-<p class="hint" id="pec-hint">Solo se non conferma l'attivazione. Facoltativo: l'indirizzo sarà registrato come suo domicilio digitale.</p>
+<p class="hint" id="pec-hint">Solo se non conferma l'attivazione. Facoltativo: l'indirizzo sarà registrato come Suo domicilio digitale.</p>
 <input type="email" id="pec" name="pec" value="{{.PEC}}" maxlength="254" autocomplete="email" autocapitalize="off" spellcheck="false" inputmode="email" aria-describedby="pec-hint">
 </div>
 </fieldset>
 <div class="azioni"><button type="submit">Invia</button></div>
 </form>
-<p class="nota">Per qualsiasi chiarimento si rivolga alla segreteria del suo Ordine professionale.</p>
+<p class="nota">Per qualsiasi chiarimento si rivolga alla segreteria del Suo Ordine professionale.</p>
 {{- end}}`
 
 const confirmedPage = `{{define "main" -}}
@@ -110,10 +110,10 @@ const confirmedPage = `{{define "main" -}}
 <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="40" height="40"><circle cx="12" cy="12" r="11" fill="#008055"/><path d="M6.5 12.5l3.5 3.5 7.5-8" fill="none" stroke="#fff" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round"/></svg>
 <h1>Casella PEC attivata</h1>
 </div>
-<p class="lead">{{with .Nome}}Gentile {{.}}, la{{else}}La{{end}} sua casella di posta elettronica certificata{{with .Address}} <strong class="pec">{{.}}</strong>{{end}} è attiva.</p>
+<p class="lead">{{with .Nome}}Gentile {{.}}, la{{else}}La{{end}} Sua casella di posta elettronica certificata{{with .Address}} <strong class="pec">{{.}}</strong>{{end}} è attiva.</p>
 <h2>Cosa succede ora</h2>
 <ul class="passi">
-<li>La casella è il suo domicilio digitale e viene registrata dal suo Ordine professionale.</li>
+<li>La casella è il Suo domicilio digitale e viene registrata dal Suo Ordine professionale.</li>
 <li>L'indirizzo sarà pubblicato nell'Indice nazionale degli indirizzi PEC (<span class="nw">INI-PEC</span>).</li>
 <li>Da ora la casella è utilizzabile per le comunicazioni istituzionali.</li>
 <li>Per accedere alla casella segua le indicazioni contenute nel messaggio di posta elettronica che ha ricevuto.</li>
@@ -126,34 +126,34 @@ const declinedPage = `{{define "main" -}}
 <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="40" height="40"><circle cx="12" cy="12" r="11" fill="#0066CC"/><path d="M12 10.5v7" stroke="#fff" stroke-width="2.4" stroke-linecap="round"/><circle cx="12" cy="6.8" r="1.5" fill="#fff"/></svg>
 <h1>Casella PEC non attivata</h1>
 </div>
-<p class="lead">{{with .Nome}}Gentile {{.}}, abbiamo{{else}}Abbiamo{{end}} registrato la sua scelta: la casella{{with .Address}} <strong class="pec">{{.}}</strong>{{end}} non sarà attivata.</p>
-<p>Il suo Ordine professionale è stato informato.</p>
+<p class="lead">{{with .Nome}}Gentile {{.}}, abbiamo{{else}}Abbiamo{{end}} registrato la Sua scelta: la casella{{with .Address}} <strong class="pec">{{.}}</strong>{{end}} non sarà attivata.</p>
+<p>Il Suo Ordine professionale è stato informato.</p>
 {{- if .OwnPEC}}
-<p>Il suo indirizzo PEC <strong class="pec">{{.OwnPEC}}</strong> è stato registrato come suo domicilio digitale.</p>
+<p>Il Suo indirizzo PEC <strong class="pec">{{.OwnPEC}}</strong> è stato registrato come Suo domicilio digitale.</p>
 {{- else}}
 <div class="avviso">
-<p>Le ricordiamo che i professionisti iscritti all'albo sono tenuti per legge ad avere un domicilio digitale. Se ha già un indirizzo PEC, lo comunichi alla segreteria del suo Ordine professionale.</p>
+<p>Le ricordiamo che i professionisti iscritti all'albo sono tenuti per legge ad avere un domicilio digitale. Se ha già un indirizzo PEC, lo comunichi alla segreteria del Suo Ordine professionale.</p>
 </div>
 {{- end}}
 <p class="nota">Può chiudere questa pagina.</p>
 {{- end}}`
 
 const notFoundPage = `{{define "main" -}}
-<h1>Link non valido</h1>
-<p class="lead">Il link che ha aperto non è valido.</p>
-<p>Controlli di averlo aperto dal messaggio di posta elettronica ricevuto, senza modificarlo. Se il problema persiste, si rivolga alla segreteria del suo Ordine professionale.</p>
+<h1>Collegamento non valido</h1>
+<p class="lead">Il collegamento che ha aperto non è valido.</p>
+<p>Controlli di averlo aperto dal messaggio di posta elettronica ricevuto, senza modificarlo. Se il problema persiste, si rivolga alla segreteria del Suo Ordine professionale.</p>
 {{- end}}`
 
 const gonePage = `{{define "main" -}}
-<h1>Link scaduto o già utilizzato</h1>
-<p class="lead">Il link che ha aperto non può più essere usato: è scaduto oppure è già stato utilizzato.</p>
-<p>Per qualsiasi necessità si rivolga alla segreteria del suo Ordine professionale.</p>
+<h1>Collegamento scaduto o già utilizzato</h1>
+<p class="lead">Il collegamento che ha aperto non può più essere usato: è scaduto oppure è già stato utilizzato.</p>
+<p>Per qualsiasi necessità si rivolga alla segreteria del Suo Ordine professionale.</p>
 {{- end}}`
 
 const errorPage = `{{define "main" -}}
 <h1>Si è verificato un errore</h1>
 <p class="lead">Non è stato possibile completare l'operazione.</p>
-<p>Riprovi più tardi aprendo di nuovo il link contenuto nel messaggio di posta elettronica ricevuto. Se il problema persiste, si rivolga alla segreteria del suo Ordine professionale.</p>
+<p>Riprovi più tardi aprendo di nuovo il collegamento contenuto nel messaggio di posta elettronica ricevuto. Se il problema persiste, si rivolga alla segreteria del Suo Ordine professionale.</p>
 {{- end}}`
 
 // css is the only style sheet (inline, allowed by the page's nonce). Colours follow the Italian
