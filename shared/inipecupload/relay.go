@@ -11,11 +11,11 @@ import (
 	"github.com/pecplatform/pec/shared/notice"
 )
 
-// OrderRelay is the delivery where each Order transmits to INI-PEC itself (InipecSender order):
+// OrderRelay is the delivery where each Order transmits to INI-PEC itself (InipecSender order-relay):
 // the platform sends the Order's file to the Order's own PEC address, attached, with what to do
 // with it (forward it from the Order's PEC to INI-PEC's address), and asks the Order to confirm a
-// day without changes. Where the federation transmits for every Order (InipecSender federation)
-// the platform sends to INI-PEC directly (HTTPUploader or PEC).
+// day without changes. Otherwise (InipecSender order or federation) the platform sends to
+// INI-PEC directly (HTTPUploader or PEC).
 type OrderRelay struct {
 	Mail   app.Mailer
 	Orders app.OrderReader
