@@ -85,3 +85,20 @@ func TestINIPEC_AFederationSendsOneFileForItsOrdersByPEC(t *testing.T) {
 		t.Errorf("%d PECs carried %s, want 1", copies, name)
 	}
 }
+
+// The INI-PEC settings are checked when the function starts: a value the template does not
+// allow stops it.
+func TestINIPEC_TheSyncRefusesUnknownSettings(t *testing.T) {
+	c := localcloud.ForTests(t)
+	for k, v := range map[string]string{"INIPEC_SENDER": "orders", "INIPEC_FEDERATION_ID": "fno tsrm", "INIPEC_CHANNEL": "fax", "INIPEC_NO_CHANGE": "nothing"} {
+		vars, _ := c.Host.Environment("INIPECSyncFunction")
+		vars[k] = v
+		env, err := wire.Load(t.Context(), func(k string) string { return vars[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := inipecsync.Sync(t.Context(), env); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%q: err = %v, want one naming %s", k, v, err, k)
+		}
+	}
+}
