@@ -71,6 +71,7 @@ type Sim struct {
 	// The PEC channel (ReadPEC) and the no-change confirmations.
 	mailpit, pecAddress string
 	seenPEC             map[string]bool // mailpit message ids read
+	pecCopies           map[string]int  // Message-ID -> copies received
 	confirmations       []Confirmation
 	rejections          []Rejection
 }

@@ -42,8 +42,22 @@ func (s *Sim) ReadPEC(mailpitURL, address string) {
 	defer s.mu.Unlock()
 	s.mailpit, s.pecAddress = strings.TrimRight(mailpitURL, "/"), strings.ToLower(address)
 	if s.seenPEC == nil {
-		s.seenPEC = map[string]bool{}
+		s.seenPEC, s.pecCopies = map[string]bool{}, map[string]int{}
 	}
+}
+
+// PECCopies says how many copies of each PEC (by Message-ID) reached the stand-in's address:
+// more than one means a PEC was sent again (after a crash between the send and its record). The
+// stand-in takes each Message-ID once, as the same PEC.
+func (s *Sim) PECCopies() map[string]int {
+	s.pollPEC(context.Background())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.pecCopies))
+	for id, n := range s.pecCopies {
+		out[id] = n
+	}
+	return out
 }
 
 func (s *Sim) routesPEC() {
@@ -107,6 +121,7 @@ func (s *Sim) confirm(w http.ResponseWriter, r *http.Request) {
 
 type mailpitMessage struct {
 	ID          string `json:"ID"`
+	MessageID   string `json:"MessageID"`
 	Subject     string `json:"Subject"`
 	Attachments []struct {
 		PartID   string `json:"PartID"`
@@ -142,7 +157,15 @@ func (s *Sim) pollPEC(ctx context.Context) {
 		if getJSON(ctx, base+"/api/v1/message/"+id, &m) != nil {
 			continue
 		}
-		s.takePEC(ctx, base, m)
+		s.mu.Lock()
+		again := m.MessageID != "" && s.pecCopies[m.MessageID] > 0
+		if m.MessageID != "" {
+			s.pecCopies[m.MessageID]++
+		}
+		s.mu.Unlock()
+		if !again { // a PEC sent again with its Message-ID is the same PEC: taken once
+			s.takePEC(ctx, base, m)
+		}
 		s.mu.Lock()
 		s.seenPEC[id] = true
 		s.mu.Unlock()

@@ -101,6 +101,10 @@ func TestINIPEC_ThePECChannelDeliversTheFileAttachedOnce(t *testing.T) {
 	if len(files) != 1 || files[0].Content != csv {
 		t.Errorf("files %+v, want the CSV once", files)
 	}
+	// Both PECs carry the Message-ID made from the file's name: INI-PEC sees one PEC twice.
+	if n := c.INIPEC.PECCopies()["inipec."+name+"@pec.example.it"]; n != 2 {
+		t.Errorf("%d copies of the PEC with %s's Message-ID, want 2 (one message sent twice)", n, name)
+	}
 
 	confirmation := inipec.FileName(orderID, time.Now(), 2)
 	if err := channel.Confirm(t.Context(), orderID, confirmation, time.Now()); err != nil {
@@ -222,12 +226,12 @@ func TestINIPEC_TheSyncOverThePECChannelSendsEachThingOnce(t *testing.T) {
 	}
 }
 
-// With InipecSender order, each Order transmits itself: the sync sends the Order its file by PEC,
-// once, to forward to INI-PEC from its own PEC, and nothing to INI-PEC.
+// With InipecSender order-relay, each Order transmits itself: the sync sends the Order its file
+// by PEC, once, to forward to INI-PEC from its own PEC, and nothing to INI-PEC.
 func TestINIPEC_WhenEachOrderTransmitsTheOrderGetsItsFileOnce(t *testing.T) {
 	c := localcloud.ForTests(t)
 	vars, _ := c.Host.Environment("INIPECSyncFunction")
-	vars["INIPEC_SENDER"] = "order"
+	vars["INIPEC_SENDER"] = "order-relay"
 	env, err := wire.Load(t.Context(), func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)

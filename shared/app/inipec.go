@@ -101,6 +101,12 @@ const (
 	NoChangeNone      = "none"       // nothing (before INI-PEC asked for the confirmation)
 )
 
+// Who transmits to INI-PEC (INIPEC.Sender).
+const (
+	SenderOrder      = "order"      // one file per Order
+	SenderFederation = "federation" // one file a day for all the Orders, from the federation
+)
+
 // INIPEC runs the daily delta of each Order to INI-PEC.
 type INIPEC struct {
 	Store   INIPECStore
@@ -110,9 +116,14 @@ type INIPEC struct {
 	// (NoChangeEmptyFile when empty); Confirm sends the call or the PEC.
 	NoChange string
 	Confirm  Confirmer
-	Format   inipec.Format
-	Log      *slog.Logger
-	Now      func() time.Time
+	// Sender says who transmits: SenderOrder (each Order's file, the default) or
+	// SenderFederation (one file a day for all the Orders, named after Federation).
+	Sender string
+	// Federation is the federation's code in its files' names (DefaultFederation when empty).
+	Federation string
+	Format     inipec.Format
+	Log        *slog.Logger
+	Now        func() time.Time
 	// Settle leaves out the changes of the last few minutes: a change is stamped before its
 	// transaction commits, and a function may take up to its timeout to commit it.
 	Settle  time.Duration
@@ -132,6 +143,9 @@ func (s *INIPEC) Sync(ctx context.Context) (*SyncResult, error) {
 	orders, err := s.Store.ListOrders(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if s.Sender == SenderFederation {
+		return s.syncFederation(ctx, orders)
 	}
 	res := &SyncResult{Delivered: []*Delivery{}}
 	var errs []error
@@ -165,7 +179,7 @@ func (s *INIPEC) syncOrder(ctx context.Context, orderID string) ([]*Delivery, er
 	d, err := s.prepare(ctx, orderID, last)
 	if err == nil && d == nil && len(done) == 0 {
 		s.Log.InfoContext(ctx, "no INI-PEC change to deliver", "orderId", orderID)
-		d, err = s.prepareConfirmation(ctx, orderID, last)
+		d, err = s.prepareConfirmation(ctx, orderID, orderID, last)
 	}
 	if err != nil || d == nil {
 		return done, err
@@ -246,16 +260,18 @@ func (s *INIPEC) prepare(ctx context.Context, orderID string, last *Delivery) (*
 // takes the next number of the Order's deliveries: a confirmation is prepared, sent and
 // completed exactly as a file is, so that a run cut off halfway is completed by the next and
 // two runs cannot both send it.
-func (s *INIPEC) prepareConfirmation(ctx context.Context, orderID string, last *Delivery) (*Delivery, error) {
+// The federation's own deliveries (its files, or its confirmations) are recorded under key,
+// and named after sender.
+func (s *INIPEC) prepareConfirmation(ctx context.Context, key, sender string, last *Delivery) (*Delivery, error) {
 	now := s.Now().UTC()
 	if s.NoChange == NoChangeNone || last == nil || domain.Today(last.PreparedAt).Equal(domain.Today(now)) {
 		return nil, nil
 	}
-	d := &Delivery{OrderID: orderID, N: last.N + 1, State: DeliveryPrepared, PreparedAt: now, Kind: "delta",
+	d := &Delivery{OrderID: key, N: last.N + 1, State: DeliveryPrepared, PreparedAt: now, Kind: "delta",
 		FromKey: last.ToKey, ToKey: last.ToKey, NoChanges: true}
-	d.FileName = inipec.FileName(orderID, now, d.N)
+	d.FileName = inipec.FileName(sender, now, d.N)
 	if s.noChange() == NoChangeEmptyFile {
-		d.ArchiveKey = "inipec/" + orderID + "/" + NewID() + "/" + d.FileName
+		d.ArchiveKey = "inipec/" + key + "/" + NewID() + "/" + d.FileName
 		if err := s.Archive.Put(ctx, d.ArchiveKey, strings.NewReader("")); err != nil {
 			return nil, err
 		}
@@ -323,6 +339,14 @@ func stato(k domain.PublicationKind) inipec.Stato {
 
 // send delivers an archived file and completes its delivery.
 func (s *INIPEC) send(ctx context.Context, d *Delivery) error {
+	if err := s.transmit(ctx, d); err != nil {
+		return err
+	}
+	return s.complete(ctx, d)
+}
+
+// transmit delivers an archived file, or the confirmation of a day without changes.
+func (s *INIPEC) transmit(ctx context.Context, d *Delivery) error {
 	size := d.Bytes
 	if size == 0 {
 		size = -1 // recorded before the size was kept
@@ -333,7 +357,7 @@ func (s *INIPEC) send(ctx context.Context, d *Delivery) error {
 		if s.Confirm == nil {
 			return fmt.Errorf("inipec: no confirmer for the no-change confirmation by %s", s.noChange())
 		}
-		deliver = func() error { return s.Confirm.Confirm(ctx, d.OrderID, d.FileName, d.PreparedAt) }
+		deliver = func() error { return s.Confirm.Confirm(ctx, s.senderOf(d), d.FileName, d.PreparedAt) }
 	} else if d.NoChanges {
 		size = 0
 	}
@@ -343,6 +367,11 @@ func (s *INIPEC) send(ctx context.Context, d *Delivery) error {
 		return err
 	}
 	count(ctx, s.Metrics, MetricINIPECDeliveries, 1, Dimension{})
+	return nil
+}
+
+// complete records a transmitted delivery as delivered.
+func (s *INIPEC) complete(ctx context.Context, d *Delivery) error {
 	d.State, d.DeliveredAt, d.Outcome = DeliveryDelivered, s.Now().UTC(), "accepted"
 	if d.NoChanges {
 		d.Outcome = "confirmed: no changes"

@@ -202,6 +202,8 @@ type Mailer struct {
 // Mail is a message delivered.
 type Mail struct {
 	To, Subject, Text, HTML string
+	Attachments             []notice.Attachment
+	IDKey                   string // the message's deterministic Message-ID key, if it has one
 }
 
 // Send implements app.Mailer.
@@ -211,7 +213,11 @@ func (m *Mailer) Send(_ context.Context, to string, msg notice.Message) (string,
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.sent = append(m.sent, Mail{To: to, Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML})
+	m.sent = append(m.sent, Mail{To: to, Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML,
+		Attachments: slices.Clone(msg.Attachments), IDKey: msg.IDKey})
+	if msg.IDKey != "" {
+		return "<" + msg.IDKey + "@fake>", nil
+	}
 	return fmt.Sprintf("fake-message-%d", len(m.sent)), nil
 }
 

@@ -332,7 +332,7 @@ func TestMailer_RecordsWhatItDelivers(t *testing.T) {
 	if _, err := m.Send(t.Context(), "b@example.it", notice.Message{Subject: "Oggetto", Text: "Testo"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := m.Sent(); len(got) != 1 || got[0] != (fake.Mail{To: "b@example.it", Subject: "Oggetto", Text: "Testo"}) {
+	if got := m.Sent(); len(got) != 1 || got[0].To != "b@example.it" || got[0].Subject != "Oggetto" || got[0].Text != "Testo" || got[0].HTML != "" || got[0].Attachments != nil {
 		t.Errorf("sent = %v", got)
 	}
 }

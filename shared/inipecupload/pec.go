@@ -58,6 +58,7 @@ func (p PEC) Deliver(ctx context.Context, name string, size int64, open func() (
 		Text: "Spettabile INI-PEC,\n\nsi trasmette in allegato il file " + name + " con l'aggiornamento degli indirizzi PEC " +
 			"degli iscritti (" + order + "), nel tracciato pubblicato per gli Ordini e i Collegi.\n\nCordiali saluti.\n\n" + notice.Signature,
 		Attachments: []notice.Attachment{{Name: name, ContentType: "text/csv", Data: data}},
+		IDKey:       MessageIDKey(name),
 	}
 	if _, err := p.Mail.Send(ctx, p.To, msg); err != nil {
 		return fmt.Errorf("inipec: pec %s: %w", name, err)
@@ -71,12 +72,19 @@ func (p PEC) Confirm(ctx context.Context, orderID, name string, day time.Time) e
 		Subject: "Conferma assenza di variazioni INI-PEC - " + orderID + " - " + name,
 		Text: "Spettabile INI-PEC,\n\nsi conferma che in data " + notice.FormatDate(day) + " non vi sono variazioni da comunicare " +
 			"per gli iscritti (" + orderID + "). Riferimento: " + name + ".\n\nCordiali saluti.\n\n" + notice.Signature,
+		IDKey: MessageIDKey(name),
 	}
 	if _, err := p.Mail.Send(ctx, p.To, msg); err != nil {
 		return fmt.Errorf("inipec: pec confirmation %s: %w", name, err)
 	}
 	return nil
 }
+
+// MessageIDKey is the key of the deterministic Message-ID of the PEC that carries (or confirms)
+// the delivery named name: "inipec.<name>". A delivery's name is unique (Order or federation,
+// day, number), so the PEC sent again by a run that completes a delivery cut off after the send
+// carries the same Message-ID, and INI-PEC's reading (the stand-in's too) takes it once.
+func MessageIDKey(name string) string { return "inipec." + name }
 
 // orderOf is the Order's id in a file name made by inipec.FileName.
 func orderOf(name string) string {

@@ -11,11 +11,11 @@ import (
 	"github.com/pecplatform/pec/shared/notice"
 )
 
-// OrderRelay is the delivery where each Order transmits to INI-PEC itself (InipecSender order):
+// OrderRelay is the delivery where each Order transmits to INI-PEC itself (InipecSender order-relay):
 // the platform sends the Order's file to the Order's own PEC address, attached, with what to do
 // with it (forward it from the Order's PEC to INI-PEC's address), and asks the Order to confirm a
-// day without changes. Where the federation transmits for every Order (InipecSender federation)
-// the platform sends to INI-PEC directly (HTTPUploader or PEC).
+// day without changes. Otherwise (InipecSender order or federation) the platform sends to
+// INI-PEC directly (HTTPUploader or PEC).
 type OrderRelay struct {
 	Mail   app.Mailer
 	Orders app.OrderReader
@@ -62,6 +62,7 @@ func (r OrderRelay) Deliver(ctx context.Context, name string, size int64, open f
 			"nel tracciato pubblicato da INI-PEC per gli Ordini e i Collegi.\n\nL'invio a INI-PEC è a cura dell'Ordine: si prega di inoltrare il file, " +
 			"senza modificarlo, dalla casella PEC dell'Ordine all'indirizzo " + r.INIPEC + ".\n\nDistinti saluti.\n\n" + notice.Signature,
 		Attachments: []notice.Attachment{{Name: name, ContentType: "text/csv", Data: data}},
+		IDKey:       "relay." + name,
 	}
 	if _, err := r.Mail.Send(ctx, o.PEC, msg); err != nil {
 		return fmt.Errorf("inipec: relay %s: %w", name, err)
@@ -80,6 +81,7 @@ func (r OrderRelay) Confirm(ctx context.Context, orderID, name string, day time.
 		Text: "Spett.le " + o.Name + ",\n\nin data " + notice.FormatDate(day) + " non vi sono variazioni degli indirizzi PEC dei Vostri iscritti da comunicare a INI-PEC. " +
 			"Si ricorda che l'Ordine è tenuto a confermare a INI-PEC l'assenza di aggiornamenti: si prega di farlo dalla casella PEC dell'Ordine all'indirizzo " +
 			r.INIPEC + " (riferimento " + name + ").\n\nDistinti saluti.\n\n" + notice.Signature,
+		IDKey: "relay." + name,
 	}
 	if _, err := r.Mail.Send(ctx, o.PEC, msg); err != nil {
 		return fmt.Errorf("inipec: relay confirmation %s: %w", name, err)

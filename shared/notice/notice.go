@@ -31,6 +31,10 @@ type Message struct {
 	HTML    string
 	// Attachments go with a PEC (the INI-PEC file); the members' e-mails have none.
 	Attachments []Attachment
+	// IDKey, when set, makes the PEC's Message-ID deterministic: "<IDKey@domain of From>".
+	// A message sent again after a crash then carries the same Message-ID, which lets the
+	// receiver see it is the same message. Letters, digits and "._-" only; empty: a random id.
+	IDKey string
 }
 
 // Attachment is a file attached to a message.

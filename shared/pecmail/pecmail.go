@@ -97,6 +97,11 @@ func (s *Sender) Send(ctx context.Context, to string, m notice.Message) (message
 	if err != nil {
 		return "", err
 	}
+	if m.IDKey != "" {
+		if messageID, err = keyedMessageID(m.IDKey, from.Address); err != nil {
+			return "", err
+		}
+	}
 	for _, a := range m.Attachments {
 		if !attachmentName.MatchString(a.Name) || a.ContentType == "" || strings.ContainsAny(a.ContentType, "\r\n") {
 			return "", fmt.Errorf("%w: attachment name or type", ErrInvalidMessage)
@@ -316,6 +321,21 @@ func newMessageID(from string) (string, error) {
 	}
 	return "<" + hex.EncodeToString(r[:]) + "@" + domain + ">", nil
 }
+
+// keyedMessageID returns the deterministic "<key@domain>" in the domain of from.
+func keyedMessageID(key, from string) (string, error) {
+	if len(key) > 200 || !messageIDKey.MatchString(key) {
+		return "", fmt.Errorf("%w: the Message-ID key", ErrInvalidMessage)
+	}
+	domain := from[strings.LastIndexByte(from, '@')+1:]
+	if !isDotAtom(domain) {
+		domain = "pecmail.invalid"
+	}
+	return "<" + key + "@" + domain + ">", nil
+}
+
+// messageIDKey is a dot-atom: what the left of a Message-ID may be without quoting.
+var messageIDKey = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)
 
 // isDotAtom reports whether s is a plain ASCII domain (letters, digits, '-', '.').
 func isDotAtom(s string) bool {

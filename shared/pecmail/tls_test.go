@@ -153,3 +153,34 @@ func TestSend_HonoursTimeoutAndContext(t *testing.T) {
 		t.Errorf("cancel: err = %v after %v", err, time.Since(t0))
 	}
 }
+
+// A message with an IDKey carries the same Message-ID every time it is sent, so a PEC sent
+// again after a crash is recognisably the same message.
+func TestSend_IDKeyGivesTheSameMessageIDEachTime(t *testing.T) {
+	serverTLS, clientTLS := testCA(t)
+	f := &fakeSMTP{implicitTLS: true, tlsConfig: serverTLS}
+	startFakeSMTP(t, f, "")
+	s := &Sender{Addr: f.addr, From: "piattaforma@pec.test", TLSConfig: clientTLS, Timeout: 5 * time.Second}
+	m := plain
+	m.IDKey = "inipec.INIPEC_TSRM-FI_20261205_000001.csv"
+	a, err := s.Send(t.Context(), "aggiornamento@cert.inipec.test", m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Send(t.Context(), "aggiornamento@cert.inipec.test", m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b || a != "<inipec.INIPEC_TSRM-FI_20261205_000001.csv@pec.test>" {
+		t.Errorf("Message-IDs %q, %q", a, b)
+	}
+	if _, data, _, _ := f.snapshot(); len(data) != 2 || !strings.Contains(data[1], "Message-ID: "+a) {
+		t.Errorf("data = %q", data)
+	}
+	for _, bad := range []string{"a b", "a..b", "a.", ".a", "a@b", "a>\r\nBcc: x@y.it", strings.Repeat("a", 201)} {
+		m.IDKey = bad
+		if _, err := s.Send(t.Context(), "aggiornamento@cert.inipec.test", m); !errors.Is(err, ErrInvalidMessage) {
+			t.Errorf("IDKey %q: err = %v, want ErrInvalidMessage", bad, err)
+		}
+	}
+}

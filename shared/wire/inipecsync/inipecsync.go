@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"regexp"
 	"time"
 
 	"github.com/pecplatform/pec/shared/app"
@@ -69,21 +70,34 @@ func sync(env *wire.Env) (*app.INIPEC, *dynamo.Store, error) {
 	default:
 		return nil, nil, fmt.Errorf("INIPEC_NO_CHANGE is %q: want empty-file, call, pec or none", s.NoChange)
 	}
-	// Who transmits: the federation for every Order (above), or each Order itself, which gets
-	// its file (and its no-change reminders) by PEC to forward to INI-PEC.
+	// Who transmits: each Order's file, sent by the platform by the channel (order); one file a
+	// day for all the Orders, from the federation (federation); or each Order itself, which gets
+	// its file (and its no-change reminders) by PEC to forward to INI-PEC (order-relay).
+	s.Federation = cmp.Or(env.Getenv("INIPEC_FEDERATION_ID"), app.DefaultFederation)
 	switch sender := env.Getenv("INIPEC_SENDER"); sender {
-	case "", "federation":
-	case "order":
+	case "", app.SenderOrder:
+	case app.SenderFederation:
+		s.Sender = app.SenderFederation
+	case SenderOrderRelay:
 		relay := inipecupload.OrderRelay{Mail: viaPEC.Mail, Orders: store, INIPEC: viaPEC.To}
 		s.Deliver, s.Confirm = relay, relay
 		if s.NoChange == "" || s.NoChange == app.NoChangeEmptyFile || s.NoChange == app.NoChangeCall {
 			s.NoChange = app.NoChangePEC // the Order confirms by its own PEC
 		}
 	default:
-		return nil, nil, fmt.Errorf("INIPEC_SENDER is %q: want federation or order", sender)
+		return nil, nil, fmt.Errorf("INIPEC_SENDER is %q: want order, federation or order-relay", sender)
+	}
+	if !federationID.MatchString(s.Federation) {
+		return nil, nil, fmt.Errorf("INIPEC_FEDERATION_ID must be 1 to 40 of A-Z, 0-9 and '-'")
 	}
 	return s, store, nil
 }
+
+// SenderOrderRelay (INIPEC_SENDER order-relay): each Order transmits from its own PEC; the
+// platform sends the Order its file to forward.
+const SenderOrderRelay = "order-relay"
+
+var federationID = regexp.MustCompile(`^[A-Z0-9-]{1,40}$`)
 
 // DefaultPECAddress is where INI-PEC took the Orders' files by PEC (MiSE note of 15/5/2013).
 const DefaultPECAddress = "aggiornamento@cert.inipec.gov.it"
