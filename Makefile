@@ -86,8 +86,8 @@ $(foreach f,$(FUNCTIONS),$(eval build-$(word 1,$(subst :, ,$(f))): ; $(GOBUILD) 
 
 ROLE  ?= federation
 ORDER ?=
-token: ## print a local portal token: make token ROLE=federation | make token ROLE=order ORDER=<id>
-	@$(GO) run ./infra/cmd/token -role $(ROLE) $(if $(ORDER),-order $(ORDER))
+token: ## print a local portal token: make token ROLE=federation | make token ROLE=order ORDER=<id> [SUB=<person>]
+	@$(GO) run ./infra/cmd/token -role $(ROLE) $(if $(ORDER),-order $(ORDER)) $(if $(SUB),-sub '$(SUB)')
 
 invoke: deps ## run one function with an event, as sam local invoke does: make invoke FN=<LogicalId> EVENT=events/<file>.json
 	@$(GO) run ./infra/cmd/invoke -fn "$(FN)" -event "$(EVENT)"

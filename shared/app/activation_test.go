@@ -184,9 +184,9 @@ func TestActivate_DecliningRevokesAndFailsTheStep(t *testing.T) {
 		outbox       []string
 		audit        []string
 	}{
-		{name: "without a PEC of their own"},
+		{name: "without a PEC of their own", audit: []string{"member mailbox.revocata"}},
 		{name: "giving their own PEC", ownPEC: " Mario.Bianchi@PEC.Altro.it ", memberPEC: "mario.bianchi@pec.altro.it",
-			outbox: []string{"insert mario.bianchi@pec.altro.it"}, audit: []string{"member member.own_pec_given"}},
+			outbox: []string{"insert mario.bianchi@pec.altro.it"}, audit: []string{"member mailbox.revocata", "member member.own_pec_given"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFederation(t)

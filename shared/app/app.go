@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"strings"
 	"time"
 
 	"github.com/pecplatform/pec/shared/domain"
@@ -26,6 +27,7 @@ type Store interface {
 	CountMailboxes(ctx context.Context, orderID string) (map[domain.State]int, error)
 	// TakenAddresses reports which of the addresses are already reserved.
 	TakenAddresses(ctx context.Context, addresses []string) (map[string]bool, error)
+	MemberSearchStore
 }
 
 // MailboxQuery selects one page of an Order's mailboxes.
@@ -40,6 +42,9 @@ type MailboxQuery struct {
 type Caller struct {
 	Role    string // "federation" or "order"
 	OrderID string // set when Role is "order"
+	// Subject is the person behind the token (its "sub" claim: the staff member's login), so
+	// that the audit trail names who acted, not only for whom.
+	Subject string
 }
 
 // Roles.
@@ -53,12 +58,28 @@ func (c Caller) CanAccessOrder(orderID string) bool {
 	return c.Role == RoleFederation || (c.Role == RoleOrder && c.OrderID == orderID)
 }
 
-// Actor names the caller in the audit trail.
-func (c Caller) Actor() string {
+// Party names for whom the caller acts: "federation" or "order:<id>". Two people of the same
+// Order are the same party (an Idempotency-Key is the Order's, not the person's).
+func (c Caller) Party() string {
 	if c.Role == RoleOrder {
 		return "order:" + c.OrderID
 	}
 	return c.Role
+}
+
+// Actor names the caller in the audit trail and the mailbox's history: the party and, when the
+// token names one, the person, as "order:<id>/<subject>" (a party never holds a slash).
+func (c Caller) Actor() string {
+	if c.Subject == "" {
+		return c.Party()
+	}
+	return c.Party() + "/" + c.Subject
+}
+
+// ParseActor splits an actor string of the audit trail into the party and the subject.
+func ParseActor(actor string) (party, subject string) {
+	party, subject, _ = strings.Cut(actor, "/")
+	return party, subject
 }
 
 // Service runs the use cases.

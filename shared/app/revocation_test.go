@@ -117,7 +117,7 @@ func TestCancelMember_RecordsTheCancellationAndRevokesTheMailbox(t *testing.T) {
 	if d := f.provider.Deactivated(); len(d) != 1 || d[0].RequestID != "mb-1" {
 		t.Errorf("deactivated %v, want mb-1", d)
 	}
-	f.wantStrings("audit", f.audit(), "federation order.created", "order:TO member.cancelled")
+	f.wantStrings("audit", f.audit(), "federation order.created", "order:TO member.cancelled", "order:TO mailbox.revocata")
 
 	if _, _, err := f.revocations.CancelMember(f.ctx, staffOfTO, "TO", f.cf(1).Value(), "2026-03-02", "again"); err != nil {
 		t.Fatal(err)
@@ -125,7 +125,7 @@ func TestCancelMember_RecordsTheCancellationAndRevokesTheMailbox(t *testing.T) {
 	if m := f.member(mb); m.CancelledOn != "2026-03-01" {
 		t.Errorf("cancelled on %s after a repeat, want the first date", m.CancelledOn)
 	}
-	f.wantStrings("audit", f.audit(), "federation order.created", "order:TO member.cancelled")
+	f.wantStrings("audit", f.audit(), "federation order.created", "order:TO member.cancelled", "order:TO mailbox.revocata")
 	f.wantStrings("outbox", f.outbox(), "delete "+mb.Address)
 }
 

@@ -31,6 +31,7 @@ type importItem struct {
 	Key         string   `dynamodbav:"key"`
 	ActorRole   string   `dynamodbav:"actorRole"`
 	ActorOrder  string   `dynamodbav:"actorOrder,omitempty"`
+	ActorSub    string   `dynamodbav:"actorSubject,omitempty"`
 	State       string   `dynamodbav:"state"`
 	Processed   int      `dynamodbav:"processed"`
 	Created     int      `dynamodbav:"created"`
@@ -52,7 +53,7 @@ type importItem struct {
 
 func toImportItem(im *app.Import) importItem {
 	it := importItem{PK: importPK(im.ID), SK: skImport, Type: "import", ID: im.ID, OrderID: im.OrderID, Key: im.Key,
-		ActorRole: im.Actor.Role, ActorOrder: im.Actor.OrderID, State: im.State, Processed: im.Processed,
+		ActorRole: im.Actor.Role, ActorOrder: im.Actor.OrderID, ActorSub: im.Actor.Subject, State: im.State, Processed: im.Processed,
 		Created: im.Created, Existing: im.Existing, FailedCount: im.FailedCount, Offset: im.Offset, NextLine: im.NextLine,
 		Header: im.Header, Owner: im.Owner, Runs: im.Runs, Error: im.Error, CreatedAt: formatTime(im.CreatedAt),
 		UpdatedAt: formatTime(im.UpdatedAt), ExpiresAt: im.CreatedAt.Add(importRetention).Unix(), Version: im.Version}
@@ -66,7 +67,7 @@ func toImportItem(im *app.Import) importItem {
 }
 
 func (it importItem) imp() *app.Import {
-	im := &app.Import{ID: it.ID, OrderID: it.OrderID, Key: it.Key, Actor: app.Caller{Role: it.ActorRole, OrderID: it.ActorOrder},
+	im := &app.Import{ID: it.ID, OrderID: it.OrderID, Key: it.Key, Actor: app.Caller{Role: it.ActorRole, OrderID: it.ActorOrder, Subject: it.ActorSub},
 		State: it.State, Processed: it.Processed, Created: it.Created, Existing: it.Existing, FailedCount: it.FailedCount,
 		Offset: it.Offset, NextLine: it.NextLine, Header: it.Header, Owner: it.Owner, Runs: it.Runs, Error: it.Error,
 		CreatedAt: parseTime(it.CreatedAt), UpdatedAt: parseTime(it.UpdatedAt), Version: it.Version}

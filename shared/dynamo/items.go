@@ -15,13 +15,16 @@ import (
 //	Order        ORDER#<id>          #ORDER
 //	Member       ORDER#<id>          MEMBER#<canonical codice fiscale>
 //	             (a CTU still in the albo, also)  GSI2 ORDER#<id>#CTU, GSI1 ORDER#<id>#CTU#CONFIRMED|PENDING
+//	Member       (also)              GSI4 ORDER#<id>#MEMBERS, <cognome>!<nome>!<cf> (folded as addresses are),
+//	                                 GSI5 ORDER#<id>#MEMBERS, <nome>!<cognome>!<cf>: the search by name
 //	Audit entry  ORDER#<id>          AUDIT#<time>#<random>
+//	             (of a member)       GSI4 ORDER#<id>#AUDIT#<canonical cf>, AUDIT#<time>#<random>
 //	Offer code   OFFER#<code>        #OFFER
 //	Order        (also)              GSI2 ORDERS
 //	Mailbox      MAILBOX#<id>        #MAILBOX        GSI1 ORDER#<id>#STATE#<state>, GSI2 ORDER#<id>#MAILBOXES,
 //	                                                 GSI3 ORDER#<id>#OPEN#<seq> while in RICHIESTA,
 //	                                                 GSI3 ORDER#<id>#EXPIRY, <dueOn>#<id> while ATTIVATA
-//	Batch        BATCH#<id>          #BATCH          GSI2 ORDER#<id>#BATCHES
+//	Batch        BATCH#<id>          #BATCH          GSI2 ORDER#<id>#BATCHES, GSI4 BATCHES#<state>
 //	Renewal line BATCH#<id>          MAILBOX#<id>    a mailbox of a renewal batch
 //	Address      ADDRESS#<address>   #ADDRESS
 //	Activation   ACTIVATION#<hash>   #ACTIVATION     (expires through TTL)
@@ -42,12 +45,18 @@ const (
 	attrGSI2SK = "GSI2SK"
 	attrGSI3PK = "GSI3PK"
 	attrGSI3SK = "GSI3SK"
+	attrGSI4PK = "GSI4PK"
+	attrGSI4SK = "GSI4SK"
+	attrGSI5PK = "GSI5PK"
+	attrGSI5SK = "GSI5SK"
 	// AttrTTL is the table's time-to-live attribute (epoch seconds).
 	AttrTTL = "expiresAt"
 
 	indexByState = "GSI1"
 	indexByOrder = "GSI2"
 	indexOpen    = "GSI3"
+	indexNames   = "GSI4" // members by cognome and nome; a member's audit entries
+	indexGiven   = "GSI5" // members by nome
 
 	skOrder       = "#ORDER"
 	skMailbox     = "#MAILBOX"
@@ -69,16 +78,21 @@ func offerPK(code string) string       { return "OFFER#" + code }
 func statePK(orderID string, s domain.State) string {
 	return "ORDER#" + orderID + "#STATE#" + string(s)
 }
-func orderMailboxesPK(orderID string) string { return "ORDER#" + orderID + "#MAILBOXES" }
-func openPK(orderID string, seq int) string  { return fmt.Sprintf("ORDER#%s#OPEN#%d", orderID, seq) }
-func batchPK(id string) string               { return "BATCH#" + id }
-func expiryPK(orderID string) string         { return "ORDER#" + orderID + "#EXPIRY" }
-func orderBatchesPK(orderID string) string   { return "ORDER#" + orderID + "#BATCHES" }
-func activationPK(hash string) string        { return "ACTIVATION#" + hash }
-func eventPK(id string) string               { return "PROVIDER_EVENT#" + id }
-func inipecPK(orderID string) string         { return "INIPEC#" + orderID }
-func regindePK(hash string) string           { return "REGINDE#" + hash }
-func ctuPK(orderID string) string            { return "ORDER#" + orderID + "#CTU" }
+func orderMailboxesPK(orderID string) string       { return "ORDER#" + orderID + "#MAILBOXES" }
+func openPK(orderID string, seq int) string        { return fmt.Sprintf("ORDER#%s#OPEN#%d", orderID, seq) }
+func batchPK(id string) string                     { return "BATCH#" + id }
+func expiryPK(orderID string) string               { return "ORDER#" + orderID + "#EXPIRY" }
+func orderBatchesPK(orderID string) string         { return "ORDER#" + orderID + "#BATCHES" }
+func activationPK(hash string) string              { return "ACTIVATION#" + hash }
+func eventPK(id string) string                     { return "PROVIDER_EVENT#" + id }
+func inipecPK(orderID string) string               { return "INIPEC#" + orderID }
+func regindePK(hash string) string                 { return "REGINDE#" + hash }
+func ctuPK(orderID string) string                  { return "ORDER#" + orderID + "#CTU" }
+func membersPK(orderID string) string              { return "ORDER#" + orderID + "#MEMBERS" }
+func batchesInStatePK(st domain.BatchState) string { return "BATCHES#" + string(st) }
+func memberAuditPK(orderID, key string) string {
+	return "ORDER#" + orderID + "#AUDIT#" + key
+}
 
 // ctuStatePK is the partition of an Order's CTU members by whether they confirmed ReGIndE.
 func ctuStatePK(orderID string, confirmed bool) string {
@@ -160,6 +174,10 @@ type memberItem struct {
 	GSI1SK           string `dynamodbav:",omitempty"`
 	GSI2PK           string `dynamodbav:",omitempty"`
 	GSI2SK           string `dynamodbav:",omitempty"`
+	GSI4PK           string
+	GSI4SK           string
+	GSI5PK           string
+	GSI5SK           string
 	Type             string `dynamodbav:"type"`
 	OrderID          string `dynamodbav:"orderId"`
 	CodiceFiscale    string `dynamodbav:"codiceFiscale"`
@@ -192,6 +210,7 @@ type memberItem struct {
 func toMemberItem(m *domain.Member) memberItem {
 	it := memberItem{
 		PK: orderPK(m.OrderID), SK: memberSK(m.Key()), Type: "member", OrderID: m.OrderID,
+		GSI4PK: membersPK(m.OrderID), GSI4SK: m.NameKey(), GSI5PK: membersPK(m.OrderID), GSI5SK: m.GivenKey(),
 		CodiceFiscale: m.CodiceFiscale.Value(), Nome: m.Nome, Cognome: m.Cognome, Albo: m.Albo,
 		NumeroIscrizione: m.NumeroIscrizione, DataIscrizione: m.DataIscrizione, Email: m.Email,
 		PEC: m.PEC, CTU: m.CTU, MailboxID: m.MailboxID,
@@ -325,17 +344,26 @@ func (it mailboxItem) mailbox() *domain.Mailbox {
 }
 
 type auditItem struct {
-	PK, SK string
-	Type   string `dynamodbav:"type"`
-	Entity string `dynamodbav:"entity"`
-	Action string `dynamodbav:"action"`
-	Actor  string `dynamodbav:"actor"`
-	At     string `dynamodbav:"at"`
+	PK, SK    string
+	GSI4PK    string            `dynamodbav:",omitempty"`
+	GSI4SK    string            `dynamodbav:",omitempty"`
+	Type      string            `dynamodbav:"type"`
+	Entity    string            `dynamodbav:"entity"`
+	Action    string            `dynamodbav:"action"`
+	Actor     string            `dynamodbav:"actor"`
+	At        string            `dynamodbav:"at"`
+	MemberKey string            `dynamodbav:"memberKey,omitempty"`
+	Changes   []app.FieldChange `dynamodbav:"changes,omitempty"`
+}
+
+func (it auditItem) entry() app.AuditEntry {
+	return app.AuditEntry{At: parseTime(it.At), Actor: it.Actor, Action: it.Action, Entity: it.Entity, MemberKey: it.MemberKey, Changes: it.Changes}
 }
 
 type batchItem struct {
 	PK, SK         string
 	GSI2PK, GSI2SK string
+	GSI4PK, GSI4SK string // every Order's batches in one state
 	Type           string `dynamodbav:"type"`
 	ID             string `dynamodbav:"id"`
 	OrderID        string `dynamodbav:"orderId"`
@@ -367,6 +395,7 @@ func optTime(t time.Time) string {
 func toBatchItem(b *domain.Batch, park app.BatchPark) batchItem {
 	return batchItem{
 		PK: batchPK(b.ID), SK: skBatch, GSI2PK: orderBatchesPK(b.OrderID), GSI2SK: formatTime(b.CreatedAt) + "#" + b.ID,
+		GSI4PK: batchesInStatePK(b.State), GSI4SK: formatTime(b.CreatedAt) + "#" + b.ID,
 		Type: "batch", ID: b.ID, OrderID: b.OrderID, Seq: b.Seq, MailboxCount: b.MailboxCount, AmountCents: b.AmountCents,
 		Confirmed: b.Confirmed, ConfirmedAt: optTime(b.ConfirmedAt), ConfirmedBy: b.ConfirmedBy,
 		Paid: b.Paid, PaidAt: optTime(b.PaidAt), PaymentRef: b.PaymentRef, State: string(b.State),

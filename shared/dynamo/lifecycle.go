@@ -48,7 +48,7 @@ func (s *Store) UpdateMember(ctx context.Context, orderID string, cf domain.Codi
 		}
 		next := toMemberItem(m)
 		next.Version = it.Version + 1
-		err = s.putAudited(ctx, next, it.Version, orderPK(orderID), "member:"+m.Key(), audit, domain.MemberPublication(&before, m))
+		err = s.putAudited(ctx, next, it.Version, orderPK(orderID), "member:"+m.Key(), audit, app.MemberChanges(&before, m), domain.MemberPublication(&before, m))
 		if err != nil {
 			return nil, fmt.Errorf("update member: %w", err)
 		}
@@ -204,7 +204,7 @@ func (s *Store) UpdateBatch(ctx context.Context, id string, audit app.Audit, cha
 		}
 		old := b.Version
 		b.Version++
-		err = s.putAudited(ctx, toBatchItem(b, park), old, orderPK(b.OrderID), "batch:"+b.ID, audit, nil)
+		err = s.putAudited(ctx, toBatchItem(b, park), old, orderPK(b.OrderID), "batch:"+b.ID, audit, nil, nil)
 		if err != nil {
 			return parked{nil, park}, fmt.Errorf("update batch: %w", err)
 		}
@@ -382,7 +382,7 @@ func optimistic[T any](try func() (T, error)) (T, error) {
 
 // putAudited writes item if its version is still version and, when audit names an action,
 // appends the audit entry in the same transaction.
-func (s *Store) putAudited(ctx context.Context, item any, version int, auditPK, entity string, audit app.Audit, p *domain.Publication) error {
+func (s *Store) putAudited(ctx context.Context, item any, version int, auditPK, entity string, audit app.Audit, changes []app.FieldChange, p *domain.Publication) error {
 	put := &types.Put{
 		TableName: &s.table, Item: mustMarshal(item),
 		ConditionExpression:       aws.String("version = :v"),
@@ -398,7 +398,7 @@ func (s *Store) putAudited(ctx context.Context, item any, version int, auditPK, 
 	}
 	items := []types.TransactWriteItem{{Put: put}}
 	if audit.Action != "" {
-		items = append(items, s.audit(auditPK, entity, audit.Action, audit.Actor, time.Now()))
+		items = append(items, s.auditEntry(auditPK, app.AuditEntry{Entity: entity, Action: audit.Action, Actor: audit.Actor, At: time.Now(), Changes: changes}))
 	}
 	if p != nil {
 		items = append(items, s.outbox(p))

@@ -162,7 +162,7 @@ func (s *Store) UpdateRequest(ctx context.Context, id string, audit app.Audit, c
 		}
 		old := r.Version
 		r.Version++
-		if err := s.putAudited(ctx, toRequestItem(r), old, orderPK(r.OrderID), "member:"+r.MemberKey, audit, nil); err != nil {
+		if err := s.putAudited(ctx, toRequestItem(r), old, orderPK(r.OrderID), "member:"+r.MemberKey, audit, nil, nil); err != nil {
 			return nil, err
 		}
 		return r, nil

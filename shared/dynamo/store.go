@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,9 +92,23 @@ func mustMarshal(v any) map[string]types.AttributeValue {
 }
 
 func (s *Store) audit(pk, entity, action, actor string, at time.Time) types.TransactWriteItem {
+	return s.auditEntry(pk, app.AuditEntry{Entity: entity, Action: action, Actor: actor, At: at})
+}
+
+// auditEntry is the write of an entry of the Order's audit trail (pk is the Order's); an
+// entry about a member (their record, or their mailbox with MemberKey set) is also in the
+// member's own partition of GSI4.
+func (s *Store) auditEntry(pk string, e app.AuditEntry) types.TransactWriteItem {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	it := auditItem{PK: pk, SK: "AUDIT#" + formatTime(at) + "#" + hex.EncodeToString(b[:]), Type: "audit", Entity: entity, Action: action, Actor: actor, At: formatTime(at)}
+	if k, ok := strings.CutPrefix(e.Entity, "member:"); ok && e.MemberKey == "" {
+		e.MemberKey = k
+	}
+	it := auditItem{PK: pk, SK: "AUDIT#" + formatTime(e.At) + "#" + hex.EncodeToString(b[:]), Type: "audit",
+		Entity: e.Entity, Action: e.Action, Actor: e.Actor, At: formatTime(e.At), MemberKey: e.MemberKey, Changes: e.Changes}
+	if e.MemberKey != "" {
+		it.GSI4PK, it.GSI4SK = memberAuditPK(strings.TrimPrefix(pk, "ORDER#"), e.MemberKey), it.SK
+	}
 	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: mustMarshal(it)}}
 }
 
@@ -318,12 +333,14 @@ func (s *Store) updateMailbox(ctx context.Context, id string, change func(*domai
 		if changed, err = change(mb); err != nil || !changed {
 			return mb, err
 		}
+		extra := with
 		if mb.State != before.State {
 			entered = mb.State
+			extra = append(slices.Clip(with), s.mailboxAudit(&before, mb))
 		}
 		old := mb.Version
 		mb.Version++
-		if err := s.putMailboxIfVersion(ctx, mb, old, domain.MailboxPublication(&before, mb), with...); err != nil {
+		if err := s.putMailboxIfVersion(ctx, mb, old, domain.MailboxPublication(&before, mb), extra...); err != nil {
 			return nil, err
 		}
 		return mb, nil
@@ -332,6 +349,20 @@ func (s *Store) updateMailbox(ctx context.Context, id string, change func(*domai
 		s.entered(ctx, entered)
 	}
 	return mb, changed && err == nil, err
+}
+
+// mailboxAudit is the audit entry of a mailbox's move to another state: the action names the
+// new state (mailbox.attivata, ...), the actor is the one its history records for the move.
+func (s *Store) mailboxAudit(before, after *domain.Mailbox) types.TransactWriteItem {
+	e := app.AuditEntry{Entity: "mailbox:" + after.ID, Action: "mailbox." + strings.ToLower(string(after.State)),
+		Actor: "system", At: after.UpdatedAt, MemberKey: after.MemberKey, Changes: app.MailboxChanges(before, after)}
+	if n := len(after.History); n > 0 {
+		e.Actor, e.At = after.History[n-1].Actor, after.History[n-1].At
+	}
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	return s.auditEntry(orderPK(after.OrderID), e)
 }
 
 // putMailboxIfVersion writes the mailbox if its version is still version, with the INI-PEC

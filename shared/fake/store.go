@@ -77,6 +77,9 @@ type link struct {
 type AuditEntry struct {
 	OrderID, Entity, Action, Actor string
 	At                             time.Time
+	MemberKey                      string
+	Changes                        []app.FieldChange
+	seq                            int
 }
 
 // NewStore returns an empty store.
@@ -101,11 +104,35 @@ func memberKey(orderID string, cf domain.CodiceFiscale) string {
 }
 
 // record appends an audit entry; the caller holds the lock.
-func (s *Store) record(orderID, entity, action, actor string, at time.Time) {
+func (s *Store) record(orderID, entity, action, actor string, at time.Time, changes ...app.FieldChange) {
 	if action == "" {
 		return
 	}
-	s.audit = append(s.audit, AuditEntry{OrderID: orderID, Entity: entity, Action: action, Actor: actor, At: at})
+	memberKey, _ := strings.CutPrefix(entity, "member:")
+	if memberKey == entity {
+		memberKey = ""
+	}
+	s.recordEntry(AuditEntry{OrderID: orderID, Entity: entity, Action: action, Actor: actor, At: at, MemberKey: memberKey, Changes: changes})
+}
+
+// recordEntry appends an audit entry; the caller holds the lock.
+func (s *Store) recordEntry(e AuditEntry) {
+	e.seq = len(s.audit)
+	s.audit = append(s.audit, e)
+}
+
+// recordTransition audits a mailbox's move to another state, as the DynamoDB store does; the
+// caller holds the lock.
+func (s *Store) recordTransition(before, after *domain.Mailbox) {
+	if before.State == after.State {
+		return
+	}
+	e := AuditEntry{OrderID: after.OrderID, Entity: "mailbox:" + after.ID, Action: "mailbox." + strings.ToLower(string(after.State)),
+		Actor: "system", At: after.UpdatedAt, MemberKey: after.MemberKey, Changes: app.MailboxChanges(before, after)}
+	if n := len(after.History); n > 0 {
+		e.Actor, e.At = after.History[n-1].Actor, after.History[n-1].At
+	}
+	s.recordEntry(e)
 }
 
 // publish appends an INI-PEC change to the Order's outbox; the caller holds the lock.
@@ -283,7 +310,7 @@ func (s *Store) UpdateMember(_ context.Context, orderID string, cf domain.Codice
 			continue
 		}
 		s.members[k] = &memberRow{m: clone(m), version: version + 1}
-		s.record(orderID, "member:"+m.Key(), audit.Action, audit.Actor, m.UpdatedAt)
+		s.record(orderID, "member:"+m.Key(), audit.Action, audit.Actor, m.UpdatedAt, app.MemberChanges(before, m)...)
 		s.publish(domain.MemberPublication(before, m))
 		s.mu.Unlock()
 		return m, nil
@@ -338,6 +365,7 @@ func (s *Store) updateMailbox(id string, change func(*domain.Mailbox) (bool, err
 		mb.Version++
 		s.mailboxes[id] = clone(mb)
 		s.publish(domain.MailboxPublication(before, mb))
+		s.recordTransition(before, mb)
 		if also != nil {
 			also(mb)
 		}

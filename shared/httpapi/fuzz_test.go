@@ -164,8 +164,8 @@ func fuzzRoutes() map[string]handler {
 		PublicURL: "https://pec.example.it", ActivationTTL: time.Hour}
 	provisioning := &app.Provisioning{Store: store, Workflow: noWorkflow{}, Now: time.Now}
 	req := &app.Requests{Store: store, Workflow: noWorkflow{}, Domains: domain.MustAlbi(domain.DefaultAlbi()), Log: log, Now: time.Now, NewID: app.NewID}
-	orders, members := httpapi.Orders(svc, log, nil), httpapi.Members(svc, nil, log, nil)
-	batches, actions, requests := httpapi.Batches(batch, renewals, log, nil), httpapi.MailboxActions(revocations, activations, log, nil), httpapi.Requests(req, log)
+	orders, members := httpapi.Orders(svc, nil, nil, log, nil), httpapi.Members(svc, nil, log, nil)
+	batches, actions, requests := httpapi.Batches(batch, renewals, nil, log, nil), httpapi.MailboxActions(revocations, activations, log, nil), httpapi.Requests(req, log)
 	return map[string]handler{
 		"PUT /v1/orders/{orderId}":                                 orders.Serve,
 		"POST /v1/orders/{orderId}/members":                        members.Serve,

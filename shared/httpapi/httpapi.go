@@ -147,7 +147,7 @@ func (rt *Router) serveIdempotent(ctx context.Context, r *Request, c app.Caller,
 	if len(k) > 255 {
 		return errorResponse(http.StatusBadRequest, "invalid_idempotency_key", "Idempotency-Key is at most 255 characters", "Idempotency-Key")
 	}
-	scope := sha256.Sum256([]byte(c.Actor() + "\n" + r.RouteKey + "\n" + r.RawPath + "\n" + k))
+	scope := sha256.Sum256([]byte(c.Party() + "\n" + r.RouteKey + "\n" + r.RawPath + "\n" + k))
 	scoped := hex.EncodeToString(scope[:])
 	sum := sha256.Sum256([]byte(r.Body))
 	fingerprint := hex.EncodeToString(sum[:])
@@ -238,7 +238,7 @@ func callerOf(r *Request) (app.Caller, error) {
 	if a == nil || a.JWT == nil {
 		return app.Caller{}, errUnauthorized
 	}
-	c := app.Caller{Role: a.JWT.Claims["role"], OrderID: a.JWT.Claims["order"]}
+	c := app.Caller{Role: a.JWT.Claims["role"], OrderID: a.JWT.Claims["order"], Subject: subjectOf(a.JWT.Claims["sub"])}
 	switch {
 	case c.Role == app.RoleFederation:
 		c.OrderID = ""
@@ -247,6 +247,16 @@ func callerOf(r *Request) (app.Caller, error) {
 		return app.Caller{}, errUnauthorized
 	}
 	return c, nil
+}
+
+// subjectOf keeps a token's subject as the audit trail's name for the person: printable, at
+// most 128 characters (anything else is dropped rather than stored).
+func subjectOf(sub string) string {
+	sub = strings.TrimSpace(sub)
+	if sub == "" || len(sub) > 128 || strings.ContainsFunc(sub, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return ""
+	}
+	return sub
 }
 
 func header(r *Request, name string) string {

@@ -44,8 +44,19 @@ func limitParam(r *Request) int {
 }
 
 // Batches serves the Order's authorisation and payment (BatchesFunction).
-func Batches(b *app.Batches, rn *app.Renewals, log *slog.Logger, idem app.Idempotency) *Router {
+func Batches(b *app.Batches, rn *app.Renewals, fed *app.Federation, log *slog.Logger, idem app.Idempotency) *Router {
 	rt := NewRouter(log, idem)
+	rt.Handle("GET /v1/batches", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		items, next, err := fed.Batches(ctx, c, r.QueryStringParameters["state"], limitParam(r), r.QueryStringParameters["cursor"])
+		if err != nil {
+			return Result{}, err
+		}
+		v := listView[batchView]{Items: make([]batchView, 0, len(items)), NextCursor: next}
+		for _, b := range items {
+			v.Items = append(v.Items, viewBatch(b))
+		}
+		return Result{Status: http.StatusOK, Body: v}, nil
+	})
 	rt.HandleIdempotent("POST /v1/orders/{orderId}/batches", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
 		b, err := b.CreateBatch(ctx, c, r.PathParameters["orderId"])
 		if err != nil {

@@ -12,9 +12,34 @@ import (
 	"github.com/pecplatform/pec/shared/domain"
 )
 
-// Orders serves the Order routes (OrdersFunction).
-func Orders(svc *app.Service, log *slog.Logger, idem app.Idempotency) *Router {
+// Orders serves the Order routes, the Orders' audit trails and the federation's list of Orders
+// (OrdersFunction).
+func Orders(svc *app.Service, trail *app.AuditTrail, fed *app.Federation, log *slog.Logger, idem app.Idempotency) *Router {
 	rt := NewRouter(log, idem)
+	rt.Handle("GET /v1/orders", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		items, next, err := fed.Orders(ctx, c, limitParam(r), r.QueryStringParameters["cursor"])
+		if err != nil {
+			return Result{}, err
+		}
+		v := listView[orderCountsView]{Items: make([]orderCountsView, 0, len(items)), NextCursor: next}
+		for _, o := range items {
+			v.Items = append(v.Items, orderCountsView{orderView: viewOrder(o.Order), Mailboxes: o.Mailboxes})
+		}
+		return Result{Status: http.StatusOK, Body: v}, nil
+	})
+	rt.Handle("GET /v1/orders/{orderId}/audit", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		q := app.AuditQuery{OrderID: r.PathParameters["orderId"], Member: r.QueryStringParameters["member"],
+			Limit: limitParam(r), Cursor: r.QueryStringParameters["cursor"]}
+		lines, next, err := trail.List(ctx, c, q)
+		if err != nil {
+			return Result{}, err
+		}
+		v := listView[auditView]{Items: make([]auditView, 0, len(lines)), NextCursor: next}
+		for _, l := range lines {
+			v.Items = append(v.Items, viewAudit(l))
+		}
+		return Result{Status: http.StatusOK, Body: v}, nil
+	})
 	rt.HandleIdempotent("PUT /v1/orders/{orderId}", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
 		var body struct {
 			Name       string            `json:"name"`
@@ -82,6 +107,19 @@ func Members(svc *app.Service, comp *app.Compliance, log *slog.Logger, idem app.
 			return Result{}, err
 		}
 		return Result{Status: http.StatusCreated, Body: map[string]any{"member": viewMember(m, mb), "mailbox": viewMailbox(mb)}}, nil
+	})
+	rt.Handle("GET /v1/orders/{orderId}/members", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		qs := r.QueryStringParameters
+		f := app.MemberFilter{Q: qs["q"], Albo: qs["albo"], State: qs["state"], CTU: qs["ctu"], Cursor: qs["cursor"], Limit: limitParam(r)}
+		files, next, err := svc.FindMembers(ctx, c, r.PathParameters["orderId"], f)
+		if err != nil {
+			return Result{}, err
+		}
+		v := listView[memberView]{Items: make([]memberView, 0, len(files)), NextCursor: next}
+		for _, f := range files {
+			v.Items = append(v.Items, viewMember(f.Member, f.Mailbox))
+		}
+		return Result{Status: http.StatusOK, Body: v}, nil
 	})
 	rt.Handle("GET /v1/orders/{orderId}/members/{codiceFiscale}", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
 		f, err := svc.GetMember(ctx, c, r.PathParameters["orderId"], r.PathParameters["codiceFiscale"])

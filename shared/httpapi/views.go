@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"strings"
 	"time"
 
 	"github.com/pecplatform/pec/shared/app"
@@ -112,4 +113,57 @@ type quotaView struct {
 	LimitBytes int64     `json:"limitBytes"`
 	Percent    int       `json:"percent"`
 	At         time.Time `json:"at"`
+}
+
+type orderCountsView struct {
+	orderView
+	Mailboxes map[domain.State]int `json:"mailboxes"`
+}
+
+type auditActorView struct {
+	Role    string  `json:"role"`
+	OrderID *string `json:"orderId"`
+	Subject *string `json:"subject"`
+}
+
+type auditSubjectView struct {
+	Type string `json:"type"` // member, mailbox, batch, order
+	ID   string `json:"id"`   // the codice fiscale (masked when the caller may not see it), or the id
+}
+
+type auditView struct {
+	At      time.Time         `json:"at"`
+	Actor   auditActorView    `json:"actor"`
+	Action  string            `json:"action"`
+	Subject auditSubjectView  `json:"subject"`
+	Member  *string           `json:"member"` // the member concerned: codice fiscale, or masked
+	Changes []app.FieldChange `json:"changes"`
+}
+
+func viewAudit(l app.AuditLine) auditView {
+	v := auditView{At: l.At, Action: l.Action, Changes: l.Changes}
+	if v.Changes == nil {
+		v.Changes = []app.FieldChange{}
+	}
+	role, order, _ := strings.Cut(l.Party, ":")
+	v.Actor.Role = role
+	if order != "" {
+		v.Actor.OrderID = &order
+	}
+	if l.Subject != "" {
+		sub := l.Subject
+		v.Actor.Subject = &sub
+	}
+	typ, id, _ := strings.Cut(l.Entity, ":")
+	v.Subject = auditSubjectView{Type: typ, ID: id}
+	switch {
+	case l.CodiceFiscale != "":
+		v.Member = &l.CodiceFiscale
+		if typ == "member" {
+			v.Subject.ID = l.CodiceFiscale
+		}
+	case l.Masked != "":
+		v.Member = &l.Masked
+	}
+	return v
 }

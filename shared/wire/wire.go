@@ -174,7 +174,7 @@ func Orders(_ context.Context, env *Env) (httpapi.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.Orders(svc, env.Log, store).Serve, nil
+	return httpapi.Orders(svc, &app.AuditTrail{Store: store}, &app.Federation{Store: store}, env.Log, store).Serve, nil
 }
 
 // Members builds MembersFunction: DynamoDB -> app.Service and app.Compliance -> the members'

@@ -2,6 +2,7 @@
 //
 //	go run ./infra/cmd/token -role federation
 //	go run ./infra/cmd/token -role order -order RM-01 -ttl 1h
+//	go run ./infra/cmd/token -role order -order RM-01 -sub segreteria@ordine.example
 //
 // Only the token goes to stdout, so that TOKEN=$(make token ROLE=...) works.
 package main
@@ -30,6 +31,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	role := fs.String("role", "", "federation or order")
 	order := fs.String("order", "", "the Order's id (required with -role order)")
+	sub := fs.String("sub", "", "sub claim: the person the audit trail names (default local-<role>[-<order>])")
 	ttl := fs.Duration("ttl", 12*time.Hour, "validity")
 	keyDir := fs.String("keydir", ".local/jwt", "directory of the local signing key (created if missing)")
 	issuer := fs.String("issuer", lambdahost.DefaultIssuer, "iss claim: the template's JWT issuer")
@@ -38,6 +40,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	claims, err := claimsFor(*role, *order, *issuer, *audience)
+	if err == nil && *sub != "" {
+		claims["sub"] = *sub
+	}
 	if err == nil && *ttl <= 0 {
 		err = errors.New("-ttl must be positive")
 	}

@@ -116,7 +116,7 @@ func Batches(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.Batches(p.batches(), p.renewals(nil), env.Log, p.store).Serve, nil
+	return httpapi.Batches(p.batches(), p.renewals(nil), &app.Federation{Store: p.store}, env.Log, p.store).Serve, nil
 }
 
 // MailboxActions builds MailboxActionsFunction: DynamoDB, Step Functions, the provider, SES, the
