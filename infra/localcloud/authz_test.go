@@ -110,6 +110,30 @@ var authzMatrix = map[string]authzRow{
 			return get("/v1/orders/" + f.a + "/members/" + f.m1["codiceFiscale"].(string))
 		},
 		want: unauth(403, 200, 200)},
+	"GET /v1/orders/{orderId}/members": {
+		call: func(f *authzFixture) req { return get("/v1/orders/" + f.a + "/members?q=" + url.QueryEscape(f.m1["cognome"].(string))) },
+		want: unauth(403, 200, 200)},
+	"PATCH /v1/orders/{orderId}/members/{codiceFiscale}": { // the same numero: nothing changes
+		call: func(f *authzFixture) req {
+			return req{"PATCH", "/v1/orders/" + f.a + "/members/" + f.m1["codiceFiscale"].(string),
+				map[string]any{"numeroIscrizione": f.m1["numeroIscrizione"]}, nil}
+		},
+		want: unauth(403, 200, 200)},
+	"POST /v1/orders/{orderId}/members/{codiceFiscale}/transfer": { // to an unknown Order: refused once authorised, nothing moves
+		call: func(f *authzFixture) req {
+			return post("/v1/orders/"+f.a+"/members/"+f.m1["codiceFiscale"].(string)+"/transfer",
+				map[string]any{"toOrderId": "NOWHERE-" + f.b, "date": "2026-01-02", "numeroIscrizione": "9"})
+		},
+		want: unauth(403, 422, 422)},
+	"GET /v1/orders/{orderId}/audit": {
+		call: func(f *authzFixture) req { return get("/v1/orders/" + f.a + "/audit?limit=5") },
+		want: unauth(403, 200, 200)},
+	"GET /v1/orders": { // the federation's view across Orders
+		call: func(f *authzFixture) req { return get("/v1/orders?limit=5") },
+		want: unauth(403, 200, 403)},
+	"GET /v1/batches": {
+		call: func(f *authzFixture) req { return get("/v1/batches?state=AWAITING_AUTHORIZATION&limit=5") },
+		want: unauth(403, 200, 403)},
 	"GET /v1/orders/{orderId}/compliance": {
 		call: func(f *authzFixture) req { return get("/v1/orders/" + f.a + "/compliance") },
 		want: unauth(403, 200, 200)},

@@ -354,7 +354,12 @@ func (c *Cloud) Close() {
 
 // Token returns a portal token signed with the local key.
 func (c *Cloud) Token(role, orderID string) (string, error) {
-	claims := map[string]any{"role": role, "iss": lambdahost.DefaultIssuer, "aud": lambdahost.DefaultAudience, "sub": "local-" + role}
+	return c.TokenFor(role, orderID, "local-"+role)
+}
+
+// TokenFor returns a portal token of the person sub (the audit trail's name for them).
+func (c *Cloud) TokenFor(role, orderID, sub string) (string, error) {
+	claims := map[string]any{"role": role, "iss": lambdahost.DefaultIssuer, "aud": lambdahost.DefaultAudience, "sub": sub}
 	if orderID != "" {
 		claims["order"] = orderID
 	}

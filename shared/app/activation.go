@@ -93,22 +93,22 @@ func (a *Activations) ResendActivation(ctx context.Context, c Caller, id string)
 // issue stores a new link's hash on the mailbox (with the parked step, if given) and e-mails
 // the link. The raw link exists only in the e-mail.
 func (a *Activations) issue(ctx context.Context, mb *domain.Mailbox, reminder int, park *domain.Park) (*domain.Mailbox, error) {
+	member, err := memberOf(ctx, a.Store, mb)
+	if err != nil {
+		return nil, err
+	}
 	raw, hash := newLinkToken()
 	expires := a.now().Add(a.ActivationTTL)
-	mb, _, err := a.Store.UpdateActivation(ctx, mb.ID, hash, expires, func(m *domain.Mailbox) (bool, error) {
+	mb, _, err = a.Store.UpdateActivation(ctx, mb.ID, hash, expires, func(m *domain.Mailbox) (bool, error) {
 		if m.State != domain.StateAbilitata {
 			return false, errNotAwaitingActivation
 		}
-		m.Activation = domain.Activation{Hash: hash, ExpiresAt: expires, Sent: m.Activation.Sent + 1}
+		m.Activation = domain.Activation{Hash: hash, ExpiresAt: expires, Sent: m.Activation.Sent + 1, SentTo: member.Email}
 		if park != nil {
 			m.Park = *park
 		}
 		return true, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	member, err := memberOf(ctx, a.Store, mb)
 	if err != nil {
 		return nil, err
 	}

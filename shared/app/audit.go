@@ -165,3 +165,12 @@ func MailboxChanges(before, after *domain.Mailbox) []FieldChange {
 	}
 	return out
 }
+
+// MailboxAction names an audited change of a mailbox: its new state (mailbox.attivata, ...)
+// or, when only its address moved, mailbox.address_changed.
+func MailboxAction(before, after *domain.Mailbox) string {
+	if before.State == after.State {
+		return "mailbox.address_changed"
+	}
+	return "mailbox." + strings.ToLower(string(after.State))
+}

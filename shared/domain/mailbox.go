@@ -112,6 +112,8 @@ type Activation struct {
 	Hash      string
 	ExpiresAt time.Time
 	Sent      int // links sent so far, reminders included
+	// SentTo is the e-mail address the last link went to: a corrected address gets a new one.
+	SentTo string
 }
 
 // KnownToProvider reports whether the provider was ever asked for this mailbox, so that a

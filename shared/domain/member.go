@@ -42,6 +42,9 @@ type Member struct {
 	CancelReason string
 	// Reginde tracks a CTU's registration of the domicilio digitale in ReGIndE.
 	Reginde Reginde
+	// TransferredTo is the Order the member moved to (their record here is then cancelled);
+	// TransferredFrom the Order they came from.
+	TransferredTo, TransferredFrom string
 }
 
 // Cancelled reports whether the member has left the albo.
@@ -148,6 +151,23 @@ func ValidateCancellation(date, reason string, now time.Time) (string, string, e
 	}
 	reason, err = ValidateReason(reason)
 	return d.Format(time.DateOnly), reason, err
+}
+
+// ValidateTransfer checks a transfer to another Order: the Order's id, the date (not in the
+// future) and the member's number in the new Order's albo.
+func ValidateTransfer(fromOrderID, toOrderID, date, numero string, now time.Time) (string, string, error) {
+	if err := ValidateOrderID(toOrderID); err != nil || toOrderID == fromOrderID {
+		return "", "", Invalid("toOrderId", "invalid_to_order_id", "toOrderId must be another Order's id")
+	}
+	d, err := time.Parse(time.DateOnly, strings.TrimSpace(date))
+	if err != nil || d.After(now.AddDate(0, 0, 1)) {
+		return "", "", Invalid("date", "invalid_date", "date must be a date YYYY-MM-DD, not in the future")
+	}
+	numero = strings.TrimSpace(numero)
+	if numero == "" || utf8.RuneCountInString(numero) > 32 || hasControl(numero) {
+		return "", "", Invalid("numeroIscrizione", "invalid_numero_iscrizione", "numeroIscrizione is required, at most 32 characters")
+	}
+	return d.Format(time.DateOnly), numero, nil
 }
 
 // ValidateReason checks the free-text reason of a revocation or cancellation.

@@ -52,3 +52,46 @@ func MemberPublication(before, after *Member) *Publication {
 	}
 	return p
 }
+
+// PublishedDomicilio is the address INI-PEC holds for the member: the own PEC, else the
+// convention mailbox's once ATTIVATA, else none ("", also once the member has left the albo).
+func PublishedDomicilio(m *Member, mb *Mailbox) string {
+	switch {
+	case m.Cancelled():
+		return ""
+	case m.PEC != "":
+		return m.PEC
+	case mb != nil && mb.State == StateAttivata:
+		return mb.Address
+	}
+	return ""
+}
+
+// DomicilioChange is what a change of the member's own PEC means for INI-PEC when the member
+// also has a convention mailbox: an own PEC given over an active mailbox replaces it (an
+// update), an own PEC removed falls back to the active mailbox (an update again).
+func DomicilioChange(before, after *Member, mb *Mailbox) *Publication {
+	was, is := PublishedDomicilio(before, mb), PublishedDomicilio(after, mb)
+	p := &Publication{OrderID: after.OrderID, MemberKey: after.Key(), Address: is, At: after.UpdatedAt}
+	switch {
+	case was == is:
+		return nil
+	case was == "":
+		p.Kind = PublishInsert
+	case is == "":
+		p.Kind, p.Address = PublishDelete, was
+	default:
+		p.Kind = PublishUpdate
+	}
+	return p
+}
+
+// OwnPECPrevails drops a convention mailbox's publication when the member's own PEC is their
+// domicilio digitale: INI-PEC holds the own PEC, which the mailbox's activation or revocation
+// does not change.
+func OwnPECPrevails(p *Publication, m *Member) *Publication {
+	if p != nil && m != nil && m.PEC != "" && !m.Cancelled() {
+		return nil
+	}
+	return p
+}

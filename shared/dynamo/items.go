@@ -196,6 +196,8 @@ type memberItem struct {
 	RequestKey       string `dynamodbav:"requestKey,omitempty"`
 	CancelledOn      string `dynamodbav:"cancelledOn,omitempty"`
 	CancelReason     string `dynamodbav:"cancelReason,omitempty"`
+	TransferredTo    string `dynamodbav:"transferredTo,omitempty"`
+	TransferredFrom  string `dynamodbav:"transferredFrom,omitempty"`
 	Version          int    `dynamodbav:"version"`
 
 	RegindeAddress     string `dynamodbav:"regindeAddress,omitempty"`
@@ -216,6 +218,7 @@ func toMemberItem(m *domain.Member) memberItem {
 		PEC: m.PEC, CTU: m.CTU, MailboxID: m.MailboxID,
 		EnrolledAt: formatTime(m.EnrolledAt), UpdatedAt: formatTime(m.UpdatedAt),
 		CancelledOn: m.CancelledOn, CancelReason: m.CancelReason, ImportID: m.ImportID, RequestKey: m.RequestKey,
+		TransferredTo: m.TransferredTo, TransferredFrom: m.TransferredFrom,
 		RegindeAddress: m.Reginde.Address, RegindeNotifiedFor: m.Reginde.NotifiedFor,
 		RegindeNotifiedAt: optTime(m.Reginde.NotifiedAt), RegindeNotices: m.Reginde.Notices,
 		RegindeLinkHash: m.Reginde.LinkHash, RegindeLinkExp: optTime(m.Reginde.LinkExpiresAt),
@@ -235,6 +238,7 @@ func (it memberItem) member() *domain.Member {
 		DataIscrizione: it.DataIscrizione, Email: it.Email, PEC: it.PEC, CTU: it.CTU,
 		MailboxID: it.MailboxID, EnrolledAt: parseTime(it.EnrolledAt), UpdatedAt: parseTime(it.UpdatedAt),
 		CancelledOn: it.CancelledOn, CancelReason: it.CancelReason, ImportID: it.ImportID, RequestKey: it.RequestKey,
+		TransferredTo: it.TransferredTo, TransferredFrom: it.TransferredFrom,
 		Reginde: domain.Reginde{Address: it.RegindeAddress, NotifiedFor: it.RegindeNotifiedFor,
 			NotifiedAt: parseTime(it.RegindeNotifiedAt), Notices: it.RegindeNotices, LinkHash: it.RegindeLinkHash,
 			LinkExpiresAt: parseTime(it.RegindeLinkExp), ConfirmedAt: parseTime(it.RegindeConfirmedAt)},
@@ -273,6 +277,7 @@ type mailboxItem struct {
 	ActivationHash string           `dynamodbav:"activationHash,omitempty"`
 	ActivationExp  string           `dynamodbav:"activationExpiresAt,omitempty"`
 	ActivationSent int              `dynamodbav:"activationsSent"`
+	ActivationTo   string           `dynamodbav:"activationSentTo,omitempty"`
 	Version        int              `dynamodbav:"version"`
 	ExpiresOn      string           `dynamodbav:"expiresOn,omitempty"`
 	ExpiryDueOn    string           `dynamodbav:"expiryDueOn,omitempty"`
@@ -296,7 +301,7 @@ func toMailboxItem(m *domain.Mailbox) mailboxItem {
 		Albo: m.Albo, BatchID: m.BatchID, MemberKey: m.MemberKey,
 		CreatedAt: formatTime(m.CreatedAt), UpdatedAt: formatTime(m.UpdatedAt), Version: m.Version,
 		BatchSeq: m.BatchSeq, RequestID: m.RequestID, ProviderRef: m.ProviderRef, TaskToken: m.Park.Token, Waiting: string(m.Park.Waiting),
-		ActivationHash: m.Activation.Hash, ActivationSent: m.Activation.Sent,
+		ActivationHash: m.Activation.Hash, ActivationSent: m.Activation.Sent, ActivationTo: m.Activation.SentTo,
 	}
 	if !m.Activation.ExpiresAt.IsZero() {
 		it.ActivationExp = formatTime(m.Activation.ExpiresAt)
@@ -331,7 +336,7 @@ func (it mailboxItem) mailbox() *domain.Mailbox {
 		CreatedAt: parseTime(it.CreatedAt), UpdatedAt: parseTime(it.UpdatedAt), Version: it.Version,
 		BatchSeq: it.BatchSeq, RequestID: it.RequestID, ProviderRef: it.ProviderRef,
 		Park:       domain.Park{Token: it.TaskToken, Waiting: domain.Waiting(it.Waiting)},
-		Activation: domain.Activation{Hash: it.ActivationHash, ExpiresAt: parseTime(it.ActivationExp), Sent: it.ActivationSent},
+		Activation: domain.Activation{Hash: it.ActivationHash, ExpiresAt: parseTime(it.ActivationExp), Sent: it.ActivationSent, SentTo: it.ActivationTo},
 		ExpiresOn:  it.ExpiresOn, ExpiryDueOn: it.ExpiryDueOn, LastReminder: it.LastReminder, RenewalBatchID: it.RenewalBatchID,
 		Poll:       domain.Poll{Attempts: it.PollAttempts, NextAt: parseTime(it.PollNextAt)},
 		QuotaAlert: it.QuotaAlert,

@@ -48,7 +48,16 @@ func (s *Store) UpdateMember(ctx context.Context, orderID string, cf domain.Codi
 		}
 		next := toMemberItem(m)
 		next.Version = it.Version + 1
-		err = s.putAudited(ctx, next, it.Version, orderPK(orderID), "member:"+m.Key(), audit, app.MemberChanges(&before, m), domain.MemberPublication(&before, m))
+		p := domain.MemberPublication(&before, m)
+		if before.PEC != m.PEC && m.MailboxID != "" && !m.Cancelled() {
+			// The own PEC changed over a convention mailbox: INI-PEC holds whichever prevails.
+			mb, err := s.GetMailbox(ctx, m.MailboxID)
+			if err != nil {
+				return nil, err
+			}
+			p = domain.DomicilioChange(&before, m, mb)
+		}
+		err = s.putAudited(ctx, next, it.Version, orderPK(orderID), "member:"+m.Key(), audit, app.MemberChanges(&before, m), p)
 		if err != nil {
 			return nil, fmt.Errorf("update member: %w", err)
 		}

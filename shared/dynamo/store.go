@@ -336,11 +336,19 @@ func (s *Store) updateMailbox(ctx context.Context, id string, change func(*domai
 		extra := with
 		if mb.State != before.State {
 			entered = mb.State
+		}
+		if mb.State != before.State || mb.Address != before.Address {
 			extra = append(slices.Clip(with), s.mailboxAudit(&before, mb))
 		}
 		old := mb.Version
 		mb.Version++
-		if err := s.putMailboxIfVersion(ctx, mb, old, domain.MailboxPublication(&before, mb), extra...); err != nil {
+		p := domain.MailboxPublication(&before, mb)
+		if p != nil {
+			if m, err := s.GetMember(ctx, mb.OrderID, domain.CodiceFiscale(mb.MemberKey)); err == nil {
+				p = domain.OwnPECPrevails(p, m)
+			}
+		}
+		if err := s.putMailboxIfVersion(ctx, mb, old, p, extra...); err != nil {
 			return nil, err
 		}
 		return mb, nil
@@ -351,10 +359,10 @@ func (s *Store) updateMailbox(ctx context.Context, id string, change func(*domai
 	return mb, changed && err == nil, err
 }
 
-// mailboxAudit is the audit entry of a mailbox's move to another state: the action names the
-// new state (mailbox.attivata, ...), the actor is the one its history records for the move.
+// mailboxAudit is the audit entry of a mailbox's move to another state or address (see
+// app.MailboxAction); the actor is the one its history records for the move.
 func (s *Store) mailboxAudit(before, after *domain.Mailbox) types.TransactWriteItem {
-	e := app.AuditEntry{Entity: "mailbox:" + after.ID, Action: "mailbox." + strings.ToLower(string(after.State)),
+	e := app.AuditEntry{Entity: "mailbox:" + after.ID, Action: app.MailboxAction(before, after),
 		Actor: "system", At: after.UpdatedAt, MemberKey: after.MemberKey, Changes: app.MailboxChanges(before, after)}
 	if n := len(after.History); n > 0 {
 		e.Actor, e.At = after.History[n-1].Actor, after.History[n-1].At

@@ -124,10 +124,10 @@ func (s *Store) recordEntry(e AuditEntry) {
 // recordTransition audits a mailbox's move to another state, as the DynamoDB store does; the
 // caller holds the lock.
 func (s *Store) recordTransition(before, after *domain.Mailbox) {
-	if before.State == after.State {
+	if before.State == after.State && before.Address == after.Address {
 		return
 	}
-	e := AuditEntry{OrderID: after.OrderID, Entity: "mailbox:" + after.ID, Action: "mailbox." + strings.ToLower(string(after.State)),
+	e := AuditEntry{OrderID: after.OrderID, Entity: "mailbox:" + after.ID, Action: app.MailboxAction(before, after),
 		Actor: "system", At: after.UpdatedAt, MemberKey: after.MemberKey, Changes: app.MailboxChanges(before, after)}
 	if n := len(after.History); n > 0 {
 		e.Actor, e.At = after.History[n-1].Actor, after.History[n-1].At
@@ -311,7 +311,11 @@ func (s *Store) UpdateMember(_ context.Context, orderID string, cf domain.Codice
 		}
 		s.members[k] = &memberRow{m: clone(m), version: version + 1}
 		s.record(orderID, "member:"+m.Key(), audit.Action, audit.Actor, m.UpdatedAt, app.MemberChanges(before, m)...)
-		s.publish(domain.MemberPublication(before, m))
+		p := domain.MemberPublication(before, m)
+		if mb, ok := s.mailboxes[m.MailboxID]; ok && before.PEC != m.PEC && !m.Cancelled() {
+			p = domain.DomicilioChange(before, m, mb)
+		}
+		s.publish(p)
 		s.mu.Unlock()
 		return m, nil
 	}
@@ -364,7 +368,11 @@ func (s *Store) updateMailbox(id string, change func(*domain.Mailbox) (bool, err
 		}
 		mb.Version++
 		s.mailboxes[id] = clone(mb)
-		s.publish(domain.MailboxPublication(before, mb))
+		p := domain.MailboxPublication(before, mb)
+		if r, ok := s.members[memberKey(mb.OrderID, domain.CodiceFiscale(mb.MemberKey))]; ok {
+			p = domain.OwnPECPrevails(p, r.m)
+		}
+		s.publish(p)
 		s.recordTransition(before, mb)
 		if also != nil {
 			also(mb)

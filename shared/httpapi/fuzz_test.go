@@ -76,6 +76,20 @@ func (s fuzzStore) GetMailbox(_ context.Context, id string) (*domain.Mailbox, er
 	return domain.NewMailbox(id, "carlo.zurzi@pec.tsrm.org", fuzzOrder, "TSRM", cf, time.Now(), "order:"+fuzzOrder), nil
 }
 
+func (s fuzzStore) MoveAddress(ctx context.Context, id, to string, change func(*domain.Mailbox) (bool, error)) (*domain.Mailbox, error) {
+	mb, _, err := s.UpdateMailbox(ctx, id, func(m *domain.Mailbox) (bool, error) { m.Address = to; return change(m) })
+	return mb, err
+}
+
+func (s fuzzStore) TransferMember(ctx context.Context, orderID string, cf domain.CodiceFiscale, toOrderID string,
+	decide func(*domain.Member, *domain.Mailbox, *domain.Order) (*app.MemberTransfer, error)) (*app.MemberTransfer, error) {
+	to, err := s.GetOrder(ctx, toOrderID)
+	if err != nil {
+		return nil, domain.ErrOrderNotFound
+	}
+	return decide(s.member(cf), nil, to)
+}
+
 func (s fuzzStore) UpdateMailbox(ctx context.Context, id string, change func(*domain.Mailbox) (bool, error)) (*domain.Mailbox, bool, error) {
 	mb, _ := s.GetMailbox(ctx, id)
 	changed, err := change(mb)
@@ -165,17 +179,21 @@ func fuzzRoutes() map[string]handler {
 	provisioning := &app.Provisioning{Store: store, Workflow: noWorkflow{}, Now: time.Now}
 	req := &app.Requests{Store: store, Workflow: noWorkflow{}, Domains: domain.MustAlbi(domain.DefaultAlbi()), Log: log, Now: time.Now, NewID: app.NewID}
 	orders, members := httpapi.Orders(svc, nil, nil, log, nil), httpapi.Members(svc, nil, log, nil)
-	batches, actions, requests := httpapi.Batches(batch, renewals, nil, log, nil), httpapi.MailboxActions(revocations, activations, log, nil), httpapi.Requests(req, log)
+	batches, actions, requests := httpapi.Batches(batch, renewals, nil, log, nil), httpapi.MailboxActions(revocations, activations,
+		&app.Corrections{Store: store, Domains: domain.MustAlbi(domain.DefaultAlbi()), Activations: activations, Revocations: revocations, Now: time.Now},
+		&app.Transfers{Store: store, Now: time.Now}, log, nil), httpapi.Requests(req, log)
 	return map[string]handler{
-		"PUT /v1/orders/{orderId}":                                 orders.Serve,
-		"POST /v1/orders/{orderId}/members":                        members.Serve,
-		"POST /v1/orders/{orderId}/members:import":                 members.Serve,
-		"POST /v1/batches/{id}/payment":                            batches.Serve,
-		"POST /v1/orders/{orderId}/renewals":                       batches.Serve,
-		"POST /v1/mailboxes/{id}/revoke":                           actions.Serve,
-		"POST /v1/orders/{orderId}/members/{codiceFiscale}/cancel": actions.Serve,
-		"POST /v1/conventions/{offerCode}/requests":                requests.Serve,
-		"POST /v1/requests/{requestId}/payment":                    requests.Serve,
+		"PUT /v1/orders/{orderId}":                                   orders.Serve,
+		"POST /v1/orders/{orderId}/members":                          members.Serve,
+		"POST /v1/orders/{orderId}/members:import":                   members.Serve,
+		"POST /v1/batches/{id}/payment":                              batches.Serve,
+		"POST /v1/orders/{orderId}/renewals":                         batches.Serve,
+		"POST /v1/mailboxes/{id}/revoke":                             actions.Serve,
+		"POST /v1/orders/{orderId}/members/{codiceFiscale}/cancel":   actions.Serve,
+		"PATCH /v1/orders/{orderId}/members/{codiceFiscale}":         actions.Serve,
+		"POST /v1/orders/{orderId}/members/{codiceFiscale}/transfer": actions.Serve,
+		"POST /v1/conventions/{offerCode}/requests":                  requests.Serve,
+		"POST /v1/requests/{requestId}/payment":                      requests.Serve,
 		// Signed with the right secret (in fuzzEvent), so that the fuzz reaches the event's parsing.
 		"POST /v1/provider/callback": httpapi.ProviderCallback(provisioning, log, [][]byte{fuzzSecret}, time.Now),
 	}
@@ -213,6 +231,9 @@ func FuzzJSONBodies(f *testing.F) {
 		`{"codiceFiscale":"zrzcrl72r10h501d","cognome":"ZURZI","nome":"carlo","email":"c@example.it"}`,
 		`{"codiceFiscale":"ZRZCRL72R10H501D","cognome":"Zurzi","nome":"Carlo","email":"c@example.it\n"}`,
 		"\xff\xfe{}", `{"nome":"` + strings.Repeat("é", 200) + `"}`,
+		`{"email":"carlo.zurzi@tiscali.it"}`, `{"pec":null}`, `{"pec":""}`, `{"albo":"Igienista dentale","cognome":"Zurzi"}`,
+		`{"toOrderId":"TSRM-PI","date":"2026-11-20","numeroIscrizione":"77"}`, `{"toOrderId":5}`,
+		`{"codiceFiscale":"X"}`, `{"ctu":null}`, `{"nome":null}`, `{"dataIscrizione":"2030-01-01"}`,
 	} {
 		for i := range 10 {
 			f.Add(uint8(i), seed)

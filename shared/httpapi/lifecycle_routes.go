@@ -117,10 +117,44 @@ func Batches(b *app.Batches, rn *app.Renewals, fed *app.Federation, log *slog.Lo
 	return rt
 }
 
-// MailboxActions serves revocation, a fresh activation link and a member's cancellation
-// (MailboxActionsFunction).
-func MailboxActions(rv *app.Revocations, act *app.Activations, log *slog.Logger, idem app.Idempotency) *Router {
+// MailboxActions serves revocation, a fresh activation link, a member's cancellation,
+// corrections and transfers (MailboxActionsFunction).
+func MailboxActions(rv *app.Revocations, act *app.Activations, fix *app.Corrections, tr *app.Transfers, log *slog.Logger, idem app.Idempotency) *Router {
 	rt := NewRouter(log, idem)
+	rt.Handle("POST /v1/orders/{orderId}/members/{codiceFiscale}/transfer", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		var body struct {
+			ToOrderID        string `json:"toOrderId"`
+			Date             string `json:"date"`
+			NumeroIscrizione string `json:"numeroIscrizione"`
+		}
+		if err := DecodeJSON(r, &body); err != nil {
+			return Result{}, err
+		}
+		m, mb, err := tr.Transfer(ctx, c, r.PathParameters["orderId"], r.PathParameters["codiceFiscale"], body.ToOrderID, body.Date, body.NumeroIscrizione)
+		if err != nil {
+			return Result{}, err
+		}
+		v := struct {
+			memberView
+			Mailbox *mailboxView `json:"mailbox"`
+		}{viewMember(m, mb), viewMailbox(mb)}
+		return Result{Status: http.StatusOK, Body: v}, nil
+	})
+	rt.Handle("PATCH /v1/orders/{orderId}/members/{codiceFiscale}", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		patch, err := decodeCorrection(r)
+		if err != nil {
+			return Result{}, err
+		}
+		m, mb, err := fix.Correct(ctx, c, r.PathParameters["orderId"], r.PathParameters["codiceFiscale"], patch)
+		if err != nil {
+			return Result{}, err
+		}
+		v := struct {
+			memberView
+			Mailbox *mailboxView `json:"mailbox"`
+		}{viewMember(m, mb), viewMailbox(mb)}
+		return Result{Status: http.StatusOK, Body: v}, nil
+	})
 	rt.Handle("POST /v1/mailboxes/{id}/revoke", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
 		var body struct {
 			Reason string `json:"reason"`

@@ -120,7 +120,8 @@ func Batches(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
 }
 
 // MailboxActions builds MailboxActionsFunction: DynamoDB, Step Functions, the provider, SES, the
-// Orders' PEC -> app.Revocations, app.Activations -> revocation, a fresh link, cancellation.
+// Orders' PEC -> app.Revocations, app.Activations, app.Corrections -> revocation, a fresh link,
+// cancellation, corrections.
 func MailboxActions(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
 	if err := env.Require("MailboxActionsFunction"); err != nil {
 		return nil, err
@@ -133,7 +134,10 @@ func MailboxActions(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.MailboxActions(p.revocations(p.provider()), act, env.Log, p.store).Serve, nil
+	rv := p.revocations(p.provider())
+	fix := &app.Corrections{Store: p.store, Domains: env.Domains, Activations: act, Revocations: rv, Now: time.Now}
+	tr := &app.Transfers{Store: p.store, Now: time.Now}
+	return httpapi.MailboxActions(rv, act, fix, tr, env.Log, p.store).Serve, nil
 }
 
 // Activation builds ActivationFunction: DynamoDB, Step Functions, SES, the Orders' PEC ->
