@@ -193,3 +193,62 @@ func TestDayTwo_TheFederationSeesEveryOrderAndTheBatchesWaiting(t *testing.T) {
 	s.order.expect(403, "GET", "/v1/orders", nil)
 	s.order.expect(403, "GET", "/v1/batches?state=AWAITING_AUTHORIZATION", nil)
 }
+
+// inipecLines returns the lines of the Order's daily INI-PEC files that name the address.
+func inipecLines(t *testing.T, orderID, address string) []string {
+	t.Helper()
+	var out []string
+	for _, f := range orderFiles(t, orderID) {
+		for _, l := range lines(f) {
+			if strings.HasPrefix(strings.ToLower(l), strings.ToLower(address)+";") {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
+func TestDayTwo_TransferMovesTheMemberAndTheMailboxAndBothOrdersTellINIPEC(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "Carlo", freshSurname("Zurzi"))
+	s.authorize(t)
+	if code, _ := click(t, s.link(t, 1), url.Values{"choice": {"confirm"}}); code != 200 {
+		t.Fatal("confirm")
+	}
+	waitState(t, s.order, s.mailboxID, "ATTIVATA", 10*time.Second)
+	address := s.order.expect(200, "GET", "/v1/mailboxes/"+s.mailboxID, nil).json(t)["address"].(string)
+	to := createOrder(t, true)
+	path := "/v1/orders/" + s.orderID + "/members/ZRZCRL72R10H501D"
+	as(t, "order", to).expect(403, "POST", path+"/transfer", map[string]any{"toOrderId": to, "date": "2026-12-01", "numeroIscrizione": "2207"})
+	body := map[string]any{"toOrderId": to, "date": "2026-12-01", "numeroIscrizione": "2207"}
+	r := s.order.expect(200, "POST", path+"/transfer", body).json(t)
+	mb := r["mailbox"].(map[string]any)
+	if r["orderId"] != to || r["numeroIscrizione"] != "2207" || mb["orderId"] != to || mb["state"] != "ATTIVATA" || mb["address"] != address {
+		t.Fatalf("transferred %v", r)
+	}
+	s.order.expect(200, "POST", path+"/transfer", body) // again: the same answer
+	left := s.order.expect(200, "GET", path, nil).json(t)
+	if left["cancelledOn"] != "2026-12-01" || left["domicilioDigitale"] != nil {
+		t.Errorf("the record left behind %v", left)
+	}
+	newOrder := as(t, "order", to)
+	newOrder.expect(200, "GET", "/v1/orders/"+to+"/members/ZRZCRL72R10H501D", nil)
+	newOrder.expect(200, "GET", "/v1/mailboxes/"+s.mailboxID, nil)
+	s.order.expect(404, "GET", "/v1/mailboxes/"+s.mailboxID, nil)
+
+	time.Sleep(1100 * time.Millisecond) // the settle time of the local parameters
+	eventually(t, "the deletion in the old Order's file and the insertion in the new one's", 60*time.Second, func() bool {
+		runSchedule(t, "INIPECSyncFunction")
+		del, ins := false, false
+		for _, l := range inipecLines(t, s.orderID, address) {
+			del = del || strings.Split(l, ";")[5] == "3"
+		}
+		for _, l := range inipecLines(t, to, address) {
+			ins = ins || strings.Split(l, ";")[5] == "2"
+		}
+		return del && ins
+	})
+	if n := len(inipecLines(t, to, address)); n != 1 {
+		t.Errorf("the new Order's files name the address %d times", n)
+	}
+}

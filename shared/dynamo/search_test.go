@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/pecplatform/pec/shared/app"
 	"github.com/pecplatform/pec/shared/domain"
@@ -146,5 +147,53 @@ func TestFederationLists_OrdersAndBatchesAcrossOrders(t *testing.T) {
 	}
 	if _, _, err := fed.Batches(t.Context(), federation, "AWAITING_AUTHORIZATION", 10, ""); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestTransferMember_MovesTheRecordsAtomicallyWithBothOrdersINIPECChanges(t *testing.T) {
+	store := newStore(t)
+	svc := app.New(store, domain.MustAlbi(domain.DefaultAlbi()))
+	from, to := newOrder(t, svc), newOrder(t, svc)
+	e := enrolment(cfFor(5), "Giovanna", "Bianchi")
+	e.PEC = "giovanna.bianchi@pec.example.it"
+	if _, _, err := svc.Enrol(t.Context(), federation, from, e); err != nil {
+		t.Fatal(err)
+	}
+	tr := &app.Transfers{Store: store, Now: time.Now}
+	m, mb, err := tr.Transfer(t.Context(), federation, from, cfFor(5), to, "2026-01-02", "77")
+	if err != nil || m.OrderID != to || m.TransferredFrom != from || mb != nil {
+		t.Fatalf("%+v %+v %v", m, mb, err)
+	}
+	left, err := store.GetMember(t.Context(), from, domain.CodiceFiscale(cfFor(5)))
+	if err != nil || left.TransferredTo != to || !left.Cancelled() {
+		t.Errorf("left behind %+v %v", left, err)
+	}
+	kinds := func(orderID string) []string {
+		changes, err := store.Changes(t.Context(), orderID, "", "~", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range changes {
+			out = append(out, string(c.Kind)+" "+c.Address)
+		}
+		return out
+	}
+	if got := kinds(from); !slices.Equal(got, []string{"insert giovanna.bianchi@pec.example.it", "delete giovanna.bianchi@pec.example.it"}) {
+		t.Errorf("the old Order's changes %v", got)
+	}
+	if got := kinds(to); !slices.Equal(got, []string{"insert giovanna.bianchi@pec.example.it"}) {
+		t.Errorf("the new Order's changes %v", got)
+	}
+	// Someone enrolled them in the new Order meanwhile: the transfer back refuses, nothing moves.
+	if _, _, err := tr.Transfer(t.Context(), federation, to, cfFor(5), from, "2026-01-03", "78"); err == nil {
+		t.Error("a transfer onto a record that exists was accepted")
+	}
+	if got := kinds(to); len(got) != 1 {
+		t.Errorf("a refused transfer left changes %v", got)
+	}
+	trail, _, err := (&app.AuditTrail{Store: store}).List(t.Context(), federation, app.AuditQuery{OrderID: to, Member: cfFor(5)})
+	if err != nil || len(trail) != 1 || trail[0].Action != "member.transferred_in" {
+		t.Errorf("the new Order's trail %+v %v", trail, err)
 	}
 }
