@@ -111,7 +111,9 @@ var authzMatrix = map[string]authzRow{
 		},
 		want: unauth(403, 200, 200)},
 	"GET /v1/orders/{orderId}/members": {
-		call: func(f *authzFixture) req { return get("/v1/orders/" + f.a + "/members?q=" + url.QueryEscape(f.m1["cognome"].(string))) },
+		call: func(f *authzFixture) req {
+			return get("/v1/orders/" + f.a + "/members?q=" + url.QueryEscape(f.m1["cognome"].(string)))
+		},
 		want: unauth(403, 200, 200)},
 	"PATCH /v1/orders/{orderId}/members/{codiceFiscale}": { // the same numero: nothing changes
 		call: func(f *authzFixture) req {
