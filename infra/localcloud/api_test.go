@@ -236,7 +236,7 @@ func TestEnrol_IssuesMailboxInRichiestaAndShowsTheMembersFile(t *testing.T) {
 		t.Fatalf("mailbox = %v, want RICHIESTA %s", mb, want)
 	}
 	hist := mb["history"].([]any)
-	if len(hist) != 1 || hist[0].(map[string]any)["actor"] != "order:"+id {
+	if len(hist) != 1 || hist[0].(map[string]any)["actor"] != "order:"+id+"/local-order" { // the party and the person (the token's sub)
 		t.Errorf("history = %v", hist)
 	}
 	f := o.expect(200, "GET", "/v1/orders/"+id+"/members/ZRZCRL72R10H501D", nil).json(t)

@@ -240,6 +240,10 @@ var authzMatrix = map[string]authzRow{
 				return signedCallback(callbackEvent("nessuno."+strings.ToLower(f.a)+"@pec.tsrm.org"), time.Now(), localcloud.ProviderWebhookSecret)
 			}, 404},
 		}},
+	"GET /v1/provider/documents/{token}": { // the provider's link: the token is the credential
+		call:  func(f *authzFixture) req { return get("/v1/provider/documents/" + guessedToken()) },
+		want:  everyone(404),
+		creds: []credCase{{"a malformed token", func(t *testing.T, f *authzFixture) req { return get("/v1/provider/documents/x") }, 404}}},
 	"GET /activate/{token}": {
 		call: func(f *authzFixture) req { return get("/activate/" + guessedToken()) },
 		want: everyone(404),

@@ -138,7 +138,7 @@ func TestExpiry_ValidityRemindersOnceAndRenewal(t *testing.T) {
 	}
 	st, hist := mailboxState(t, s.order, s.mailboxID)
 	last := hist[len(hist)-1].(map[string]any)
-	if st != "ATTIVATA" || last["reason"] != "renewed until "+domain.FormatDate(want)+" (batch "+id+")" || last["actor"] != "order:"+s.orderID {
+	if st != "ATTIVATA" || last["reason"] != "renewed until "+domain.FormatDate(want)+" (batch "+id+")" || last["actor"] != "order:"+s.orderID+"/local-order" {
 		t.Errorf("after renewal: %s, last history entry %v", st, last)
 	}
 

@@ -74,7 +74,7 @@ func apiHost(t testing.TB) string {
 func TestOpenAPI_AnUnroutedRequestIsTheGatewaysNotFound(t *testing.T) {
 	t.Parallel()
 	for _, c := range []*client{as(t, "federation", ""), as(t, "", "")} {
-		for _, r := range [][2]string{{"DELETE", "/v1/orders/FI"}, {"GET", "/v1/nowhere"}, {"GET", "/v1/orders/FI/members"}, {"POST", "/v1/requests/" + strings.Repeat("0", 32) + "/form.pdf"}} {
+		for _, r := range [][2]string{{"DELETE", "/v1/orders/FI"}, {"GET", "/v1/nowhere"}, {"GET", "/v1/orders/FI/members/ZRZCRL72R10H501D/history"}, {"POST", "/v1/requests/" + strings.Repeat("0", 32) + "/form.pdf"}} {
 			got := c.expect(404, r[0], r[1], nil).json(t)
 			if got["message"] != "Not Found" {
 				t.Errorf("%s %s: %v", r[0], r[1], got)

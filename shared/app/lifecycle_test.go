@@ -64,7 +64,8 @@ func newFederation(t *testing.T) *federation {
 	f.renewals = &app.Renewals{Store: f.store, Workflow: f.workflow, Provider: f.provider, Log: log, Now: clock, NewID: f.newID, StartPage: 2}
 	f.batches = &app.Batches{Store: f.store, Workflow: f.workflow, OrderMail: f.orderMail, Renewals: f.renewals, Log: log,
 		Now: clock, NewID: f.newID, StartPage: 2, RepairAfter: time.Hour}
-	f.provisioning = &app.Provisioning{Store: f.store, Workflow: f.workflow, Provider: f.provider, Documents: f.documents, Now: clock}
+	f.provisioning = &app.Provisioning{Store: f.store, Workflow: f.workflow, Provider: f.provider, Now: clock,
+		Documents: &app.ProviderDocumentLinks{Store: f.store, BaseURL: "https://pec.example.it", Now: clock}}
 	f.revocations = &app.Revocations{Store: f.store, Workflow: f.workflow, Provider: f.provider, Now: clock}
 	f.activations = &app.Activations{Revocations: f.revocations, Store: f.store, Workflow: f.workflow, ActivationMail: f.memberMail, Notices: f.notices,
 		Log: log, Now: clock, PublicURL: "https://pec.example.it", ActivationTTL: activationTTL}

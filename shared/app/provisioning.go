@@ -1,7 +1,6 @@
 package app
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"strings"
@@ -41,13 +40,12 @@ type Provisioning struct {
 	// back); Addresses asks whether an address is still free there (nil: it cannot tell).
 	Status    ProviderStatusReader
 	Addresses AddressChecker
-	// Documents links the provider to a self-service request's documents, for DocumentTTL
-	// (7 days when zero); nil where no self-service mailbox is submitted.
-	Documents   DocumentLinks
-	DocumentTTL time.Duration
-	Now         func() time.Time
-	Crash       Crash // tests only: die between two writes (nil in production)
-	Metrics     Metrics
+	// Documents issues the provider's links to a self-service request's documents; nil where
+	// no self-service mailbox is submitted.
+	Documents *ProviderDocumentLinks
+	Now       func() time.Time
+	Crash     Crash // tests only: die between two writes (nil in production)
+	Metrics   Metrics
 }
 
 // ErrUnknownAddress: a provider event for an address this platform never assigned.
@@ -135,21 +133,20 @@ func (p *Provisioning) documentsOf(ctx context.Context, requestID string) ([]Pro
 		return nil, err
 	}
 	if p.Documents == nil {
-		return nil, errors.New("self-service mailbox, but no documents bucket configured (DOCUMENTS_BUCKET)")
+		return nil, errors.New("self-service mailbox, but no document links configured (PUBLIC_URL)")
 	}
-	ttl := cmp.Or(p.DocumentTTL, 7*24*time.Hour)
 	var out []ProviderDocument
 	for _, k := range domain.DocumentKinds {
 		d, ok := r.Documents[k]
 		if !ok {
 			continue
 		}
-		url, err := p.Documents.PresignGet(ctx, d.Key, ttl)
+		url, expires, err := p.Documents.Issue(ctx, r.ID, k, d.Key)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, ProviderDocument{Kind: string(k), ContentType: d.ContentType, Size: d.Size, SHA256: d.SHA256,
-			URL: url, ExpiresAt: p.now().Add(ttl)})
+			URL: url, ExpiresAt: expires})
 	}
 	return out, nil
 }

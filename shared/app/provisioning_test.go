@@ -48,13 +48,35 @@ func TestSubmitMailbox_LinksTheProviderToASelfServiceRequestsDocuments(t *testin
 		t.Fatal(err)
 	}
 
-	expires := f.now.Add(7 * 24 * time.Hour)
-	want := []app.ProviderDocument{
-		{Kind: "form", ContentType: "application/pdf", Size: 1024, SHA256: "a1", URL: "https://documents.example.test/requests/req-1/form.pdf?expires=604800", ExpiresAt: expires},
-		{Kind: "identity", ContentType: "image/jpeg", Size: 2048, SHA256: "b2", URL: "https://documents.example.test/requests/req-1/identity.jpg?expires=604800", ExpiresAt: expires},
+	// Each document: a link to the platform's own route, valid 30 days, which answers with a
+	// fresh S3 link of a few minutes every time, so that it outlives the signing credentials.
+	sub := f.provider.Submitted()
+	if len(sub) != 1 || len(sub[0].Documents) != 2 {
+		t.Fatalf("submitted %+v", sub)
 	}
-	if sub := f.provider.Submitted(); len(sub) != 1 || fmt.Sprint(sub[0].Documents) != fmt.Sprint(want) {
-		t.Errorf("submitted %+v, want the documents %+v", sub, want)
+	opener := &app.DocumentOpener{Store: f.store, Files: f.documents, Now: func() time.Time { return f.now }}
+	for i, want := range []struct{ kind, key string }{{"form", "requests/req-1/form.pdf"}, {"identity", "requests/req-1/identity.jpg"}} {
+		d := sub[0].Documents[i]
+		token, ok := strings.CutPrefix(d.URL, "https://pec.example.it/v1/provider/documents/")
+		if d.Kind != want.kind || !ok || !d.ExpiresAt.Equal(f.now.Add(30*24*time.Hour)) {
+			t.Errorf("document %+v", d)
+			continue
+		}
+		f.now = f.now.Add(8 * 24 * time.Hour) // eight days later, the provider downloads
+		url, err := opener.Open(f.ctx, token)
+		if err != nil || url != "https://documents.example.test/"+want.key+"?expires=300" {
+			t.Errorf("opened after 8 days: %q %v", url, err)
+		}
+		f.now = f.now.Add(23 * 24 * time.Hour) // past the 30 days
+		if _, err := opener.Open(f.ctx, token); code(err) != "document_link_expired" {
+			t.Errorf("opened after 31 days: %v", err)
+		}
+		f.now = f.now.Add(-31 * 24 * time.Hour)
+	}
+	for _, bad := range []string{"", "short", strings.Repeat("A", 43), strings.Repeat("!", 43)} {
+		if _, err := opener.Open(f.ctx, bad); code(err) != "document_link_unknown" {
+			t.Errorf("token %q: %v", bad, err)
+		}
 	}
 }
 

@@ -47,6 +47,7 @@ type Store struct {
 	deliveries   map[string][]*app.Delivery // per Order, in number order
 	exports      map[string][]*app.Delivery
 	idempotency  map[string]*app.IdempotentResponse
+	docLinks     map[string]app.DocumentLink // provider's document link hash -> what it opens
 }
 
 type batchRow struct {

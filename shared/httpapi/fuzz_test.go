@@ -181,7 +181,7 @@ func fuzzRoutes() map[string]handler {
 	orders, members := httpapi.Orders(svc, nil, nil, log, nil), httpapi.Members(svc, nil, log, nil)
 	batches, actions, requests := httpapi.Batches(batch, renewals, nil, log, nil), httpapi.MailboxActions(revocations, activations,
 		&app.Corrections{Store: store, Domains: domain.MustAlbi(domain.DefaultAlbi()), Activations: activations, Revocations: revocations, Now: time.Now},
-		&app.Transfers{Store: store, Now: time.Now}, log, nil), httpapi.Requests(req, log)
+		&app.Transfers{Store: store, Now: time.Now}, log, nil), httpapi.Requests(req, nil, log)
 	return map[string]handler{
 		"PUT /v1/orders/{orderId}":                                   orders.Serve,
 		"POST /v1/orders/{orderId}/members":                          members.Serve,

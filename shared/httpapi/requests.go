@@ -68,8 +68,17 @@ const maxDocumentsBody = 2*domain.MaxDocument + 64<<10
 
 // Requests serves the members' self-service requests (RequestsFunction): public routes, the
 // access token returned at creation authorising the later calls.
-func Requests(q *app.Requests, log *slog.Logger) *Router {
+func Requests(q *app.Requests, docs *app.DocumentOpener, log *slog.Logger) *Router {
 	rt := NewRouter(log, nil)
+	// The provider's link to a document (the token is the credential): a redirect to a fresh
+	// S3 link of a few minutes, every time.
+	rt.HandlePublic("GET /v1/provider/documents/{token}", MaxBody, func(ctx context.Context, r *Request, _ app.Caller) (Result, error) {
+		url, err := docs.Open(ctx, r.PathParameters["token"])
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{Status: http.StatusFound, Headers: map[string]string{"Location": url, "Referrer-Policy": "no-referrer"}}, nil
+	})
 	rt.HandlePublic("POST /v1/conventions/{offerCode}/requests", MaxBody, func(ctx context.Context, r *Request, _ app.Caller) (Result, error) {
 		var in domain.RequestInput
 		if err := DecodeJSON(r, &in); err != nil {

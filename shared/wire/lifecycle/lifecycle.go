@@ -5,6 +5,7 @@ package lifecycle
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -15,7 +16,7 @@ import (
 	"github.com/pecplatform/pec/shared/eventapi"
 	"github.com/pecplatform/pec/shared/httpapi"
 	"github.com/pecplatform/pec/shared/pecmail"
-	"github.com/pecplatform/pec/shared/s3links"
+
 	"github.com/pecplatform/pec/shared/sfnflow"
 	"github.com/pecplatform/pec/shared/wire"
 	"github.com/pecplatform/pec/shared/wire/reginde"
@@ -191,9 +192,12 @@ func MailboxTask(_ context.Context, env *wire.Env) (eventapi.MailboxHandler, err
 	}
 	prov := p.provider()
 	provisioning := p.provisioning()
-	if name := env.Getenv("DOCUMENTS_BUCKET"); name != "" {
-		provisioning.Documents = s3links.ForBucket(name, env.AWS.Region, env.Getenv("AWS_ENDPOINT_URL"), env.AWS.Credentials)
+	days, err := env.Int("PROVIDER_DOCUMENT_DAYS", 30)
+	if err != nil {
+		return nil, err
 	}
+	provisioning.Documents = &app.ProviderDocumentLinks{Store: p.store, BaseURL: strings.TrimRight(env.Getenv("PUBLIC_URL"), "/"),
+		TTL: time.Duration(days) * 24 * time.Hour, Now: time.Now}
 	return eventapi.Mailbox(eventapi.MailboxTasks{Provisioning: provisioning, Activations: act, Notices: notices,
 		Revocations: p.revocations(prov)}, env.Log), nil
 }

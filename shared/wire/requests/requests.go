@@ -67,7 +67,7 @@ func API(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
 		Store: store, Files: docs, Domains: env.Domains, Log: env.Log, Now: time.Now, NewID: app.NewID, Limits: limits,
 		Workflow: &sfnflow.Flow{API: sfnflow.NewAPI(sfn.NewFromConfig(env.AWS)), MailboxARN: env.Getenv("MAILBOX_STATE_MACHINE_ARN")},
 	}
-	return httpapi.Requests(q, env.Log).Serve, nil
+	return httpapi.Requests(q, &app.DocumentOpener{Store: store, Files: docs.Links, Now: time.Now}, env.Log).Serve, nil
 }
 
 // verifier asks the payment service with the API key of the current secrets, so that a key
