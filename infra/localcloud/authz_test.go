@@ -127,6 +127,17 @@ var authzMatrix = map[string]authzRow{
 				map[string]any{"toOrderId": "NOWHERE-" + f.b, "date": "2026-01-02", "numeroIscrizione": "9"})
 		},
 		want: unauth(403, 422, 422)},
+	"POST /v1/orders/{orderId}/members/{codiceFiscale}/suspend": { // an invalid kind: refused once authorised, nothing recorded
+		call: func(f *authzFixture) req {
+			return post("/v1/orders/"+f.a+"/members/"+f.m1["codiceFiscale"].(string)+"/suspend",
+				map[string]any{"from": "2026-01-02", "kind": "other", "reason": "matrix"})
+		},
+		want: unauth(403, 422, 422)},
+	"POST /v1/orders/{orderId}/members/{codiceFiscale}/reinstate": { // nobody is suspended
+		call: func(f *authzFixture) req {
+			return post("/v1/orders/"+f.a+"/members/"+f.m1["codiceFiscale"].(string)+"/reinstate", nil)
+		},
+		want: unauth(403, 409, 409)},
 	"GET /v1/orders/{orderId}/audit": {
 		call: func(f *authzFixture) req { return get("/v1/orders/" + f.a + "/audit?limit=5") },
 		want: unauth(403, 200, 200)},

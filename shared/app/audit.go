@@ -148,6 +148,7 @@ func MemberChanges(before, after *domain.Member) []FieldChange {
 	add("mailboxId", before.MailboxID, after.MailboxID)
 	add("cancelledOn", before.CancelledOn, after.CancelledOn)
 	add("orderId", before.OrderID, after.OrderID)
+	add("suspension", suspensionText(before.Suspension), suspensionText(after.Suspension))
 	return out
 }
 
@@ -173,4 +174,15 @@ func MailboxAction(before, after *domain.Mailbox) string {
 		return "mailbox.address_changed"
 	}
 	return "mailbox." + strings.ToLower(string(after.State))
+}
+
+func suspensionText(s *domain.Suspension) string {
+	if s == nil {
+		return ""
+	}
+	t := string(s.Kind) + " from " + s.From
+	if s.To != "" {
+		t += " to " + s.To
+	}
+	return t + ": " + s.Reason
 }

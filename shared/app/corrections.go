@@ -22,6 +22,7 @@ type Corrections struct {
 	Domains     *domain.Albi
 	Activations *Activations // a corrected e-mail gets a fresh activation link
 	Revocations *Revocations // an own PEC given revokes a convention mailbox not yet activated
+	Suspensions *Suspensions // an own PEC given ends an art. 37 suspension; nil: nothing
 	Now         func() time.Time
 }
 
@@ -75,6 +76,9 @@ func (k *Corrections) Correct(ctx context.Context, c Caller, orderID, codiceFisc
 		return true, nil
 	})
 	if err != nil {
+		return nil, nil, err
+	}
+	if m, err = k.Suspensions.DomicilioGiven(ctx, m); err != nil {
 		return nil, nil, err
 	}
 	if m.MailboxID == "" {

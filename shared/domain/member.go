@@ -45,6 +45,8 @@ type Member struct {
 	// TransferredTo is the Order the member moved to (their record here is then cancelled);
 	// TransferredFrom the Order they came from.
 	TransferredTo, TransferredFrom string
+	// Suspension is the member's suspension from the albo, while recorded (nil otherwise).
+	Suspension *Suspension
 }
 
 // Cancelled reports whether the member has left the albo.

@@ -38,8 +38,8 @@ func MailboxPublication(before, after *Mailbox) *Publication {
 // new member.
 func MemberPublication(before, after *Member) *Publication {
 	p := &Publication{OrderID: after.OrderID, MemberKey: after.Key(), Address: after.PEC, At: after.UpdatedAt}
-	was := before != nil && before.PEC != "" && !before.Cancelled()
-	is := after.PEC != "" && !after.Cancelled()
+	was := before != nil && before.PEC != "" && !before.Cancelled() && !before.unpublished()
+	is := after.PEC != "" && !after.Cancelled() && !after.unpublished()
 	switch {
 	case !was && is:
 		p.Kind = PublishInsert
@@ -57,7 +57,7 @@ func MemberPublication(before, after *Member) *Publication {
 // convention mailbox's once ATTIVATA, else none ("", also once the member has left the albo).
 func PublishedDomicilio(m *Member, mb *Mailbox) string {
 	switch {
-	case m.Cancelled():
+	case m.Cancelled(), m.unpublished():
 		return ""
 	case m.PEC != "":
 		return m.PEC
@@ -90,8 +90,17 @@ func DomicilioChange(before, after *Member, mb *Mailbox) *Publication {
 // domicilio digitale: INI-PEC holds the own PEC, which the mailbox's activation or revocation
 // does not change.
 func OwnPECPrevails(p *Publication, m *Member) *Publication {
-	if p != nil && m != nil && m.PEC != "" && !m.Cancelled() {
-		return nil
+	if p != nil && m != nil && ((m.PEC != "" && !m.Cancelled()) || m.unpublished()) {
+		return nil // (nor while a suspension keeps the member off INI-PEC)
 	}
 	return p
+}
+
+// unpublished reports whether a suspension keeps the member's domicilio off INI-PEC.
+func (m *Member) unpublished() bool { return m.Suspension != nil && m.Suspension.Unpublished }
+
+// DomicilioMayChange reports whether the member's change can change what INI-PEC holds beyond
+// the own PEC alone (a convention mailbox is involved).
+func DomicilioMayChange(before, after *Member) bool {
+	return before.PEC != after.PEC || before.unpublished() != after.unpublished()
 }

@@ -198,6 +198,11 @@ type memberItem struct {
 	CancelReason     string `dynamodbav:"cancelReason,omitempty"`
 	TransferredTo    string `dynamodbav:"transferredTo,omitempty"`
 	TransferredFrom  string `dynamodbav:"transferredFrom,omitempty"`
+	SuspFrom         string `dynamodbav:"suspendedFrom,omitempty"`
+	SuspTo           string `dynamodbav:"suspendedTo,omitempty"`
+	SuspKind         string `dynamodbav:"suspensionKind,omitempty"`
+	SuspReason       string `dynamodbav:"suspensionReason,omitempty"`
+	SuspUnpublished  bool   `dynamodbav:"suspensionUnpublished,omitempty"`
 	Version          int    `dynamodbav:"version"`
 
 	RegindeAddress     string `dynamodbav:"regindeAddress,omitempty"`
@@ -224,6 +229,9 @@ func toMemberItem(m *domain.Member) memberItem {
 		RegindeLinkHash: m.Reginde.LinkHash, RegindeLinkExp: optTime(m.Reginde.LinkExpiresAt),
 		RegindeConfirmedAt: optTime(m.Reginde.ConfirmedAt),
 	}
+	if s := m.Suspension; s != nil {
+		it.SuspFrom, it.SuspTo, it.SuspKind, it.SuspReason, it.SuspUnpublished = s.From, s.To, string(s.Kind), s.Reason, s.Unpublished
+	}
 	if m.CTU && !m.Cancelled() {
 		it.GSI2PK, it.GSI2SK = ctuPK(m.OrderID), ctuSK(m)
 		it.GSI1PK, it.GSI1SK = ctuStatePK(m.OrderID, m.Reginde.Confirmed()), ctuSK(m)
@@ -232,6 +240,15 @@ func toMemberItem(m *domain.Member) memberItem {
 }
 
 func (it memberItem) member() *domain.Member {
+	m := it.memberFields()
+	if it.SuspFrom != "" {
+		m.Suspension = &domain.Suspension{From: it.SuspFrom, To: it.SuspTo, Kind: domain.SuspensionKind(it.SuspKind),
+			Reason: it.SuspReason, Unpublished: it.SuspUnpublished}
+	}
+	return m
+}
+
+func (it memberItem) memberFields() *domain.Member {
 	return &domain.Member{
 		OrderID: it.OrderID, CodiceFiscale: domain.CodiceFiscale(it.CodiceFiscale), Nome: it.Nome,
 		Cognome: it.Cognome, Albo: it.Albo, NumeroIscrizione: it.NumeroIscrizione,

@@ -49,7 +49,7 @@ func (s *Store) UpdateMember(ctx context.Context, orderID string, cf domain.Codi
 		next := toMemberItem(m)
 		next.Version = it.Version + 1
 		p := domain.MemberPublication(&before, m)
-		if before.PEC != m.PEC && m.MailboxID != "" && !m.Cancelled() {
+		if domain.DomicilioMayChange(&before, m) && m.MailboxID != "" && !m.Cancelled() {
 			// The own PEC changed over a convention mailbox: INI-PEC holds whichever prevails.
 			mb, err := s.GetMailbox(ctx, m.MailboxID)
 			if err != nil {

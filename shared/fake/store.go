@@ -313,7 +313,7 @@ func (s *Store) UpdateMember(_ context.Context, orderID string, cf domain.Codice
 		s.members[k] = &memberRow{m: clone(m), version: version + 1}
 		s.record(orderID, "member:"+m.Key(), audit.Action, audit.Actor, m.UpdatedAt, app.MemberChanges(before, m)...)
 		p := domain.MemberPublication(before, m)
-		if mb, ok := s.mailboxes[m.MailboxID]; ok && before.PEC != m.PEC && !m.Cancelled() {
+		if mb, ok := s.mailboxes[m.MailboxID]; ok && domain.DomicilioMayChange(before, m) && !m.Cancelled() {
 			p = domain.DomicilioChange(before, m, mb)
 		}
 		s.publish(p)

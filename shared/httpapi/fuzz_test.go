@@ -181,7 +181,7 @@ func fuzzRoutes() map[string]handler {
 	orders, members := httpapi.Orders(svc, nil, nil, log, nil), httpapi.Members(svc, nil, log, nil)
 	batches, actions, requests := httpapi.Batches(batch, renewals, nil, log, nil), httpapi.MailboxActions(revocations, activations,
 		&app.Corrections{Store: store, Domains: domain.MustAlbi(domain.DefaultAlbi()), Activations: activations, Revocations: revocations, Now: time.Now},
-		&app.Transfers{Store: store, Now: time.Now}, log, nil), httpapi.Requests(req, nil, log)
+		&app.Transfers{Store: store, Now: time.Now}, &app.Suspensions{Store: store, Revocations: revocations, Now: time.Now}, log, nil), httpapi.Requests(req, nil, log)
 	return map[string]handler{
 		"PUT /v1/orders/{orderId}":                                   orders.Serve,
 		"POST /v1/orders/{orderId}/members":                          members.Serve,
@@ -192,6 +192,7 @@ func fuzzRoutes() map[string]handler {
 		"POST /v1/orders/{orderId}/members/{codiceFiscale}/cancel":   actions.Serve,
 		"PATCH /v1/orders/{orderId}/members/{codiceFiscale}":         actions.Serve,
 		"POST /v1/orders/{orderId}/members/{codiceFiscale}/transfer": actions.Serve,
+		"POST /v1/orders/{orderId}/members/{codiceFiscale}/suspend":  actions.Serve,
 		"POST /v1/conventions/{offerCode}/requests":                  requests.Serve,
 		"POST /v1/requests/{requestId}/payment":                      requests.Serve,
 		// Signed with the right secret (in fuzzEvent), so that the fuzz reaches the event's parsing.
@@ -233,6 +234,7 @@ func FuzzJSONBodies(f *testing.F) {
 		"\xff\xfe{}", `{"nome":"` + strings.Repeat("é", 200) + `"}`,
 		`{"email":"carlo.zurzi@tiscali.it"}`, `{"pec":null}`, `{"pec":""}`, `{"albo":"Igienista dentale","cognome":"Zurzi"}`,
 		`{"toOrderId":"TSRM-PI","date":"2026-11-20","numeroIscrizione":"77"}`, `{"toOrderId":5}`,
+		`{"from":"2026-11-20","kind":"art37_dl76_2020","reason":"diffida senza risposta"}`, `{"from":"2026-11-20","to":"2026-01-01","kind":"disciplinary"}`,
 		`{"codiceFiscale":"X"}`, `{"ctu":null}`, `{"nome":null}`, `{"dataIscrizione":"2030-01-01"}`,
 	} {
 		for i := range 10 {

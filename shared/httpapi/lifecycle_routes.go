@@ -118,9 +118,33 @@ func Batches(b *app.Batches, rn *app.Renewals, fed *app.Federation, log *slog.Lo
 }
 
 // MailboxActions serves revocation, a fresh activation link, a member's cancellation,
-// corrections and transfers (MailboxActionsFunction).
-func MailboxActions(rv *app.Revocations, act *app.Activations, fix *app.Corrections, tr *app.Transfers, log *slog.Logger, idem app.Idempotency) *Router {
+// corrections, transfers, suspensions (MailboxActionsFunction).
+func MailboxActions(rv *app.Revocations, act *app.Activations, fix *app.Corrections, tr *app.Transfers, su *app.Suspensions, log *slog.Logger, idem app.Idempotency) *Router {
 	rt := NewRouter(log, idem)
+	memberFile := func(m *domain.Member, mb *domain.Mailbox) any {
+		return struct {
+			memberView
+			Mailbox *mailboxView `json:"mailbox"`
+		}{viewMember(m, mb), viewMailbox(mb)}
+	}
+	rt.Handle("POST /v1/orders/{orderId}/members/{codiceFiscale}/suspend", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		var in domain.SuspensionInput
+		if err := DecodeJSON(r, &in); err != nil {
+			return Result{}, err
+		}
+		m, mb, err := su.Suspend(ctx, c, r.PathParameters["orderId"], r.PathParameters["codiceFiscale"], in)
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{Status: http.StatusOK, Body: memberFile(m, mb)}, nil
+	})
+	rt.Handle("POST /v1/orders/{orderId}/members/{codiceFiscale}/reinstate", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
+		m, mb, err := su.Reinstate(ctx, c, r.PathParameters["orderId"], r.PathParameters["codiceFiscale"])
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{Status: http.StatusOK, Body: memberFile(m, mb)}, nil
+	})
 	rt.Handle("POST /v1/orders/{orderId}/members/{codiceFiscale}/transfer", func(ctx context.Context, r *Request, c app.Caller) (Result, error) {
 		var body struct {
 			ToOrderID        string `json:"toOrderId"`

@@ -41,6 +41,17 @@ type memberView struct {
 	CancelledOn       *string           `json:"cancelledOn"`
 	CancelReason      *string           `json:"cancelReason"`
 	DomicilioDigitale *domain.Domicilio `json:"domicilioDigitale"`
+	Suspension        *suspensionView   `json:"suspension"`
+}
+
+type suspensionView struct {
+	From    string                `json:"from"`
+	To      *string               `json:"to"`
+	Kind    domain.SuspensionKind `json:"kind"`
+	Reason  string                `json:"reason"`
+	InForce bool                  `json:"inForce"` // today
+	// Unpublished: INI-PEC does not hold the domicilio while the suspension lasts.
+	Unpublished bool `json:"unpublished"`
 }
 
 func viewMember(m *domain.Member, mb *domain.Mailbox) memberView {
@@ -54,6 +65,13 @@ func viewMember(m *domain.Member, mb *domain.Mailbox) memberView {
 	}
 	if m.Cancelled() {
 		v.CancelledOn, v.CancelReason = &m.CancelledOn, &m.CancelReason
+	}
+	if s := m.Suspension; s != nil {
+		v.Suspension = &suspensionView{From: s.From, Kind: s.Kind, Reason: s.Reason, Unpublished: s.Unpublished,
+			InForce: s.InForce(domain.Today(time.Now()).Format(time.DateOnly))}
+		if s.To != "" {
+			v.Suspension.To = &s.To
+		}
 	}
 	return v
 }

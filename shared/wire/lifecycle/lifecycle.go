@@ -4,6 +4,7 @@ package lifecycle
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -135,10 +136,18 @@ func MailboxActions(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	policy := domain.SuspendKeep
+	if v := env.Getenv("SUSPENSION_POLICY"); v != "" {
+		var ok bool
+		if policy, ok = domain.ParseSuspensionPolicy(v); !ok {
+			return nil, fmt.Errorf("SUSPENSION_POLICY %q: want keep, unpublish or revoke", v)
+		}
+	}
 	rv := p.revocations(p.provider())
-	fix := &app.Corrections{Store: p.store, Domains: env.Domains, Activations: act, Revocations: rv, Now: time.Now}
+	su := &app.Suspensions{Store: p.store, Revocations: rv, Policy: policy, Now: time.Now}
+	fix := &app.Corrections{Store: p.store, Domains: env.Domains, Activations: act, Revocations: rv, Suspensions: su, Now: time.Now}
 	tr := &app.Transfers{Store: p.store, Now: time.Now}
-	return httpapi.MailboxActions(rv, act, fix, tr, env.Log, p.store).Serve, nil
+	return httpapi.MailboxActions(rv, act, fix, tr, su, env.Log, p.store).Serve, nil
 }
 
 // Activation builds ActivationFunction: DynamoDB, Step Functions, SES, the Orders' PEC ->
