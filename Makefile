@@ -10,7 +10,8 @@ FUNCTIONS := OrdersFunction:orders MembersFunction:members MailboxesFunction:mai
              INIPECSyncFunction:inipecsync INIPECFunction:inipec \
              ImportsFunction:imports ImportJobFunction:importjob \
              RequestsFunction:requests RegindeFunction:reginde RegindePageFunction:regindepage \
-             ExpiryFunction:expiry ProviderPollFunction:providerpoll QuotaWatchFunction:quotawatch
+             ExpiryFunction:expiry ProviderPollFunction:providerpoll QuotaWatchFunction:quotawatch \
+             EmailEventsFunction:emailevents
 BUILD_DIR ?= .local/build
 BUILD_ARCH ?= arm64
 GOBUILD   := CGO_ENABLED=0 GOOS=linux GOARCH=$(BUILD_ARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'

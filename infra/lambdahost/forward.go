@@ -72,6 +72,8 @@ type forwarder struct {
 	proxies   map[string]*httputil.ReverseProxy
 	intercept Interceptor
 	faults    *Faults // nil: none
+	// ses, when set, forwards SES's calls (the host raises SES's events from them).
+	ses func(w http.ResponseWriter, r *http.Request, forward func(http.ResponseWriter, *http.Request))
 }
 
 // observer sees the emulator's answer to a forwarded call (resp.Request is the forwarded request)
@@ -124,6 +126,10 @@ func (f *forwarder) forward(w http.ResponseWriter, r *http.Request, call AWSCall
 	p, ok := f.proxies[call.Backend]
 	if !ok {
 		http.Error(w, "no emulator configured for "+call.Backend, http.StatusBadGateway)
+		return
+	}
+	if call.Backend == BackendSES && f.ses != nil {
+		f.ses(w, r, p.ServeHTTP)
 		return
 	}
 	if call.Backend == BackendMoto && r.Method == http.MethodPut && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {

@@ -58,6 +58,8 @@ type Host struct {
 	buckets   []*bucketSpec
 	// s3Triggers are the functions' S3 events by bucket name.
 	s3Triggers map[string][]*s3Trigger
+	// sesRules are the functions' EventBridge rules on SES's events.
+	sesRules []*sesRule
 	s3         *s3.Client // on moto: Setup, and the HeadObject some events need
 	s3Seq      atomic.Uint64
 	async      inflight
@@ -106,6 +108,7 @@ func New(ctx context.Context, o Options) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	h.fwd.ses = h.forwardSES
 
 	if o.MotoURL != "" {
 		h.s3 = s3.New(s3.Options{
@@ -155,6 +158,11 @@ func New(ctx context.Context, o Options) (*Host, error) {
 			return nil, fmt.Errorf("function %s: %w", f.id, err)
 		}
 		triggers = append(triggers, trs...)
+		rules, err := h.buildSESRules(r, f)
+		if err != nil {
+			return nil, fmt.Errorf("function %s: %w", f.id, err)
+		}
+		h.sesRules = append(h.sesRules, rules...)
 		h.functions[f.id] = f
 	}
 	for k := range o.Functions {

@@ -458,6 +458,8 @@ func (t *template) ref(name string) (any, error) {
 		return fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", t.region, AccountID, n), err
 	case typeBucket:
 		return t.bucketName(r), nil
+	case "AWS::SES::ConfigurationSet":
+		return t.physicalName(r, "Name")
 	}
 	return r.ID, nil
 }

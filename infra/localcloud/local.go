@@ -52,6 +52,7 @@ var Functions = map[string]lambdahost.Constructor{
 	"functions/expiry":           host(lifecycle.Expiry),
 	"functions/providerpoll":     host(lifecycle.ProviderPoll),
 	"functions/quotawatch":       host(lifecycle.QuotaWatch),
+	"functions/emailevents":      host(lifecycle.EmailEvents),
 	"functions/reginde":          host(reginde.API),
 	"functions/regindepage":      host(reginde.Page),
 	"functions/requests":         host(requests.API),

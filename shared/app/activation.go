@@ -121,6 +121,7 @@ func (a *Activations) issue(ctx context.Context, mb *domain.Mailbox, reminder in
 	if err != nil {
 		return nil, err
 	}
+	m.OrderID, m.MemberKey = member.OrderID, member.Key()
 	_, err = a.ActivationMail.Send(ctx, member.Email, m)
 	return mb, err
 }

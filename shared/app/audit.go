@@ -149,6 +149,7 @@ func MemberChanges(before, after *domain.Member) []FieldChange {
 	add("cancelledOn", before.CancelledOn, after.CancelledOn)
 	add("orderId", before.OrderID, after.OrderID)
 	add("suspension", suspensionText(before.Suspension), suspensionText(after.Suspension))
+	add("emailProblem", problemText(before.EmailProblem), problemText(after.EmailProblem))
 	return out
 }
 
@@ -185,4 +186,11 @@ func suspensionText(s *domain.Suspension) string {
 		t += " to " + s.To
 	}
 	return t + ": " + s.Reason
+}
+
+func problemText(p *domain.EmailProblem) string {
+	if p == nil {
+		return ""
+	}
+	return string(p.Kind)
 }

@@ -71,6 +71,9 @@ func (k *Corrections) Correct(ctx context.Context, c Caller, orderID, codiceFisc
 		if err != nil || domain.SameRecord(m, next) {
 			return false, err
 		}
+		if next.Email != m.Email {
+			next.EmailProblem = nil // a new address: nothing is known against it
+		}
 		*m = *next
 		m.UpdatedAt = now
 		return true, nil
@@ -87,6 +90,15 @@ func (k *Corrections) Correct(ctx context.Context, c Caller, orderID, codiceFisc
 	mb, err := k.Store.GetMailbox(ctx, m.MailboxID)
 	if err != nil {
 		return nil, nil, err
+	}
+	if mb.MemberEmail != "" && m.EmailProblem == nil { // the address was corrected: its problem is gone
+		if mb, _, err = k.Store.UpdateMailbox(ctx, mb.ID, func(x *domain.Mailbox) (bool, error) {
+			changed := x.MemberEmail != ""
+			x.MemberEmail = ""
+			return changed, nil
+		}); err != nil {
+			return nil, nil, err
+		}
 	}
 	switch {
 	case m.PEC != "" && mb.State != domain.StateAttivata && mb.State != domain.StateRevocata:

@@ -171,6 +171,7 @@ func (e *Expiry) remind(ctx context.Context, o *domain.Order, mb *domain.Mailbox
 	if err != nil {
 		return err
 	}
+	m.OrderID, m.MemberKey = member.OrderID, member.Key()
 	_, err = e.MemberMail.Send(ctx, member.Email, m)
 	return err
 }

@@ -119,6 +119,7 @@ func (r *Reginde) notify(ctx context.Context, m *domain.Member, address, key, ac
 	if err != nil {
 		return nil, err
 	}
+	msg.OrderID, msg.MemberKey = m.OrderID, m.Key()
 	if _, err := r.Mail.Send(ctx, m.Email, msg); err != nil {
 		return nil, err
 	}

@@ -74,6 +74,9 @@ type Mailbox struct {
 	// QuotaAlert is the highest storage threshold (90 or 100 per cent) already told about
 	// since the mailbox was last under 90%; 0: none.
 	QuotaAlert int
+	// MemberEmail is the problem SES reported of the member's ordinary e-mail address (the
+	// member's record has it too), so that the mailbox shows why its notices do not arrive.
+	MemberEmail EmailProblemKind
 	// Quota is the mailbox's storage in use, as the provider last reported it.
 	Quota MailboxQuota
 }

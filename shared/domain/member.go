@@ -47,6 +47,24 @@ type Member struct {
 	TransferredTo, TransferredFrom string
 	// Suspension is the member's suspension from the albo, while recorded (nil otherwise).
 	Suspension *Suspension
+	// EmailProblem is set when the ordinary e-mail address bounced or the member complained:
+	// nothing more is sent to it until it is corrected.
+	EmailProblem *EmailProblem
+}
+
+// EmailProblemKind is what happened to a member's ordinary e-mail.
+type EmailProblemKind string
+
+const (
+	EmailBounced    EmailProblemKind = "bounced"    // a permanent bounce
+	EmailComplained EmailProblemKind = "complained" // the member marked a message as spam
+)
+
+// EmailProblem is what SES reported of the member's ordinary e-mail address.
+type EmailProblem struct {
+	Kind    EmailProblemKind
+	Address string // the address it happened to
+	At      time.Time
 }
 
 // Cancelled reports whether the member has left the albo.

@@ -203,6 +203,9 @@ type memberItem struct {
 	SuspKind         string `dynamodbav:"suspensionKind,omitempty"`
 	SuspReason       string `dynamodbav:"suspensionReason,omitempty"`
 	SuspUnpublished  bool   `dynamodbav:"suspensionUnpublished,omitempty"`
+	EmailProblem     string `dynamodbav:"emailProblem,omitempty"`
+	EmailProblemTo   string `dynamodbav:"emailProblemAddress,omitempty"`
+	EmailProblemAt   string `dynamodbav:"emailProblemAt,omitempty"`
 	Version          int    `dynamodbav:"version"`
 
 	RegindeAddress     string `dynamodbav:"regindeAddress,omitempty"`
@@ -229,6 +232,9 @@ func toMemberItem(m *domain.Member) memberItem {
 		RegindeLinkHash: m.Reginde.LinkHash, RegindeLinkExp: optTime(m.Reginde.LinkExpiresAt),
 		RegindeConfirmedAt: optTime(m.Reginde.ConfirmedAt),
 	}
+	if p := m.EmailProblem; p != nil {
+		it.EmailProblem, it.EmailProblemTo, it.EmailProblemAt = string(p.Kind), p.Address, formatTime(p.At)
+	}
 	if s := m.Suspension; s != nil {
 		it.SuspFrom, it.SuspTo, it.SuspKind, it.SuspReason, it.SuspUnpublished = s.From, s.To, string(s.Kind), s.Reason, s.Unpublished
 	}
@@ -241,6 +247,9 @@ func toMemberItem(m *domain.Member) memberItem {
 
 func (it memberItem) member() *domain.Member {
 	m := it.memberFields()
+	if it.EmailProblem != "" {
+		m.EmailProblem = &domain.EmailProblem{Kind: domain.EmailProblemKind(it.EmailProblem), Address: it.EmailProblemTo, At: parseTime(it.EmailProblemAt)}
+	}
 	if it.SuspFrom != "" {
 		m.Suspension = &domain.Suspension{From: it.SuspFrom, To: it.SuspTo, Kind: domain.SuspensionKind(it.SuspKind),
 			Reason: it.SuspReason, Unpublished: it.SuspUnpublished}
@@ -306,6 +315,7 @@ type mailboxItem struct {
 	QuotaUsed      int64            `dynamodbav:"quotaUsedBytes,omitempty"`
 	QuotaLimit     int64            `dynamodbav:"quotaLimitBytes,omitempty"`
 	QuotaAt        string           `dynamodbav:"quotaAt,omitempty"`
+	MemberEmail    string           `dynamodbav:"memberEmailProblem,omitempty"`
 }
 
 func toMailboxItem(m *domain.Mailbox) mailboxItem {
@@ -334,6 +344,7 @@ func toMailboxItem(m *domain.Mailbox) mailboxItem {
 	}
 	it.ExpiresOn, it.ExpiryDueOn, it.LastReminder, it.RenewalBatchID = m.ExpiresOn, m.ExpiryDueOn, m.LastReminder, m.RenewalBatchID
 	it.PollAttempts, it.QuotaAlert, it.QuotaUsed, it.QuotaLimit = m.Poll.Attempts, m.QuotaAlert, m.Quota.UsedBytes, m.Quota.LimitBytes
+	it.MemberEmail = string(m.MemberEmail)
 	if !m.Poll.NextAt.IsZero() {
 		it.PollNextAt = formatTime(m.Poll.NextAt)
 	}
@@ -356,8 +367,8 @@ func (it mailboxItem) mailbox() *domain.Mailbox {
 		Activation: domain.Activation{Hash: it.ActivationHash, ExpiresAt: parseTime(it.ActivationExp), Sent: it.ActivationSent, SentTo: it.ActivationTo},
 		ExpiresOn:  it.ExpiresOn, ExpiryDueOn: it.ExpiryDueOn, LastReminder: it.LastReminder, RenewalBatchID: it.RenewalBatchID,
 		Poll:       domain.Poll{Attempts: it.PollAttempts, NextAt: parseTime(it.PollNextAt)},
-		QuotaAlert: it.QuotaAlert,
-		Quota:      domain.MailboxQuota{UsedBytes: it.QuotaUsed, LimitBytes: it.QuotaLimit, At: parseTime(it.QuotaAt)},
+		QuotaAlert: it.QuotaAlert, MemberEmail: domain.EmailProblemKind(it.MemberEmail),
+		Quota: domain.MailboxQuota{UsedBytes: it.QuotaUsed, LimitBytes: it.QuotaLimit, At: parseTime(it.QuotaAt)},
 	}
 	for _, h := range it.History {
 		m.History = append(m.History, domain.Transition{State: domain.State(h.State), At: parseTime(h.At), Actor: h.Actor, Reason: h.Reason})

@@ -6,6 +6,7 @@ package eventapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -276,5 +277,69 @@ func QuotaWatch(w *app.QuotaWatch) QuotaWatchHandler {
 		}
 		rep, err := w.Run(ctx)
 		return &rep, err
+	}
+}
+
+// EmailEventsHandler is EmailEventsFunction's: SES's bounce and complaint events, through
+// EventBridge, and the daily schedule of the Orders' digest.
+type EmailEventsHandler func(context.Context, json.RawMessage) (*app.DigestResult, error)
+
+// sesEvent is an EventBridge event: SES's (source aws.ses, detail the SES event) or the
+// schedule's (detail-type Scheduled Event).
+type sesEvent struct {
+	Source     string `json:"source"`
+	DetailType string `json:"detail-type"`
+	Detail     struct {
+		EventType string `json:"eventType"`
+		Mail      struct {
+			MessageID string `json:"messageId"`
+		} `json:"mail"`
+		Bounce struct {
+			BounceType        string    `json:"bounceType"`
+			Timestamp         time.Time `json:"timestamp"`
+			BouncedRecipients []struct {
+				EmailAddress string `json:"emailAddress"`
+			} `json:"bouncedRecipients"`
+		} `json:"bounce"`
+		Complaint struct {
+			Timestamp            time.Time `json:"timestamp"`
+			ComplainedRecipients []struct {
+				EmailAddress string `json:"emailAddress"`
+			} `json:"complainedRecipients"`
+		} `json:"complaint"`
+	} `json:"detail"`
+}
+
+// EmailEvents returns EmailEventsFunction's handler.
+func EmailEvents(e *app.EmailEvents) EmailEventsHandler {
+	return func(ctx context.Context, raw json.RawMessage) (*app.DigestResult, error) {
+		var ev sesEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("email events: not an EventBridge event: %w", err)
+		}
+		if ev.Source != "aws.ses" {
+			res, err := e.Digest(ctx) // the schedule
+			return &res, err
+		}
+		d := ev.Detail
+		in := app.EmailEvent{MessageID: d.Mail.MessageID}
+		switch d.EventType {
+		case "Bounce":
+			in.Kind, in.Permanent, in.At = domain.EmailBounced, d.Bounce.BounceType == "Permanent", d.Bounce.Timestamp
+			for _, r := range d.Bounce.BouncedRecipients {
+				in.Recipients = append(in.Recipients, r.EmailAddress)
+			}
+		case "Complaint":
+			in.Kind, in.At = domain.EmailComplained, d.Complaint.Timestamp
+			for _, r := range d.Complaint.ComplainedRecipients {
+				in.Recipients = append(in.Recipients, r.EmailAddress)
+			}
+		default:
+			return &app.DigestResult{}, nil // another event type: not subscribed, not acted on
+		}
+		if in.MessageID == "" {
+			return nil, errors.New("email events: an SES event without mail.messageId")
+		}
+		return &app.DigestResult{}, e.Apply(ctx, in)
 	}
 }

@@ -42,6 +42,13 @@ type memberView struct {
 	CancelReason      *string           `json:"cancelReason"`
 	DomicilioDigitale *domain.Domicilio `json:"domicilioDigitale"`
 	Suspension        *suspensionView   `json:"suspension"`
+	// EmailProblem: the ordinary e-mail bounced or the member complained; nothing is sent to it.
+	EmailProblem *emailProblemView `json:"emailProblem"`
+}
+
+type emailProblemView struct {
+	Kind domain.EmailProblemKind `json:"kind"`
+	At   time.Time               `json:"at"`
 }
 
 type suspensionView struct {
@@ -65,6 +72,9 @@ func viewMember(m *domain.Member, mb *domain.Mailbox) memberView {
 	}
 	if m.Cancelled() {
 		v.CancelledOn, v.CancelReason = &m.CancelledOn, &m.CancelReason
+	}
+	if p := m.EmailProblem; p != nil {
+		v.EmailProblem = &emailProblemView{Kind: p.Kind, At: p.At}
 	}
 	if s := m.Suspension; s != nil {
 		v.Suspension = &suspensionView{From: s.From, Kind: s.Kind, Reason: s.Reason, Unpublished: s.Unpublished,
@@ -94,6 +104,8 @@ type mailboxView struct {
 	// RequestID is the member's self-service request the mailbox was issued for, if any: such
 	// a mailbox is paid by the member and never joins the Order's batches.
 	RequestID *string `json:"requestId,omitempty"`
+	// MemberEmail is what SES reported of the member's ordinary e-mail, if anything.
+	MemberEmail *domain.EmailProblemKind `json:"memberEmail,omitempty"`
 }
 
 func viewMailbox(m *domain.Mailbox) *mailboxView {
@@ -113,6 +125,9 @@ func viewMailbox(m *domain.Mailbox) *mailboxView {
 	}
 	if m.RequestID != "" {
 		v.RequestID = &m.RequestID
+	}
+	if m.MemberEmail != "" {
+		v.MemberEmail = &m.MemberEmail
 	}
 	if !m.Quota.At.IsZero() {
 		q := app.Quota{UsedBytes: m.Quota.UsedBytes, LimitBytes: m.Quota.LimitBytes}

@@ -35,6 +35,9 @@ type Message struct {
 	// A message sent again after a crash then carries the same Message-ID, which lets the
 	// receiver see it is the same message. Letters, digits and "._-" only; empty: a random id.
 	IDKey string
+	// OrderID and MemberKey name the member an e-mail is for (never sent): the platform keeps
+	// which message went to whom, to tell the member's record when the address bounces.
+	OrderID, MemberKey string
 }
 
 // Attachment is a file attached to a message.

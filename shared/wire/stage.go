@@ -56,6 +56,7 @@ var Needs = map[string][]string{
 	"QuotaWatchFunction":       {"TABLE_NAME", "SECRETS_ARN", "PROVIDER_URL", "PROVIDER_KIND", "SES_FROM", "PEC_FROM", "SMTP_ADDR", "SMTP_TLS"},
 	"ProviderPollFunction":     {"TABLE_NAME", "SECRETS_ARN", "PUBLIC_URL", "PROVIDER_URL", "PROVIDER_KIND"},
 	"ExpiryFunction":           {"TABLE_NAME", "SECRETS_ARN", "PROVIDER_URL", "SES_FROM", "PROVIDER_KIND"},
+	"EmailEventsFunction":      {"TABLE_NAME", "SECRETS_ARN", "PROVIDER_URL", "PROVIDER_KIND", "PEC_FROM", "SMTP_ADDR", "SMTP_TLS"},
 }
 
 // setting is what production needs of one variable: where it comes from in the template, and

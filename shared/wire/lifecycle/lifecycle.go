@@ -97,12 +97,12 @@ func (p *parts) activations() (*app.Activations, *app.OrderNotices, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	rg, err := reginde.New(p.env, p.store, reginde.MemberMail(p.env, false))
+	rg, err := reginde.New(p.env, p.store, reginde.MemberMail(p.env, p.store, false))
 	if err != nil {
 		return nil, nil, err
 	}
 	notices := &app.OrderNotices{Store: p.store, OrderMail: p.orderMail()}
-	a := &app.Activations{Store: p.store, Workflow: p.flow, ActivationMail: reginde.MemberMail(p.env, true),
+	a := &app.Activations{Store: p.store, Workflow: p.flow, ActivationMail: reginde.MemberMail(p.env, p.store, true),
 		Notices: notices, Revocations: p.revocations(p.provider()), Reginde: rg, Log: p.env.Log, Now: time.Now, PublicURL: p.env.PublicURL(),
 		ActivationTTL: ttl, Crash: p.env.Crash, Metrics: p.env.Metrics()}
 	return a, notices, nil
@@ -246,6 +246,6 @@ func Expiry(_ context.Context, env *wire.Env) (eventapi.ExpiryHandler, error) {
 	allowAsOf, _ := strconv.ParseBool(env.Getenv("EXPIRY_AS_OF_ALLOWED"))
 	prov := p.provider()
 	e := &app.Expiry{Store: p.store, Renewals: p.renewals(prov), Revocations: p.revocations(prov),
-		MemberMail: reginde.MemberMail(env, false), Log: env.Log, ReminderDays: days}
+		MemberMail: reginde.MemberMail(env, p.store, false), Log: env.Log, ReminderDays: days}
 	return eventapi.Expiry(e, time.Now, allowAsOf), nil
 }

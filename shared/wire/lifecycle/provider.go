@@ -176,6 +176,19 @@ func QuotaWatch(_ context.Context, env *wire.Env) (eventapi.QuotaWatchHandler, e
 	if err != nil {
 		return nil, err
 	}
-	return eventapi.QuotaWatch(&app.QuotaWatch{Store: p.store, Status: p.side.status, MemberMail: reginde.MemberMail(env, false),
+	return eventapi.QuotaWatch(&app.QuotaWatch{Store: p.store, Status: p.side.status, MemberMail: reginde.MemberMail(env, p.store, false),
 		OrderMail: p.orderMail(), Budget: budget, Now: time.Now, Log: env.Log, Metrics: env.Metrics()}), nil
+}
+
+// EmailEvents builds EmailEventsFunction: DynamoDB, the Orders' PEC -> app.EmailEvents -> SES's
+// bounces and complaints, and the Orders' daily digest of them.
+func EmailEvents(_ context.Context, env *wire.Env) (eventapi.EmailEventsHandler, error) {
+	if err := env.Require("EmailEventsFunction"); err != nil {
+		return nil, err
+	}
+	p, err := newParts(env)
+	if err != nil {
+		return nil, err
+	}
+	return eventapi.EmailEvents(&app.EmailEvents{Store: p.store, OrderMail: p.orderMail(), Log: env.Log, Now: time.Now}), nil
 }

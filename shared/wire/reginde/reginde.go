@@ -24,11 +24,14 @@ func New(env *wire.Env, store *dynamo.Store, mail app.Mailer) (*app.Reginde, err
 	return &app.Reginde{Store: store, Mail: mail, Log: env.Log, Now: time.Now, PublicURL: env.PublicURL(), LinkTTL: ttl}, nil
 }
 
-// MemberMail is the members' ordinary e-mail (SES v2). once sends with one attempt, for
-// messages that must never go twice.
-func MemberMail(env *wire.Env, once bool) *sesmail.Sender {
-	return &sesmail.Sender{API: sesmail.NewAPI(sesv2.NewFromConfig(env.AWS)), From: env.Getenv("SES_FROM"),
+// MemberMail is the members' ordinary e-mail (SES v2, with the configuration set whose events
+// tell bounces and complaints), withheld from an address that bounced or complained and
+// recorded under its message id. once sends with one attempt, for messages that must never go
+// twice.
+func MemberMail(env *wire.Env, store *dynamo.Store, once bool) app.Mailer {
+	ses := &sesmail.Sender{API: sesmail.NewAPI(sesv2.NewFromConfig(env.AWS)), From: env.Getenv("SES_FROM"),
 		ConfigurationSet: env.Getenv("SES_CONFIGURATION_SET"), Once: once}
+	return &app.TrackedMail{Next: ses, Store: store, Log: env.Log, Now: time.Now}
 }
 
 // reginde builds the ReGIndE use cases: DynamoDB, SES -> app.Reginde. Unlike the lifecycle,
@@ -38,7 +41,7 @@ func reginde(env *wire.Env) (*app.Reginde, *dynamo.Store, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := New(env, store, MemberMail(env, false))
+	r, err := New(env, store, MemberMail(env, store, false))
 	return r, store, err
 }
 
