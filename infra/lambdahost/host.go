@@ -59,15 +59,15 @@ type Host struct {
 	// s3Triggers are the functions' S3 events by bucket name.
 	s3Triggers map[string][]*s3Trigger
 	// sesRules are the functions' EventBridge rules on SES's events.
-	sesRules []*sesRule
-	s3         *s3.Client // on moto: Setup, and the HeadObject some events need
-	s3Seq      atomic.Uint64
-	async      inflight
-	key        *rsa.PrivateKey
-	fwd        *forwarder
-	faults     *Faults
-	dynamoURL  string
-	motoURL    string
+	sesRules  []*sesRule
+	s3        *s3.Client // on moto: Setup, and the HeadObject some events need
+	s3Seq     atomic.Uint64
+	async     inflight
+	key       *rsa.PrivateKey
+	fwd       *forwarder
+	faults    *Faults
+	dynamoURL string
+	motoURL   string
 }
 
 // New reads the template and builds every function once. It fails if a function of the template

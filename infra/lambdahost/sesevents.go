@@ -157,7 +157,7 @@ func (h *Host) raiseSES(detailType string, in sendEmail, messageID string, desti
 	ev := map[string]any{"version": "0", "id": newUUID(), "detail-type": detailType, "source": "aws.ses", "account": AccountID,
 		"time": at, "region": h.region,
 		"resources": []string{fmt.Sprintf("arn:aws:ses:%s:%s:configuration-set/%s", h.region, AccountID, in.ConfigurationSetName)},
-		"detail": detail}
+		"detail":    detail}
 	payload, _ := json.Marshal(ev)
 	for _, rule := range h.sesRules {
 		if len(rule.detailTypes) > 0 && !slices.Contains(rule.detailTypes, detailType) {
