@@ -43,6 +43,8 @@ type ExpiryResult struct {
 	Revoked  int    `json:"revoked"`
 	Renewed  int    `json:"renewed"`
 	Failed   int    `json:"failed"`
+	// Requests counts the unpaid self-service requests told or abandoned by the same run.
+	Requests *AbandonResult `json:"requests,omitempty"`
 }
 
 // Run handles every mailbox due on or before today (a date, as domain.Today gives it), Order by

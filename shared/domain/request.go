@@ -14,6 +14,8 @@ const (
 	RequestAwaitingPayment   RequestState = "AWAITING_PAYMENT"
 	RequestAwaitingDocuments RequestState = "AWAITING_DOCUMENTS"
 	RequestSubmitted         RequestState = "SUBMITTED"
+	// RequestAbandoned: left unpaid past its time; its provisional mailbox is revoked.
+	RequestAbandoned RequestState = "ABANDONED"
 )
 
 // DocumentKind names a document the member uploads.
@@ -66,8 +68,20 @@ type Request struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	SubmittedAt time.Time
-	Version     int
+	// ExpiryNotified is when the member was told that the unpaid request is about to expire
+	// (once); AbandonedAt when it expired.
+	ExpiryNotified time.Time
+	AbandonedAt    time.Time
+	Version        int
 }
+
+// Unpaid reports whether the request still waits for its payment (and can be abandoned).
+func (r *Request) Unpaid() bool {
+	return r.Payment == nil && !r.Submitted && r.AbandonedAt.IsZero()
+}
+
+// ErrRequestAbandoned answers a request that expired unpaid.
+var ErrRequestAbandoned = &Error{Kind: KindGone, Code: "request_abandoned", Message: "the request expired unpaid: start a new one"}
 
 // Errors of self-service requests.
 var (
@@ -127,6 +141,8 @@ func (r *Request) State() RequestState {
 	switch {
 	case r.Submitted:
 		return RequestSubmitted
+	case !r.AbandonedAt.IsZero():
+		return RequestAbandoned
 	case r.Payment == nil:
 		return RequestAwaitingPayment
 	}
@@ -153,6 +169,9 @@ func (r *Request) Ready() bool { return !r.Submitted && len(r.Missing()) == 0 }
 
 // Pay records the payment. The same reference again changes nothing; another one is refused.
 func (r *Request) Pay(reference string, amountCents int, at time.Time) (changed bool, err error) {
+	if !r.AbandonedAt.IsZero() {
+		return false, ErrRequestAbandoned
+	}
 	reference = strings.TrimSpace(reference)
 	if reference == "" || len(reference) > 128 || hasControl(reference) {
 		return false, Invalid("reference", "invalid_reference", "reference is required, at most 128 characters")
@@ -176,6 +195,9 @@ func (r *Request) Pay(reference string, amountCents int, at time.Time) (changed 
 func (r *Request) AddDocument(kind DocumentKind, d Document) error {
 	if r.Submitted {
 		return ErrRequestSubmitted
+	}
+	if !r.AbandonedAt.IsZero() {
+		return ErrRequestAbandoned
 	}
 	if r.Documents == nil {
 		r.Documents = map[DocumentKind]Document{}

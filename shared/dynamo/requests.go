@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,7 +33,13 @@ type documentItem struct {
 }
 
 type requestItem struct {
-	PK, SK      string
+	PK, SK string
+	// An unpaid request is in GSI3's REQUESTS#UNPAID partition by creation time (sparse), for
+	// the daily run that abandons those left unpaid.
+	GSI3PK      string                  `dynamodbav:",omitempty"`
+	GSI3SK      string                  `dynamodbav:",omitempty"`
+	Notified    string                  `dynamodbav:"expiryNotifiedAt,omitempty"`
+	AbandonedAt string                  `dynamodbav:"abandonedAt,omitempty"`
 	Type        string                  `dynamodbav:"type"`
 	ID          string                  `dynamodbav:"id"`
 	OrderID     string                  `dynamodbav:"orderId"`
@@ -56,6 +63,9 @@ type requestItem struct {
 	Version     int                     `dynamodbav:"version"`
 }
 
+// unpaidRequestsPK is GSI3's partition of the unpaid requests.
+const unpaidRequestsPK = "REQUESTS#UNPAID"
+
 func toRequestItem(r *domain.Request) requestItem {
 	it := requestItem{PK: requestPK(r.ID), SK: skRequest, Type: "request", ID: r.ID, OrderID: r.OrderID,
 		OfferCode: r.OfferCode, MemberKey: r.MemberKey, MailboxID: r.MailboxID, Address: r.Address, Email: r.Email,
@@ -64,6 +74,10 @@ func toRequestItem(r *domain.Request) requestItem {
 		UpdatedAt: formatTime(r.UpdatedAt), Version: r.Version}
 	if p := r.Payment; p != nil {
 		it.PaymentRef, it.PaidCents, it.PaidAt = p.Reference, p.AmountCents, formatTime(p.PaidAt)
+	}
+	it.Notified, it.AbandonedAt = optTime(r.ExpiryNotified), optTime(r.AbandonedAt)
+	if r.Unpaid() {
+		it.GSI3PK, it.GSI3SK = unpaidRequestsPK, formatTime(r.CreatedAt)+"#"+r.ID
 	}
 	if len(r.Documents) > 0 {
 		it.Documents = map[string]documentItem{}
@@ -79,7 +93,7 @@ func (it requestItem) request() *domain.Request {
 		MailboxID: it.MailboxID, Address: it.Address, Email: it.Email, PriceCents: it.PriceCents,
 		VATPercent: it.VATPercent, AmountCents: it.AmountCents, TokenHash: it.TokenHash, Submitted: it.Submitted,
 		SubmittedAt: parseTime(it.SubmittedAt), CreatedAt: parseTime(it.CreatedAt), UpdatedAt: parseTime(it.UpdatedAt),
-		Version: it.Version}
+		Version: it.Version, ExpiryNotified: parseTime(it.Notified), AbandonedAt: parseTime(it.AbandonedAt)}
 	if it.PaymentRef != "" {
 		r.Payment = &domain.Payment{Reference: it.PaymentRef, AmountCents: it.PaidCents, PaidAt: parseTime(it.PaidAt)}
 	}
@@ -185,4 +199,18 @@ func (s *Store) Hit(ctx context.Context, client string, start time.Time, window 
 		return false, nil
 	}
 	return err == nil, err
+}
+
+var _ app.AbandonedStore = (*Store)(nil)
+
+// UnpaidRequests implements app.AbandonedStore from GSI3's sparse partition of unpaid requests.
+func (s *Store) UnpaidRequests(ctx context.Context, createdBefore time.Time, limit int, cursor string) ([]string, string, error) {
+	ids, next, err := s.mailboxIDsPage(ctx, unpaidRequestsPK, formatTime(createdBefore), limit, cursor)
+	if err != nil {
+		return nil, "", fmt.Errorf("unpaid requests: %w", err)
+	}
+	for i, id := range ids {
+		ids[i] = strings.TrimPrefix(id, "REQUEST#")
+	}
+	return ids, next, nil
 }

@@ -201,7 +201,7 @@ type ExpiryHandler func(context.Context, json.RawMessage) (*app.ExpiryResult, er
 // Expiry returns ExpiryFunction's handler: the daily run, for today in Italy. Where allowAsOf is set
 // (local tests), an event {"asOf": "YYYY-MM-DD"} runs it as of that day instead, so that a test
 // need not wait years.
-func Expiry(e *app.Expiry, now func() time.Time, allowAsOf bool) ExpiryHandler {
+func Expiry(e *app.Expiry, ab *app.AbandonedRequests, now func() time.Time, allowAsOf bool) ExpiryHandler {
 	return func(ctx context.Context, raw json.RawMessage) (*app.ExpiryResult, error) {
 		var in struct {
 			AsOf string `json:"asOf"`
@@ -218,7 +218,19 @@ func Expiry(e *app.Expiry, now func() time.Time, allowAsOf bool) ExpiryHandler {
 			}
 			today = d
 		}
-		return e.Run(ctx, today)
+		res, err := e.Run(ctx, today)
+		if err != nil || ab == nil {
+			return res, err
+		}
+		// The unpaid requests, on the same clock (asOf moves it, locally).
+		run := *ab
+		if in.AsOf != "" {
+			at := today.Add(12 * time.Hour)
+			run.Now = func() time.Time { return at }
+		}
+		ar, err := run.Run(ctx)
+		res.Requests = &ar
+		return res, err
 	}
 }
 

@@ -93,3 +93,25 @@ func (s *Store) Hit(_ context.Context, client string, start time.Time, window ti
 	s.rates[k]++
 	return true, nil
 }
+
+var _ app.AbandonedStore = (*Store)(nil)
+
+// UnpaidRequests implements app.AbandonedStore.
+func (s *Store) UnpaidRequests(_ context.Context, createdBefore time.Time, limit int, cursor string) ([]string, string, error) {
+	if err := s.check("UnpaidRequests"); err != nil {
+		return nil, "", err
+	}
+	s.mu.Lock()
+	var items []sorted[string]
+	for _, r := range s.requests {
+		if r.r.Unpaid() && !r.r.CreatedAt.After(createdBefore) { // on or before, as the index query
+			items = append(items, sorted[string]{keyStamp(r.r.CreatedAt) + "#" + r.r.ID, r.r.ID})
+		}
+	}
+	s.mu.Unlock()
+	page, last, more, err := pageOf(items, "REQUESTS#UNPAID", max(limit, 1), cursor, false)
+	if err != nil || !more {
+		return page, "", err
+	}
+	return page, encodeListCursor("REQUESTS#UNPAID", last), nil
+}

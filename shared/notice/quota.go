@@ -1,5 +1,7 @@
 package notice
 
+import "time"
+
 // QuotaData is what the notices about a mailbox's storage say.
 type QuotaData struct {
 	Nome, Cognome    string
@@ -60,4 +62,28 @@ func QuotaFullNotice(orderName string, full []QuotaData) (Message, error) {
 		v.Mailboxes = append(v.Mailboxes, m)
 	}
 	return render("quotafull", v, false)
+}
+
+// RequestExpiringData is what the notice of an unpaid request about to expire says.
+type RequestExpiringData struct {
+	Address     string // the address the request holds
+	OrderName   string
+	ExpiresOn   time.Time // the last day
+	AmountCents int
+	Link        string // where the member continues (the convention's page)
+}
+
+// RequestExpiring tells the member, once, that the unpaid request expires in a week and the
+// address it holds will no longer be kept.
+func RequestExpiring(d RequestExpiringData) (Message, error) {
+	v := struct {
+		Address, OrderName, ExpiresOn, Amount, Link string
+	}{Address: clean(d.Address), OrderName: clean(d.OrderName), ExpiresOn: FormatDate(d.ExpiresOn), Amount: FormatEuro(d.AmountCents), Link: clean(d.Link)}
+	switch {
+	case v.Address == "":
+		return Message{}, invalid("Address", "is required")
+	case v.OrderName == "":
+		return Message{}, invalid("OrderName", "is required")
+	}
+	return render("requestexpiring", v, false)
 }

@@ -247,5 +247,11 @@ func Expiry(_ context.Context, env *wire.Env) (eventapi.ExpiryHandler, error) {
 	prov := p.provider()
 	e := &app.Expiry{Store: p.store, Renewals: p.renewals(prov), Revocations: p.revocations(prov),
 		MemberMail: reginde.MemberMail(env, p.store, false), Log: env.Log, ReminderDays: days}
-	return eventapi.Expiry(e, time.Now, allowAsOf), nil
+	abandonDays, err := env.Int("REQUEST_ABANDON_DAYS", 30)
+	if err != nil {
+		return nil, err
+	}
+	ab := &app.AbandonedRequests{Store: p.store, Revocations: e.Revocations, MemberMail: e.MemberMail,
+		After: time.Duration(abandonDays) * 24 * time.Hour, Log: env.Log, Now: time.Now}
+	return eventapi.Expiry(e, ab, time.Now, allowAsOf), nil
 }
