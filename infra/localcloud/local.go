@@ -88,18 +88,22 @@ const (
 // parameters have no default).
 func localParameters(c *Cloud) map[string]string {
 	return map[string]string{
-		"Stage":             "local",
-		"JwtIssuer":         lambdahost.DefaultIssuer,
-		"PublicUrl":         c.APIURL,
-		"ProviderUrl":       c.ProviderURL,
-		"InipecUrl":         c.APIURL + "/_local/inipec",
-		"PaymentServiceUrl": c.APIURL + "/_local",
-		"SmtpAddr":          c.SMTPAddr,
-		"SmtpTls":           "none",
-		"SmtpUsername":      SMTPUsername,
-		"SesFrom":           "noreply@pec-platform.example.it",
-		"PecFrom":           "piattaforma@pec.example.it",
-		"AllowedOrigins":    "*", // a portal served from anywhere on this machine
+		"Stage":       "local",
+		"JwtIssuer":   lambdahost.DefaultIssuer,
+		"PublicUrl":   c.APIURL,
+		"ProviderUrl": c.ProviderURL,
+		// The stand-in's first-access facts, shown on the confirmation page and in the e-mail.
+		"ProviderName":       "Gestore PEC di prova",
+		"ProviderWebmailUrl": c.ProviderURL + "/webmail",
+		"ProviderSupportUrl": c.ProviderURL + "/assistenza",
+		"InipecUrl":          c.APIURL + "/_local/inipec",
+		"PaymentServiceUrl":  c.APIURL + "/_local",
+		"SmtpAddr":           c.SMTPAddr,
+		"SmtpTls":            "none",
+		"SmtpUsername":       SMTPUsername,
+		"SesFrom":            "noreply@pec-platform.example.it",
+		"PecFrom":            "piattaforma@pec.example.it",
+		"AllowedOrigins":     "*", // a portal served from anywhere on this machine
 	}
 }
 

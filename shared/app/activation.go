@@ -45,6 +45,10 @@ type Activations struct {
 	ActivationTTL  time.Duration // how long an activation link works
 	Crash          Crash         // tests only: die between two writes (nil in production)
 	Metrics        Metrics
+	// Access is how members reach a new mailbox (the provider adapter's facts): the confirmed
+	// page shows it and, once ATTIVATA, WelcomeMail sends it (nil: not sent).
+	Access      FirstAccess
+	WelcomeMail Mailer
 }
 
 // Errors of the activation link, shown to members as pages without detail.
@@ -301,10 +305,48 @@ func (a *Activations) Activated(ctx context.Context, mailboxID string) error {
 			return err
 		}
 	}
+	if err := a.welcome(ctx, mb); err != nil {
+		return err
+	}
 	if mb.RequestID != "" {
 		return a.Notices.SelfServiceActive(ctx, mb)
 	}
 	return nil
+}
+
+// welcome e-mails the member how to reach the new mailbox, once: the mailbox records it (a
+// crash between the send and the record sends it again).
+func (a *Activations) welcome(ctx context.Context, mb *domain.Mailbox) error {
+	if a.WelcomeMail == nil || !mb.WelcomedAt.IsZero() {
+		return nil
+	}
+	member, err := memberOf(ctx, a.Store, mb)
+	if err != nil {
+		return err
+	}
+	order, err := a.Store.GetOrder(ctx, mb.OrderID)
+	if err != nil {
+		return err
+	}
+	msg, err := notice.FirstAccessEmail(notice.FirstAccessData{Nome: member.Nome, Cognome: member.Cognome, Address: mb.Address,
+		OrderName: order.Name, ProviderName: a.Access.ProviderName, WebmailURL: a.Access.WebmailURL,
+		CredentialsBySMS: a.Access.CredentialsBy == CredentialsBySMS, SupportURL: a.Access.SupportURL})
+	if err != nil {
+		return err
+	}
+	msg.OrderID, msg.MemberKey = member.OrderID, member.Key()
+	if _, err := a.WelcomeMail.Send(ctx, member.Email, msg); err != nil {
+		return err
+	}
+	now := a.now()
+	_, _, err = a.Store.UpdateMailbox(ctx, mb.ID, func(m *domain.Mailbox) (bool, error) {
+		if !m.WelcomedAt.IsZero() {
+			return false, nil
+		}
+		m.WelcomedAt = now
+		return true, nil
+	})
+	return err
 }
 
 // ensureValidity gives an ATTIVATA mailbox without a validity one, from the day it was

@@ -373,3 +373,24 @@ func TestActivate_ALateDeclineAfterTheWorkflowEndedTellsTheOrderAndTheProvider(t
 		t.Errorf("provider told %+v, want mb-1 closed", got)
 	}
 }
+
+func TestActivated_TellsTheMemberHowToReachTheMailboxOnce(t *testing.T) {
+	f := newFederation(t)
+	f.activations.WelcomeMail = f.memberMail
+	f.activations.Access = app.FirstAccess{ProviderName: "Gestore", WebmailURL: "https://webmail.example", CredentialsBy: app.CredentialsByEmail,
+		SupportURL: "https://aiuto.example"}
+	f.mailbox(1, domain.StateAttivata)
+	for range 2 { // the workflow retries Activated
+		if err := f.activations.Activated(f.ctx, "mb-1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sent := f.memberMail.Sent()
+	if len(sent) != 1 || sent[0].To != "mario.bianchi1@example.it" || !strings.Contains(sent[0].Subject, "Come accedere") ||
+		!strings.Contains(sent[0].Text, "https://webmail.example") || !strings.Contains(sent[0].Text, "https://aiuto.example") {
+		t.Fatalf("welcome e-mails %+v", sent)
+	}
+	if f.get("mb-1").WelcomedAt.IsZero() {
+		t.Error("the mailbox does not record the welcome")
+	}
+}

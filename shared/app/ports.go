@@ -239,3 +239,20 @@ func lastReason(mb *domain.Mailbox) string {
 
 // utcNow reads a clock in UTC.
 func utcNow(now func() time.Time) time.Time { return now().UTC() }
+
+// FirstAccess is how a member reaches a new mailbox, as its provider has it: the adapter of each
+// provider kind supplies it (the pages and e-mails only word it).
+type FirstAccess struct {
+	ProviderName string // "Aruba PEC"
+	WebmailURL   string // where the mailbox is read in a browser
+	// CredentialsBy is how the first credentials reach the member: CredentialsByEmail (to the
+	// ordinary e-mail address given at enrolment) or CredentialsBySMS.
+	CredentialsBy string
+	SupportURL    string // the provider's help pages
+}
+
+// How a provider sends the first credentials.
+const (
+	CredentialsByEmail = "email"
+	CredentialsBySMS   = "sms"
+)

@@ -580,3 +580,10 @@ func orDur(v, def time.Duration) time.Duration {
 	}
 	return v
 }
+
+// FirstAccess is how a holder reaches an Aruba PEC mailbox: Aruba's webmail, the credentials
+// sent by e-mail to the account's holder address (the member's ordinary e-mail), Aruba's guides.
+func (c *Client) FirstAccess() app.FirstAccess {
+	return app.FirstAccess{ProviderName: "Aruba PEC", WebmailURL: "https://webmail.pec.it",
+		CredentialsBy: app.CredentialsByEmail, SupportURL: "https://guide.pec.it"}
+}

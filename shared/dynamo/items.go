@@ -316,6 +316,7 @@ type mailboxItem struct {
 	QuotaLimit     int64            `dynamodbav:"quotaLimitBytes,omitempty"`
 	QuotaAt        string           `dynamodbav:"quotaAt,omitempty"`
 	MemberEmail    string           `dynamodbav:"memberEmailProblem,omitempty"`
+	WelcomedAt     string           `dynamodbav:"welcomedAt,omitempty"`
 }
 
 func toMailboxItem(m *domain.Mailbox) mailboxItem {
@@ -344,7 +345,7 @@ func toMailboxItem(m *domain.Mailbox) mailboxItem {
 	}
 	it.ExpiresOn, it.ExpiryDueOn, it.LastReminder, it.RenewalBatchID = m.ExpiresOn, m.ExpiryDueOn, m.LastReminder, m.RenewalBatchID
 	it.PollAttempts, it.QuotaAlert, it.QuotaUsed, it.QuotaLimit = m.Poll.Attempts, m.QuotaAlert, m.Quota.UsedBytes, m.Quota.LimitBytes
-	it.MemberEmail = string(m.MemberEmail)
+	it.MemberEmail, it.WelcomedAt = string(m.MemberEmail), optTime(m.WelcomedAt)
 	if !m.Poll.NextAt.IsZero() {
 		it.PollNextAt = formatTime(m.Poll.NextAt)
 	}
@@ -367,7 +368,7 @@ func (it mailboxItem) mailbox() *domain.Mailbox {
 		Activation: domain.Activation{Hash: it.ActivationHash, ExpiresAt: parseTime(it.ActivationExp), Sent: it.ActivationSent, SentTo: it.ActivationTo},
 		ExpiresOn:  it.ExpiresOn, ExpiryDueOn: it.ExpiryDueOn, LastReminder: it.LastReminder, RenewalBatchID: it.RenewalBatchID,
 		Poll:       domain.Poll{Attempts: it.PollAttempts, NextAt: parseTime(it.PollNextAt)},
-		QuotaAlert: it.QuotaAlert, MemberEmail: domain.EmailProblemKind(it.MemberEmail),
+		QuotaAlert: it.QuotaAlert, MemberEmail: domain.EmailProblemKind(it.MemberEmail), WelcomedAt: parseTime(it.WelcomedAt),
 		Quota: domain.MailboxQuota{UsedBytes: it.QuotaUsed, LimitBytes: it.QuotaLimit, At: parseTime(it.QuotaAt)},
 	}
 	for _, h := range it.History {

@@ -165,7 +165,9 @@ func activate(ctx context.Context, l *app.Activations, log *slog.Logger, r *Requ
 		// workflow's own timeout and the store's state cover that.
 		log.ErrorContext(ctx, "after activation choice", "mailboxId", v.Mailbox.ID, "error", err)
 	}
-	res := pages.ResultData{OrderName: v.Order.Name, Nome: v.Member.Nome, Address: v.Mailbox.Address}
+	res := pages.ResultData{OrderName: v.Order.Name, Nome: v.Member.Nome, Address: v.Mailbox.Address,
+		ProviderName: l.Access.ProviderName, WebmailURL: l.Access.WebmailURL, CredentialsBySMS: l.Access.CredentialsBy == app.CredentialsBySMS,
+		SupportURL: l.Access.SupportURL}
 	if v.Mailbox.State == domain.StateAttivata { // the recorded choice, should this click repeat an earlier one
 		return pages.Confirmed(res)
 	}

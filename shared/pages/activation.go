@@ -49,6 +49,9 @@ type ResultData struct {
 	Nome      string // the member's given names ("Gentile Carlo,")
 	Address   string // the mailbox the choice was about
 	OwnPEC    string // on decline, the existing PEC the member gave (optional)
+	// How to reach the new mailbox, as its provider has it (optional).
+	ProviderName, WebmailURL, SupportURL string
+	CredentialsBySMS                     bool
 }
 
 // Form fields and values posted by the choice form.

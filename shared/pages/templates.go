@@ -116,7 +116,13 @@ const confirmedPage = `{{define "main" -}}
 <li>La casella è il Suo domicilio digitale e viene registrata dal Suo Ordine professionale.</li>
 <li>L'indirizzo sarà pubblicato nell'Indice nazionale degli indirizzi PEC (<span class="nw">INI-PEC</span>).</li>
 <li>Da ora la casella è utilizzabile per le comunicazioni istituzionali.</li>
-<li>Per accedere alla casella segua le indicazioni contenute nel messaggio di posta elettronica che ha ricevuto.</li>
+</ul>
+<h2>Come accedere alla casella</h2>
+<ul class="passi">
+{{if .WebmailURL}}<li>La casella si consulta dal browser all'indirizzo <a href="{{.WebmailURL}}">{{.WebmailURL}}</a>{{with .ProviderName}} (gestore {{.}}){{end}}, oppure con un programma di posta elettronica.</li>
+{{else}}<li>La casella si consulta dal browser, con l'indirizzo indicato dal gestore{{with .ProviderName}} {{.}}{{end}}, oppure con un programma di posta elettronica.</li>
+{{end}}<li>Le credenziali di primo accesso Le vengono inviate dal gestore {{if .CredentialsBySMS}}con un SMS{{else}}con un messaggio di posta elettronica all'indirizzo che ha comunicato al Suo Ordine{{end}}; al primo accesso Le sarà chiesto di sceglierne di nuove. Le stesse indicazioni Le sono inviate anche per posta elettronica.</li>
+<li>Se le credenziali non Le arrivano entro due giorni lavorativi, controlli la cartella della posta indesiderata e poi si rivolga {{with .SupportURL}}all'<a href="{{.}}">assistenza del gestore</a> oppure {{end}}alla segreteria del Suo Ordine professionale.</li>
 </ul>
 <p class="nota">Può chiudere questa pagina.</p>
 {{- end}}`

@@ -104,7 +104,8 @@ func (p *parts) activations() (*app.Activations, *app.OrderNotices, error) {
 	notices := &app.OrderNotices{Store: p.store, OrderMail: p.orderMail()}
 	a := &app.Activations{Store: p.store, Workflow: p.flow, ActivationMail: reginde.MemberMail(p.env, p.store, true),
 		Notices: notices, Revocations: p.revocations(p.provider()), Reginde: rg, Log: p.env.Log, Now: time.Now, PublicURL: p.env.PublicURL(),
-		ActivationTTL: ttl, Crash: p.env.Crash, Metrics: p.env.Metrics()}
+		ActivationTTL: ttl, Crash: p.env.Crash, Metrics: p.env.Metrics(), Access: p.side.access,
+		WelcomeMail: reginde.MemberMail(p.env, p.store, false)}
 	return a, notices, nil
 }
 

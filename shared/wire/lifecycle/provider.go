@@ -27,6 +27,7 @@ type providerSide struct {
 	api       app.Provider
 	status    app.ProviderStatusReader // nil: the provider calls back, signed (webhook)
 	addresses app.AddressChecker       // nil: the provider cannot tell (webhook, legalmail)
+	access    app.FirstAccess          // how members reach their new mailbox
 }
 
 // newProviderSide builds the PROVIDER_KIND's adapter for PROVIDER_URL, its credentials taken
@@ -36,7 +37,11 @@ func newProviderSide(env *wire.Env, p *parts) (providerSide, error) {
 	var side providerSide
 	switch kind := env.Getenv("PROVIDER_KIND"); kind {
 	case "", KindWebhook:
-		side = providerSide{kind: KindWebhook, api: providerClient{url: url, secrets: p.secrets}}
+		// The webhook protocol is the platform's own: the provider's first-access facts are
+		// configuration (PROVIDER_NAME, PROVIDER_WEBMAIL_URL, PROVIDER_SUPPORT_URL).
+		side = providerSide{kind: KindWebhook, api: providerClient{url: url, secrets: p.secrets},
+			access: app.FirstAccess{ProviderName: env.Getenv("PROVIDER_NAME"), WebmailURL: env.Getenv("PROVIDER_WEBMAIL_URL"),
+				CredentialsBy: app.CredentialsByEmail, SupportURL: env.Getenv("PROVIDER_SUPPORT_URL")}}
 	default:
 		s, err := newRealProvider(env, p, kind, url)
 		if err != nil {
@@ -153,7 +158,7 @@ func newRealProvider(env *wire.Env, p *parts, kind, url string) (providerSide, e
 		if err := c.Validate(); err != nil {
 			return providerSide{}, err
 		}
-		return providerSide{kind: kind, api: c, status: c, addresses: c}, nil
+		return providerSide{kind: kind, api: c, status: c, addresses: c, access: c.FirstAccess()}, nil
 	}
 	return providerSide{}, fmt.Errorf("PROVIDER_KIND is %q: want %s or %s (%s is not built yet)", kind, KindWebhook, KindAruba, KindLegalmail)
 }

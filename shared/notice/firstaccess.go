@@ -1,0 +1,29 @@
+package notice
+
+// FirstAccessData is what the e-mail about reaching a new mailbox says.
+type FirstAccessData struct {
+	Nome, Cognome    string
+	Address          string // the mailbox
+	OrderName        string
+	ProviderName     string // the provider's name, when known
+	WebmailURL       string // where to read the mailbox in a browser, when known
+	CredentialsBySMS bool   // the first credentials come by SMS; otherwise by e-mail
+	SupportURL       string // the provider's help pages, when known
+}
+
+// FirstAccessEmail tells the member, once the mailbox is ATTIVATA, how to reach it: where, how
+// the credentials arrive, what to do if they do not.
+func FirstAccessEmail(d FirstAccessData) (Message, error) {
+	v := struct {
+		Name, Address, OrderName, ProviderName, WebmailURL, SupportURL string
+		BySMS                                                          bool
+	}{Name: fullName(d.Nome, d.Cognome), Address: clean(d.Address), OrderName: clean(d.OrderName), ProviderName: clean(d.ProviderName),
+		WebmailURL: clean(d.WebmailURL), SupportURL: clean(d.SupportURL), BySMS: d.CredentialsBySMS}
+	switch {
+	case v.Address == "":
+		return Message{}, invalid("Address", "is required")
+	case v.OrderName == "":
+		return Message{}, invalid("OrderName", "is required")
+	}
+	return render("firstaccess", v, false)
+}
