@@ -255,6 +255,37 @@ var authzMatrix = map[string]authzRow{
 		call:  func(f *authzFixture) req { return get("/v1/provider/documents/" + guessedToken()) },
 		want:  everyone(404),
 		creds: []credCase{{"a malformed token", func(t *testing.T, f *authzFixture) req { return get("/v1/provider/documents/x") }, 404}}},
+	"GET /adesione/{offerCode}": { // the convention's page: public, an unknown offer is its own page
+		call:  func(f *authzFixture) req { return get("/adesione/NOWHERE-" + f.b) },
+		want:  everyone(404),
+		creds: []credCase{{"the Order's offer code", func(t *testing.T, f *authzFixture) req { return get("/adesione/" + f.offerCode) }, 200}}},
+	"POST /adesione/{offerCode}": { // the identity form: an unknown offer changes nothing
+		call: func(f *authzFixture) req { return post("/adesione/NOWHERE-"+f.b, "privacy=1", formType...) },
+		want: everyone(404),
+		creds: []credCase{{"from another site", func(t *testing.T, f *authzFixture) req {
+			return post("/adesione/"+f.offerCode, "privacy=1", append(formType, "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site")...)
+		}, 403}}},
+	"GET /richiesta/{requestId}/{token}": { // the request's page: the token is the credential
+		call:  func(f *authzFixture) req { return get("/richiesta/" + f.requestID + "/" + guessedToken()) },
+		want:  everyone(404),
+		creds: []credCase{{"the member's link", func(t *testing.T, f *authzFixture) req { return get("/richiesta/" + f.requestID + "/" + f.accessToken) }, 200}}},
+	"GET /richiesta/{requestId}/{token}/modulo.pdf": {
+		call: func(f *authzFixture) req {
+			return get("/richiesta/" + f.requestID + "/" + guessedToken() + "/modulo.pdf")
+		},
+		want: everyone(404),
+		creds: []credCase{{"the member's link", func(t *testing.T, f *authzFixture) req {
+			return get("/richiesta/" + f.requestID + "/" + f.accessToken + "/modulo.pdf")
+		}, 200}}},
+	"POST /richiesta/{requestId}/{token}/documenti": {
+		call: func(f *authzFixture) req {
+			return post("/richiesta/"+f.requestID+"/"+guessedToken()+"/documenti", "x", "Content-Type", "multipart/form-data; boundary=x")
+		},
+		want: everyone(404),
+		creds: []credCase{{"the member's link, from another site", func(t *testing.T, f *authzFixture) req {
+			return post("/richiesta/"+f.requestID+"/"+f.accessToken+"/documenti", "x", "Content-Type", "multipart/form-data; boundary=x",
+				"Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site")
+		}, 403}}},
 	"GET /activate/{token}": {
 		call: func(f *authzFixture) req { return get("/activate/" + guessedToken()) },
 		want: everyone(404),

@@ -72,7 +72,7 @@ func TestCrash_CallbackDiesAfterWritingAndTheProvidersRedeliveryResumesTheWorkfl
 		t.Errorf("the provider got %d submissions, want 1", submits)
 	}
 	time.Sleep(2 * time.Second)
-	if n := len(memberEmails(t, s.email)); n != 1 {
+	if n := len(emailsAbout(t, s.email, "Attivazione della casella PEC")); n != 1 {
 		t.Errorf("%d activation e-mails, want 1", n)
 	}
 }
@@ -104,7 +104,7 @@ func TestCrash_ClickDiesAfterWritingAndClickingAgainResumesTheWorkflow(t *testin
 	if code, _ := click(t, link, url.Values{"choice": {"confirm"}}); code != 410 {
 		t.Errorf("the link after the activation answers %d, want 410", code)
 	}
-	if n := len(memberEmails(t, s.email)); n != 1 {
+	if n := len(emailsAbout(t, s.email, "Attivazione della casella PEC")); n != 1 {
 		t.Errorf("%d activation e-mails, want 1", n)
 	}
 	hist := waitState(t, s.order, s.mailboxID, "ATTIVATA", time.Second)

@@ -56,6 +56,18 @@ func memberEmails(t *testing.T, to string) []sesEmail {
 	return out
 }
 
+// emailsAbout returns the e-mails to the address whose subject contains part.
+func emailsAbout(t *testing.T, to, part string) []sesEmail {
+	t.Helper()
+	var out []sesEmail
+	for _, e := range memberEmails(t, to) {
+		if strings.Contains(e.Subject, part) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // pecWith counts the PEC notices to the address whose subject contains part.
 func pecWith(t *testing.T, to, part string) int {
 	t.Helper()
@@ -256,7 +268,7 @@ func TestLifecycle_HappyPathFromEnrolmentToAttivata(t *testing.T) {
 	if code, _ := click(t, link, url.Values{"choice": {"decline"}}); code != 410 {
 		t.Errorf("a second choice answers %d, want 410", code)
 	}
-	if n := len(memberEmails(t, s.email)); n != 1 {
+	if n := len(emailsAbout(t, s.email, "Attivazione della casella PEC")); n != 1 {
 		t.Errorf("%d activation e-mails, want 1", n)
 	}
 	if st, _ := mailboxState(t, s.order, s.mailboxID); st != "ATTIVATA" {

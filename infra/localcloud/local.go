@@ -93,17 +93,17 @@ func localParameters(c *Cloud) map[string]string {
 		"PublicUrl":   c.APIURL,
 		"ProviderUrl": c.ProviderURL,
 		// The stand-in's first-access facts, shown on the confirmation page and in the e-mail.
-		"ProviderName":       "Gestore PEC di prova",
-		"ProviderWebmailUrl": c.ProviderURL + "/webmail",
-		"ProviderSupportUrl": c.ProviderURL + "/assistenza",
-		"InipecUrl":          c.APIURL + "/_local/inipec",
-		"PaymentServiceUrl":  c.APIURL + "/_local",
-		"SmtpAddr":           c.SMTPAddr,
-		"SmtpTls":            "none",
-		"SmtpUsername":       SMTPUsername,
-		"SesFrom":            "noreply@pec-platform.example.it",
-		"PecFrom":            "piattaforma@pec.example.it",
-		"AllowedOrigins":     "*", // a portal served from anywhere on this machine
+		"ProviderName":      "Gestore PEC di prova",
+		"ProviderWebmail":   c.ProviderURL + "/webmail",
+		"ProviderHelpPage":  c.ProviderURL + "/assistenza",
+		"InipecUrl":         c.APIURL + "/_local/inipec",
+		"PaymentServiceUrl": c.APIURL + "/_local",
+		"SmtpAddr":          c.SMTPAddr,
+		"SmtpTls":           "none",
+		"SmtpUsername":      SMTPUsername,
+		"SesFrom":           "noreply@pec-platform.example.it",
+		"PecFrom":           "piattaforma@pec.example.it",
+		"AllowedOrigins":    "*", // a portal served from anywhere on this machine
 	}
 }
 
@@ -319,6 +319,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 	payments := http.StripPrefix("/_local", paysim.New(PaymentAPIKey))
 	mux.Handle("/_local/payments", payments)
 	mux.Handle("/_local/payments/", payments)
+	mux.Handle("/_local/checkout", payments) // the payment page the members' request page sends them to
 	mux.Handle("/", c.Host)
 	var api http.Handler = mux
 	if cfg.audit != nil {

@@ -183,8 +183,12 @@ func TestReGIndE_NonCTUMemberGetsNoSuchEmail(t *testing.T) {
 	if st := execution(t, "mailbox-"+s.mailboxID); st != "SUCCEEDED" {
 		t.Fatalf("execution %s", st)
 	}
-	if n := len(memberEmails(t, s.email)); n != 1 {
-		t.Errorf("%d e-mails to a non-CTU member, want only the activation e-mail", n)
+	if n := len(emailsAbout(t, s.email, "ReGIndE")); n != 0 {
+		t.Errorf("%d ReGIndE e-mails to a non-CTU member, want none", n)
+	}
+	// The activation e-mail, then how to reach the mailbox, once.
+	if n, first := len(memberEmails(t, s.email)), len(emailsAbout(t, s.email, "Come accedere")); n != 2 || first != 1 {
+		t.Errorf("%d e-mails (%d about the first access) to a non-CTU member, want the activation e-mail and one about the first access", n, first)
 	}
 	if items := ctuList(t, s.order, s.orderID, ""); len(items) != 0 {
 		t.Errorf("CTU list of an Order without CTU: %v", items)

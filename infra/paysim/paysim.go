@@ -5,7 +5,11 @@ package paysim
 
 import (
 	"encoding/json"
+	"fmt"
+	"html/template"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -34,6 +38,8 @@ func New(key string) *Sim {
 	s := &Sim{key: key, mux: http.NewServeMux(), payments: map[string]Payment{}}
 	s.mux.HandleFunc("POST /payments", s.pay)
 	s.mux.HandleFunc("GET /payments/{reference}", s.get)
+	s.mux.HandleFunc("GET /checkout", s.checkout)
+	s.mux.HandleFunc("POST /checkout", s.checkoutPay)
 	return s
 }
 
@@ -76,6 +82,63 @@ func (s *Sim) get(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, p)
 }
+
+// checkout is the payment service's page where a member pays: the amount, the request it is
+// for, and a "Paga" button. (The real service is a payment provider's page; the stand-in only
+// records the payment and sends the member back.)
+func (s *Sim) checkout(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	amount, err := strconv.Atoi(q.Get("amountCents"))
+	back, berr := url.Parse(q.Get("return"))
+	if err != nil || amount <= 0 || q.Get("remittance") == "" || berr != nil || (back.Scheme != "http" && back.Scheme != "https") {
+		http.Error(w, "checkout needs remittance, amountCents > 0 and an http(s) return URL", http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	checkoutPage.Execute(w, map[string]any{"Remittance": q.Get("remittance"), "Amount": fmt.Sprintf("%d,%02d", amount/100, amount%100),
+		"AmountCents": amount, "Return": back.String()})
+}
+
+func (s *Sim) checkoutPay(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	amount, err := strconv.Atoi(r.PostForm.Get("amountCents"))
+	back, berr := url.Parse(r.PostForm.Get("return"))
+	remittance := r.PostForm.Get("remittance")
+	if err != nil || amount <= 0 || remittance == "" || berr != nil || (back.Scheme != "http" && back.Scheme != "https") {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	p := Payment{Reference: "PAY-" + remittance, AmountCents: amount, Remittance: remittance, Status: "PAID", PaidAt: time.Now().UTC()}
+	s.mu.Lock()
+	if _, ok := s.payments[p.Reference]; !ok {
+		s.payments[p.Reference] = p
+	}
+	s.mu.Unlock()
+	q := back.Query()
+	q.Set("pagamento", p.Reference)
+	back.RawQuery = q.Encode()
+	http.Redirect(w, r, back.String(), http.StatusSeeOther)
+}
+
+var checkoutPage = template.Must(template.New("checkout").Parse(`<!doctype html>
+<html lang="it"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Pagamento – servizio di prova</title></head>
+<body><main>
+<h1>Pagamento</h1>
+<p>Servizio di pagamento di prova (ambiente locale).</p>
+<p>Importo: € {{.Amount}}</p>
+<form method="post" action="checkout">
+<input type="hidden" name="remittance" value="{{.Remittance}}">
+<input type="hidden" name="amountCents" value="{{.AmountCents}}">
+<input type="hidden" name="return" value="{{.Return}}">
+<button type="submit">Paga</button>
+</form>
+</main></body></html>
+`))
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

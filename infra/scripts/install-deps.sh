@@ -135,6 +135,16 @@ else
   say "aws-ses-v2-local" "installed ($SES_VERSION)"
 fi
 
+# ---------------------------------------------------------------- page checkers
+# axe-core (injected into Chromium) and the Nu HTML Checker (vnu-jar, run with Java 11+), for
+# the members' pages' tests. npm ci, lock file committed.
+PAGECHECK_DIR="$ROOT/infra/pagecheck"
+if [[ -f "$PAGECHECK_DIR/node_modules/axe-core/axe.min.js" && -f "$PAGECHECK_DIR/node_modules/vnu-jar/build/dist/vnu.jar" ]]; then
+  say "axe-core, vnu-jar" "already present"
+else
+  (cd "$PAGECHECK_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  say "axe-core, vnu-jar" "installed ($(node -p "require('$PAGECHECK_DIR/node_modules/axe-core/package.json').version"), $(node -p "require('$PAGECHECK_DIR/node_modules/vnu-jar/package.json').version"))"
+fi
 # ---------------------------------------------------------------- mailpit
 mailpit_installed_version() { # the module version recorded in the binary (offline)
   go version -m "$LOCAL/bin/mailpit" 2>/dev/null | awk '$1 == "mod" && $2 == "github.com/axllent/mailpit" { print $3 }'

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"net/url"
+	"strconv"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/pecplatform/pec/shared/adhesion"
 	"github.com/pecplatform/pec/shared/domain"
+	"github.com/pecplatform/pec/shared/notice"
 )
 
 // RequestStore is what self-service requests need from persistence.
@@ -71,6 +74,14 @@ type Requests struct {
 	Now      func() time.Time
 	NewID    func() string
 	Limits   []RateLimit
+	// LinkMail e-mails the member the link to the request's page (PublicURL +
+	// "/richiesta/<id>/<access token>") when the request is made; nil: not sent.
+	LinkMail  Mailer
+	PublicURL string
+	// CheckoutURL is the payment service's checkout page the status page sends the member to.
+	CheckoutURL string
+	// Access is how members reach their new mailbox, for the status page once ATTIVATA.
+	Access FirstAccess
 }
 
 // RequestView is a request as its member sees it.
@@ -147,6 +158,9 @@ func (q *Requests) Create(ctx context.Context, offerCode, client string, in doma
 		nr, err := q.create(ctx, order, m, email)
 		if errors.Is(err, domain.ErrConcurrentUpdate) && attempt < 3 {
 			continue // the member changed meanwhile: decide again
+		}
+		if err == nil {
+			err = q.sendLink(ctx, order, nr)
 		}
 		return nr, err
 	}
@@ -397,4 +411,57 @@ func (q *Requests) submitIfReady(ctx context.Context, r *domain.Request) (*Reque
 		}
 	}
 	return q.view(ctx, r, false)
+}
+
+// StatusPath is the path of the request's page: its access token is the credential.
+func StatusPath(requestID, accessToken string) string {
+	return "/richiesta/" + requestID + "/" + accessToken
+}
+
+// sendLink e-mails the member the link to the request's page, the only place the access token
+// goes besides the answer that created it. A failed send fails the request's answer: asking
+// again gives the same request a new token, and a new e-mail.
+func (q *Requests) sendLink(ctx context.Context, order *domain.Order, nr *NewRequest) error {
+	if q.LinkMail == nil {
+		return nil
+	}
+	r := nr.Request
+	msg, err := notice.RequestLinkEmail(notice.RequestLinkData{Address: r.Address, OrderName: order.Name,
+		Link: q.PublicURL + StatusPath(r.ID, nr.AccessToken), AmountCents: r.AmountCents})
+	if err != nil {
+		return err
+	}
+	msg.OrderID, msg.MemberKey = r.OrderID, r.MemberKey
+	_, err = q.LinkMail.Send(ctx, r.Email, msg)
+	return err
+}
+
+// Offer returns the Order whose convention the offer code names, for the convention's page.
+func (q *Requests) Offer(ctx context.Context, offerCode string) (*domain.Order, error) {
+	code := strings.ToUpper(strings.TrimSpace(offerCode))
+	orderID, err := q.Store.OrderIDForOfferCode(ctx, code)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil, domain.ErrOfferNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	order, err := q.Store.GetOrder(ctx, orderID)
+	if err != nil {
+		return nil, err
+	}
+	if order.Convention.OfferCode == nil || *order.Convention.OfferCode != code {
+		return nil, domain.ErrOfferNotFound
+	}
+	return order, nil
+}
+
+// Checkout is where the member pays the request: the payment service's page, told the request
+// (the remittance), the amount and where to come back.
+func (q *Requests) Checkout(r *domain.Request, returnURL string) string {
+	if q.CheckoutURL == "" {
+		return ""
+	}
+	v := url.Values{"remittance": {r.ID}, "amountCents": {strconv.Itoa(r.AmountCents)}, "return": {returnURL}}
+	return q.CheckoutURL + "?" + v.Encode()
 }

@@ -583,7 +583,10 @@ func orDur(v, def time.Duration) time.Duration {
 
 // FirstAccess is how a holder reaches an Aruba PEC mailbox: Aruba's webmail, the credentials
 // sent by e-mail to the account's holder address (the member's ordinary e-mail), Aruba's guides.
-func (c *Client) FirstAccess() app.FirstAccess {
+func (c *Client) FirstAccess() app.FirstAccess { return FirstAccess() }
+
+// FirstAccess is Aruba's first-access facts (see Client.FirstAccess).
+func FirstAccess() app.FirstAccess {
 	return app.FirstAccess{ProviderName: "Aruba PEC", WebmailURL: "https://webmail.pec.it",
 		CredentialsBy: app.CredentialsByEmail, SupportURL: "https://guide.pec.it"}
 }

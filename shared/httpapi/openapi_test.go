@@ -325,7 +325,7 @@ func TestOpenAPI_IsWellFormed(t *testing.T) {
 		checkSecurity(op.String()+" security", op.op["security"])
 		success := false
 		for status := range obj(op.op["responses"]) {
-			if len(status) == 3 && (status[0] == '2' || status == "302") { // 302: a redirect is the success of a link
+			if len(status) == 3 && (status[0] == '2' || status == "302" || status == "303") { // 302, 303: a redirect is the success of a link, of a page's form
 				success = true
 			}
 		}

@@ -70,6 +70,7 @@ const maxDocumentsBody = 2*domain.MaxDocument + 64<<10
 // access token returned at creation authorising the later calls.
 func Requests(q *app.Requests, docs *app.DocumentOpener, log *slog.Logger) *Router {
 	rt := NewRouter(log, nil)
+	selfServicePages(rt, q, log)
 	// The provider's link to a document (the token is the credential): a redirect to a fresh
 	// S3 link of a few minutes, every time.
 	rt.HandlePublic("GET /v1/provider/documents/{token}", MaxBody, func(ctx context.Context, r *Request, _ app.Caller) (Result, error) {

@@ -27,3 +27,24 @@ func FirstAccessEmail(d FirstAccessData) (Message, error) {
 	}
 	return render("firstaccess", v, false)
 }
+
+// RequestLinkData is what the e-mail with a self-service request's link says.
+type RequestLinkData struct {
+	Address     string // the address requested
+	OrderName   string
+	Link        string // the request's page: its token is the credential
+	AmountCents int
+}
+
+// RequestLinkEmail gives the member the link to follow and complete the request.
+func RequestLinkEmail(d RequestLinkData) (Message, error) {
+	v := struct{ Address, OrderName, Link, Amount string }{Address: clean(d.Address), OrderName: clean(d.OrderName),
+		Link: clean(d.Link), Amount: FormatEuro(d.AmountCents)}
+	switch {
+	case v.Link == "":
+		return Message{}, invalid("Link", "is required")
+	case v.OrderName == "":
+		return Message{}, invalid("OrderName", "is required")
+	}
+	return render("requestlink", v, false)
+}

@@ -50,7 +50,7 @@ var Needs = map[string][]string{
 	"INIPECFunction":           {"TABLE_NAME", "SECRETS_ARN", "FILES_BUCKET", "INIPEC_URL", "INIPEC_SYNC_FUNCTION"},
 	"ImportsFunction":          {"TABLE_NAME", "FILES_BUCKET"},
 	"ImportJobFunction":        {"TABLE_NAME", "FILES_BUCKET"},
-	"RequestsFunction":         {"TABLE_NAME", "SECRETS_ARN", "DOCUMENTS_BUCKET", "MAILBOX_STATE_MACHINE_ARN", "PAYMENT_SERVICE_URL"},
+	"RequestsFunction":         {"TABLE_NAME", "SECRETS_ARN", "DOCUMENTS_BUCKET", "MAILBOX_STATE_MACHINE_ARN", "PAYMENT_SERVICE_URL", "PUBLIC_URL", "SES_FROM"},
 	"RegindeFunction":          {"TABLE_NAME", "PUBLIC_URL", "SES_FROM"},
 	"RegindePageFunction":      {"TABLE_NAME", "PUBLIC_URL"},
 	"QuotaWatchFunction":       {"TABLE_NAME", "SECRETS_ARN", "PROVIDER_URL", "PROVIDER_KIND", "SES_FROM", "PEC_FROM", "SMTP_ADDR", "SMTP_TLS"},

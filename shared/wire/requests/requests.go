@@ -12,11 +12,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/aruba"
 	"github.com/pecplatform/pec/shared/httpapi"
 	"github.com/pecplatform/pec/shared/payments"
 	"github.com/pecplatform/pec/shared/sfnflow"
 	"github.com/pecplatform/pec/shared/wire"
 	"github.com/pecplatform/pec/shared/wire/bucket"
+	"github.com/pecplatform/pec/shared/wire/reginde"
 	"github.com/pecplatform/pec/shared/wire/secrets"
 )
 
@@ -63,7 +65,17 @@ func API(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
 		}
 		pay = verifier{url: u, secrets: sec}
 	}
-	q := &app.Requests{Payments: pay,
+	access := app.FirstAccess{ProviderName: env.Getenv("PROVIDER_NAME"), WebmailURL: env.Getenv("PROVIDER_WEBMAIL_URL"),
+		CredentialsBy: app.CredentialsByEmail, SupportURL: env.Getenv("PROVIDER_SUPPORT_URL")}
+	if env.Getenv("PROVIDER_KIND") == "aruba" {
+		access = aruba.FirstAccess()
+	}
+	checkout := ""
+	if u := env.Getenv("PAYMENT_SERVICE_URL"); u != "" {
+		checkout = strings.TrimRight(u, "/") + "/checkout"
+	}
+	q := &app.Requests{Payments: pay, LinkMail: reginde.MemberMail(env, store, false), PublicURL: env.PublicURL(),
+		CheckoutURL: checkout, Access: access,
 		Store: store, Files: docs, Domains: env.Domains, Log: env.Log, Now: time.Now, NewID: app.NewID, Limits: limits,
 		Workflow: &sfnflow.Flow{API: sfnflow.NewAPI(sfn.NewFromConfig(env.AWS)), MailboxARN: env.Getenv("MAILBOX_STATE_MACHINE_ARN")},
 	}
