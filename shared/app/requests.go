@@ -2,14 +2,14 @@ package app
 
 import (
 	"context"
-	"net/url"
-	"strconv"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 

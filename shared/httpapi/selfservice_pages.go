@@ -148,7 +148,7 @@ func selfServicePages(rt *Router, q *app.Requests, log *slog.Logger) {
 func offerData(o *domain.Order) pages.OfferData {
 	c := o.Convention
 	return pages.OfferData{OrderName: o.Name, Price: notice.FormatEuro(c.PriceCents),
-		VAT: strings.Replace(strconv.FormatFloat(c.VATPercent, 'f', -1, 64), ".", ",", 1) + "%",
+		VAT:    strings.Replace(strconv.FormatFloat(c.VATPercent, 'f', -1, 64), ".", ",", 1) + "%",
 		Amount: notice.FormatEuro(domain.Amount(1, c)), ValidityYears: c.Validity()}
 }
 
