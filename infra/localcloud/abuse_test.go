@@ -68,7 +68,8 @@ func TestOversizedBodies_Are413OnEveryRoute(t *testing.T) {
 	// form over 16 KB. Uploads (members:import, documents) take up to the host's 10 MB.
 	limits := map[string]int{"POST /v1/provider/callback": 64 << 10, "POST /v1/provider/legalmail/{mailboxId}": 64 << 10, "POST /activate/{token}": 16 << 10,
 		"POST /v1/orders/{orderId}/members:import": -1, "POST /v1/requests/{requestId}/documents": -1,
-		"POST /reginde/{token}": -1} // the ReGIndE confirmation reads no body at all
+		"POST /reginde/{token}":      -1, // the ReGIndE confirmation reads no body at all
+		"POST /adesione/{offerCode}": 16 << 10, "POST /richiesta/{requestId}/{token}/documenti": -1}
 	for _, r := range c.Host.Routes() {
 		if r.Method != "POST" && r.Method != "PUT" {
 			continue
@@ -81,7 +82,7 @@ func TestOversizedBodies_Are413OnEveryRoute(t *testing.T) {
 			continue
 		}
 		ct := "application/json"
-		if strings.HasPrefix(r.Path, "/activate/") {
+		if strings.HasPrefix(r.Path, "/activate/") || strings.HasPrefix(r.Path, "/adesione/") {
 			ct = "application/x-www-form-urlencoded"
 		}
 		got := rawDo(t, r.Method, c.APIURL+fillRoute(r.Path), `"`+strings.Repeat("x", limit)+`"`, "Content-Type", ct, "Authorization", "Bearer "+fed)

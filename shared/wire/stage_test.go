@@ -113,7 +113,7 @@ func TestFailClosed_RequireNamesEachMissingOrLocalSetting(t *testing.T) {
 // The payment service cannot be left out in production: without it every payment is accepted.
 func TestFailClosed_NoPaymentServiceIsRefusedInProduction(t *testing.T) {
 	env, _ := Load(context.Background(), vars("TABLE_NAME", "t", "SECRETS_ARN", "arn:aws:x", "DOCUMENTS_BUCKET", "d",
-		"MAILBOX_STATE_MACHINE_ARN", "arn:aws:states:x"))
+		"MAILBOX_STATE_MACHINE_ARN", "arn:aws:states:x", "PUBLIC_URL", "https://pec.example.it", "SES_FROM", "noreply@pec.example.it"))
 	err := env.Require("RequestsFunction")
 	if got := settingsOf(t, err); !slices.Equal(got, []string{"PAYMENT_SERVICE_URL"}) || !strings.Contains(err.Error(), "unverified") {
 		t.Errorf("got %v (%v)", got, err)
