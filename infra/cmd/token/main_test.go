@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -76,3 +77,20 @@ func TestRun_TokenPassesTheLocalAuthorizer(t *testing.T) {
 }
 
 func nop(context.Context, func(string) string) (any, error) { return func() error { return nil }, nil }
+
+// -sub names the person: the token's sub claim, which the audit trail shows.
+func TestRun_SubNamesThePerson(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-role", "order", "-order", "RM-01", "-sub", "segreteria@ordine.example", "-keydir", t.TempDir()}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	parts := strings.Split(strings.TrimSpace(out.String()), ".")
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil || claims["sub"] != "segreteria@ordine.example" || claims["order"] != "RM-01" {
+		t.Errorf("claims %v %v", claims, err)
+	}
+}
