@@ -33,7 +33,7 @@ func (s *Suspensions) Suspend(ctx context.Context, c Caller, orderID, codiceFisc
 	if err != nil {
 		return nil, nil, err
 	}
-	susp, err := in.Suspension()
+	susp, err := in.Suspension(domain.Today(utcNow(s.Now)))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -92,6 +92,7 @@ func TestSuspend_RefusesWhatItShould(t *testing.T) {
 		code string
 	}{
 		{domain.SuspensionInput{From: "ieri", Kind: domain.SuspensionDisciplinary, Reason: "x"}, "invalid_from"},
+		{domain.SuspensionInput{From: "2026-04-01", Kind: domain.SuspensionDisciplinary, Reason: "x"}, "invalid_from"}, // after today
 		{domain.SuspensionInput{From: "2026-03-01", To: "2026-02-01", Kind: domain.SuspensionDisciplinary, Reason: "x"}, "invalid_to"},
 		{domain.SuspensionInput{From: "2026-03-01", Kind: "other", Reason: "x"}, "invalid_kind"},
 		{domain.SuspensionInput{From: "2026-03-01", Kind: domain.SuspensionDisciplinary}, "invalid_reason"},

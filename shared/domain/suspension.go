@@ -65,12 +65,13 @@ type SuspensionInput struct {
 	Reason string         `json:"reason"`
 }
 
-// Suspension validates the input: from a date, to (optional) not before it, a known kind, a
-// reason (the decision's reference, say).
-func (in SuspensionInput) Suspension() (*Suspension, error) {
+// Suspension validates the input: from a date not after today (a suspension is recorded when it
+// takes effect, since what it does to the domicilio happens when it is recorded), to (optional)
+// not before it, a known kind, a reason (the decision's reference, say).
+func (in SuspensionInput) Suspension(today time.Time) (*Suspension, error) {
 	from, err := time.Parse(time.DateOnly, strings.TrimSpace(in.From))
-	if err != nil || from.Year() < 1900 {
-		return nil, Invalid("from", "invalid_from", "from must be a date YYYY-MM-DD")
+	if err != nil || from.Year() < 1900 || from.After(today) {
+		return nil, Invalid("from", "invalid_from", "from must be a date YYYY-MM-DD, not after today: record a suspension when it takes effect")
 	}
 	s := &Suspension{From: from.Format(time.DateOnly), Kind: in.Kind}
 	if t := strings.TrimSpace(in.To); t != "" {
