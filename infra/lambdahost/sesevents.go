@@ -77,6 +77,7 @@ type sendEmail struct {
 		ToAddresses, CcAddresses, BccAddresses []string
 	} `json:"Destination"`
 	ConfigurationSetName string `json:"ConfigurationSetName"`
+	EmailTags            []struct{ Name, Value string }
 }
 
 // isSendEmail reports whether r is SES v2's SendEmail.
@@ -138,9 +139,12 @@ func (h *Host) forwardSES(w http.ResponseWriter, r *http.Request, forward func(h
 // raiseSES delivers the event, a second later (SES reports a bounce after the attempt).
 func (h *Host) raiseSES(detailType string, in sendEmail, messageID string, destination []string, recipient string) {
 	now := time.Now().UTC()
+	tags := map[string][]string{"ses:configuration-set": {in.ConfigurationSetName}}
+	for _, t := range in.EmailTags {
+		tags[t.Name] = append(tags[t.Name], t.Value)
+	}
 	mail := map[string]any{"timestamp": now.Format(time.RFC3339Nano), "source": in.FromEmailAddress, "sendingAccountId": AccountID,
-		"messageId": messageID, "destination": destination,
-		"tags": map[string][]string{"ses:configuration-set": {in.ConfigurationSetName}}}
+		"messageId": messageID, "destination": destination, "tags": tags}
 	detail := map[string]any{"mail": mail}
 	at := now.Add(time.Second).Format(time.RFC3339Nano)
 	if detailType == detailBounce {

@@ -117,7 +117,7 @@ func (a *AbandonedRequests) one(ctx context.Context, id string, now time.Time, a
 	if err != nil {
 		return err
 	}
-	msg.OrderID, msg.MemberKey = r.OrderID, r.MemberKey
+	msg.OrderID, msg.MemberKey, msg.RequestID = r.OrderID, r.MemberKey, r.ID
 	if _, err := a.MemberMail.Send(ctx, r.Email, msg); err != nil {
 		return err
 	}

@@ -125,7 +125,7 @@ func (a *Activations) issue(ctx context.Context, mb *domain.Mailbox, reminder in
 	if err != nil {
 		return nil, err
 	}
-	m.OrderID, m.MemberKey = member.OrderID, member.Key()
+	m.OrderID, m.MemberKey, m.MailboxID = member.OrderID, member.Key(), mb.ID
 	_, err = a.ActivationMail.Send(ctx, member.Email, m)
 	return mb, err
 }
@@ -236,6 +236,11 @@ func (a *Activations) Activate(ctx context.Context, raw string, confirm bool, ow
 			choice = "confirmed"
 		}
 		count(ctx, a.Metrics, MetricActivations, 1, Dimension{"Choice", choice})
+		if confirmed {
+			if err := a.welcome(ctx, mb); err != nil { // the page the member sees says the same
+				a.Log.WarnContext(ctx, "first-access e-mail not sent", "mailboxId", mb.ID, "error", err)
+			}
+		}
 	}
 	if !confirmed && ownPEC != "" {
 		if v.Member, err = a.Store.UpdateMember(ctx, mb.OrderID, v.Member.CodiceFiscale, Audit{"member", "member.own_pec_given"}, func(m *domain.Member) (bool, error) {
@@ -305,19 +310,18 @@ func (a *Activations) Activated(ctx context.Context, mailboxID string) error {
 			return err
 		}
 	}
-	if err := a.welcome(ctx, mb); err != nil {
-		return err
-	}
 	if mb.RequestID != "" {
 		return a.Notices.SelfServiceActive(ctx, mb)
 	}
 	return nil
 }
 
-// welcome e-mails the member how to reach the new mailbox, once: the mailbox records it (a
-// crash between the send and the record sends it again).
+// welcome e-mails the member how to reach the new mailbox. It is sent from the click that
+// activated it, once (a click again on the used link is answered without it); a function dying
+// between the activation's write and the send loses it, and the confirmation page the member is
+// looking at says the same.
 func (a *Activations) welcome(ctx context.Context, mb *domain.Mailbox) error {
-	if a.WelcomeMail == nil || !mb.WelcomedAt.IsZero() {
+	if a.WelcomeMail == nil {
 		return nil
 	}
 	member, err := memberOf(ctx, a.Store, mb)
@@ -334,18 +338,8 @@ func (a *Activations) welcome(ctx context.Context, mb *domain.Mailbox) error {
 	if err != nil {
 		return err
 	}
-	msg.OrderID, msg.MemberKey = member.OrderID, member.Key()
-	if _, err := a.WelcomeMail.Send(ctx, member.Email, msg); err != nil {
-		return err
-	}
-	now := a.now()
-	_, _, err = a.Store.UpdateMailbox(ctx, mb.ID, func(m *domain.Mailbox) (bool, error) {
-		if !m.WelcomedAt.IsZero() {
-			return false, nil
-		}
-		m.WelcomedAt = now
-		return true, nil
-	})
+	msg.OrderID, msg.MemberKey, msg.MailboxID = member.OrderID, member.Key(), mb.ID
+	_, err = a.WelcomeMail.Send(ctx, member.Email, msg)
 	return err
 }
 

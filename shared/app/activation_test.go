@@ -374,23 +374,27 @@ func TestActivate_ALateDeclineAfterTheWorkflowEndedTellsTheOrderAndTheProvider(t
 	}
 }
 
-func TestActivated_TellsTheMemberHowToReachTheMailboxOnce(t *testing.T) {
+func TestActivate_ConfirmingTellsTheMemberHowToReachTheMailboxOnce(t *testing.T) {
 	f := newFederation(t)
 	f.activations.WelcomeMail = f.memberMail
 	f.activations.Access = app.FirstAccess{ProviderName: "Gestore", WebmailURL: "https://webmail.example", CredentialsBy: app.CredentialsByEmail,
 		SupportURL: "https://aiuto.example"}
-	f.mailbox(1, domain.StateAttivata)
-	for range 2 { // the workflow retries Activated
-		if err := f.activations.Activated(f.ctx, "mb-1"); err != nil {
-			t.Fatal(err)
+	f.mailbox(1, domain.StateAbilitata)
+	link := f.sendActivation(1, "tok-1")
+	if _, err := f.activations.Activate(f.ctx, link, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	f.activations.Activate(f.ctx, link, true, "") // the link again: used
+	if err := f.activations.Activated(f.ctx, "mb-1"); err != nil {
+		t.Fatal(err)
+	}
+	var welcome []string
+	for _, m := range f.memberMail.Sent() {
+		if strings.Contains(m.Subject, "Come accedere") {
+			welcome = append(welcome, m.Text)
 		}
 	}
-	sent := f.memberMail.Sent()
-	if len(sent) != 1 || sent[0].To != "mario.bianchi1@example.it" || !strings.Contains(sent[0].Subject, "Come accedere") ||
-		!strings.Contains(sent[0].Text, "https://webmail.example") || !strings.Contains(sent[0].Text, "https://aiuto.example") {
-		t.Fatalf("welcome e-mails %+v", sent)
-	}
-	if f.get("mb-1").WelcomedAt.IsZero() {
-		t.Error("the mailbox does not record the welcome")
+	if len(welcome) != 1 || !strings.Contains(welcome[0], "https://webmail.example") || !strings.Contains(welcome[0], "https://aiuto.example") {
+		t.Fatalf("welcome e-mails %q", welcome)
 	}
 }

@@ -37,6 +37,8 @@ type EmailEventStore interface {
 	OrderReader
 	MailboxUpdater
 	GetMember(ctx context.Context, orderID string, cf domain.CodiceFiscale) (*domain.Member, error)
+	GetMailbox(ctx context.Context, id string) (*domain.Mailbox, error)
+	GetRequest(ctx context.Context, id string) (*domain.Request, error)
 	UpdateMember(ctx context.Context, orderID string, cf domain.CodiceFiscale, audit Audit, change func(*domain.Member) (bool, error)) (*domain.Member, error)
 	PutSentMail(ctx context.Context, messageID string, s SentMail) error
 	// SentMail fails with domain.ErrNotFound for a message id it does not know.
@@ -67,8 +69,16 @@ func (t *TrackedMail) Send(ctx context.Context, to string, msg notice.Message) (
 			return "", nil
 		}
 	}
+	// An e-mail about a mailbox or a request is tagged with its id (SES hands the tags back in
+	// its events); only one about neither is recorded under its message id.
+	switch {
+	case msg.MailboxID != "":
+		msg.Tags = map[string]string{TagMailbox: msg.MailboxID}
+	case msg.RequestID != "":
+		msg.Tags = map[string]string{TagRequest: msg.RequestID}
+	}
 	id, err := t.Next.Send(ctx, to, msg)
-	if err != nil || id == "" || msg.MemberKey == "" {
+	if err != nil || id == "" || msg.MemberKey == "" || msg.Tags != nil {
 		return id, err
 	}
 	if err := t.Store.PutSentMail(ctx, id, SentMail{OrderID: msg.OrderID, MemberKey: msg.MemberKey, To: strings.ToLower(to), At: utcNow(t.Now)}); err != nil {
@@ -78,9 +88,16 @@ func (t *TrackedMail) Send(ctx context.Context, to string, msg notice.Message) (
 	return id, nil
 }
 
+// The SES tags of members' e-mails: the mailbox or the request the message is about.
+const (
+	TagMailbox = "mailbox"
+	TagRequest = "request"
+)
+
 // EmailEvent is a bounce or a complaint as SES reports it.
 type EmailEvent struct {
 	MessageID  string
+	Tags       map[string][]string     // the message's tags, as SES reports them
 	Kind       domain.EmailProblemKind // bounced or complained
 	Permanent  bool                    // a bounce's type: only a permanent one marks the address
 	Recipients []string
@@ -102,7 +119,7 @@ func (e *EmailEvents) Apply(ctx context.Context, ev EmailEvent) error {
 	if ev.Kind == domain.EmailBounced && !ev.Permanent {
 		return nil // SES goes on trying; a soft bounce says nothing of the address
 	}
-	sent, err := e.Store.SentMail(ctx, ev.MessageID)
+	sent, err := e.sentMail(ctx, ev)
 	if errors.Is(err, domain.ErrNotFound) {
 		e.Log.InfoContext(ctx, "e-mail event of a message not sent to a member: ignored", "kind", string(ev.Kind))
 		return nil
@@ -112,7 +129,10 @@ func (e *EmailEvents) Apply(ctx context.Context, ev EmailEvent) error {
 	}
 	hit := false
 	for _, r := range ev.Recipients {
-		hit = hit || strings.EqualFold(r, sent.To)
+		if sent.To == "" || strings.EqualFold(r, sent.To) {
+			hit, sent.To = true, strings.ToLower(r)
+			break
+		}
 	}
 	if !hit {
 		return nil
@@ -156,6 +176,26 @@ func (e *EmailEvents) Apply(ctx context.Context, ev EmailEvent) error {
 	_, err = e.Store.PutEmailProblem(ctx, EmailProblemReport{OrderID: sent.OrderID, MemberKey: sent.MemberKey,
 		Kind: m.EmailProblem.Kind, Address: sent.To, At: at})
 	return err
+}
+
+// sentMail finds whom the message went to: by its tag (the mailbox's or the request's member;
+// the address is the event's recipient, checked against the member's), else by its record.
+func (e *EmailEvents) sentMail(ctx context.Context, ev EmailEvent) (*SentMail, error) {
+	if ids := ev.Tags[TagMailbox]; len(ids) == 1 {
+		mb, err := e.Store.GetMailbox(ctx, ids[0])
+		if err != nil {
+			return nil, err
+		}
+		return &SentMail{OrderID: mb.OrderID, MemberKey: mb.MemberKey}, nil
+	}
+	if ids := ev.Tags[TagRequest]; len(ids) == 1 {
+		r, err := e.Store.GetRequest(ctx, ids[0])
+		if err != nil {
+			return nil, err
+		}
+		return &SentMail{OrderID: r.OrderID, MemberKey: r.MemberKey}, nil
+	}
+	return e.Store.SentMail(ctx, ev.MessageID)
 }
 
 // DigestResult counts a digest run.

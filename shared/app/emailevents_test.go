@@ -34,18 +34,18 @@ func TestEmailEvents_ABounceAndAComplaintReachTheDigestOnce(t *testing.T) {
 	second := lastMessageID(f.memberMail)
 
 	// A soft bounce says nothing; a permanent one marks the address.
-	if err := ev.Apply(f.ctx, app.EmailEvent{MessageID: first, Kind: domain.EmailBounced, Recipients: []string{"mario.bianchi1@example.it"}}); err != nil {
+	if err := ev.Apply(f.ctx, app.EmailEvent{MessageID: first, Tags: map[string][]string{app.TagMailbox: {"mb-1"}}, Kind: domain.EmailBounced, Recipients: []string{"mario.bianchi1@example.it"}}); err != nil {
 		t.Fatal(err)
 	}
 	if m := f.member(f.get("mb-1")); m.EmailProblem != nil {
 		t.Fatalf("a transient bounce marked the address: %+v", m.EmailProblem)
 	}
 	for range 2 { // EventBridge may deliver an event twice
-		if err := ev.Apply(f.ctx, app.EmailEvent{MessageID: first, Kind: domain.EmailBounced, Permanent: true, Recipients: []string{"Mario.Bianchi1@example.it"}}); err != nil {
+		if err := ev.Apply(f.ctx, app.EmailEvent{MessageID: first, Tags: map[string][]string{app.TagMailbox: {"mb-1"}}, Kind: domain.EmailBounced, Permanent: true, Recipients: []string{"Mario.Bianchi1@example.it"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := ev.Apply(f.ctx, app.EmailEvent{MessageID: second, Kind: domain.EmailComplained, Recipients: []string{"mario.verdi2@example.it"}}); err != nil {
+	if err := ev.Apply(f.ctx, app.EmailEvent{MessageID: second, Tags: map[string][]string{app.TagMailbox: {"mb-2"}}, Kind: domain.EmailComplained, Recipients: []string{"mario.verdi2@example.it"}}); err != nil {
 		t.Fatal(err)
 	}
 	m1, mb1 := f.member(f.get("mb-1")), f.get("mb-1")
@@ -87,7 +87,7 @@ func TestEmailEvents_ABounceAndAComplaintReachTheDigestOnce(t *testing.T) {
 		t.Errorf("after correction: %+v %q %q", m.EmailProblem, mb.MemberEmail, mb.Activation.SentTo)
 	}
 	// A late bounce of the old address changes nothing.
-	if err := ev.Apply(f.ctx, app.EmailEvent{MessageID: first, Kind: domain.EmailBounced, Permanent: true, Recipients: []string{"mario.bianchi1@example.it"}}); err != nil {
+	if err := ev.Apply(f.ctx, app.EmailEvent{MessageID: first, Tags: map[string][]string{app.TagMailbox: {"mb-1"}}, Kind: domain.EmailBounced, Permanent: true, Recipients: []string{"mario.bianchi1@example.it"}}); err != nil {
 		t.Fatal(err)
 	}
 	if m := f.member(f.get("mb-1")); m.EmailProblem != nil {

@@ -173,7 +173,7 @@ func (e *Expiry) remind(ctx context.Context, o *domain.Order, mb *domain.Mailbox
 	if err != nil {
 		return err
 	}
-	m.OrderID, m.MemberKey = member.OrderID, member.Key()
+	m.OrderID, m.MemberKey, m.MailboxID = member.OrderID, member.Key(), mb.ID
 	_, err = e.MemberMail.Send(ctx, member.Email, m)
 	return err
 }

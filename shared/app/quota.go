@@ -167,7 +167,7 @@ func (q *QuotaWatch) check(ctx context.Context, o *domain.Order, mb *domain.Mail
 	if warn {
 		msg, err := notice.QuotaWarning(d)
 		if err == nil {
-			msg.OrderID, msg.MemberKey = member.OrderID, member.Key()
+			msg.OrderID, msg.MemberKey, msg.MailboxID = member.OrderID, member.Key(), mb.ID
 			_, err = q.MemberMail.Send(ctx, member.Email, msg)
 		}
 		if err != nil {

@@ -119,7 +119,7 @@ func (r *Reginde) notify(ctx context.Context, m *domain.Member, address, key, ac
 	if err != nil {
 		return nil, err
 	}
-	msg.OrderID, msg.MemberKey = m.OrderID, m.Key()
+	msg.OrderID, msg.MemberKey, msg.MailboxID = m.OrderID, m.Key(), m.MailboxID
 	if _, err := r.Mail.Send(ctx, m.Email, msg); err != nil {
 		return nil, err
 	}

@@ -431,7 +431,7 @@ func (q *Requests) sendLink(ctx context.Context, order *domain.Order, nr *NewReq
 	if err != nil {
 		return err
 	}
-	msg.OrderID, msg.MemberKey = r.OrderID, r.MemberKey
+	msg.OrderID, msg.MemberKey, msg.RequestID = r.OrderID, r.MemberKey, r.ID
 	_, err = q.LinkMail.Send(ctx, r.Email, msg)
 	return err
 }

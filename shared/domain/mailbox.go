@@ -77,8 +77,6 @@ type Mailbox struct {
 	// MemberEmail is the problem SES reported of the member's ordinary e-mail address (the
 	// member's record has it too), so that the mailbox shows why its notices do not arrive.
 	MemberEmail EmailProblemKind
-	// WelcomedAt is when the member was told how to reach the active mailbox.
-	WelcomedAt time.Time
 	// Quota is the mailbox's storage in use, as the provider last reported it.
 	Quota MailboxQuota
 }

@@ -316,7 +316,6 @@ type mailboxItem struct {
 	QuotaLimit     int64            `dynamodbav:"quotaLimitBytes,omitempty"`
 	QuotaAt        string           `dynamodbav:"quotaAt,omitempty"`
 	MemberEmail    string           `dynamodbav:"memberEmailProblem,omitempty"`
-	WelcomedAt     string           `dynamodbav:"welcomedAt,omitempty"`
 }
 
 func toMailboxItem(m *domain.Mailbox) mailboxItem {
@@ -345,7 +344,7 @@ func toMailboxItem(m *domain.Mailbox) mailboxItem {
 	}
 	it.ExpiresOn, it.ExpiryDueOn, it.LastReminder, it.RenewalBatchID = m.ExpiresOn, m.ExpiryDueOn, m.LastReminder, m.RenewalBatchID
 	it.PollAttempts, it.QuotaAlert, it.QuotaUsed, it.QuotaLimit = m.Poll.Attempts, m.QuotaAlert, m.Quota.UsedBytes, m.Quota.LimitBytes
-	it.MemberEmail, it.WelcomedAt = string(m.MemberEmail), optTime(m.WelcomedAt)
+	it.MemberEmail = string(m.MemberEmail)
 	if !m.Poll.NextAt.IsZero() {
 		it.PollNextAt = formatTime(m.Poll.NextAt)
 	}
@@ -368,7 +367,7 @@ func (it mailboxItem) mailbox() *domain.Mailbox {
 		Activation: domain.Activation{Hash: it.ActivationHash, ExpiresAt: parseTime(it.ActivationExp), Sent: it.ActivationSent, SentTo: it.ActivationTo},
 		ExpiresOn:  it.ExpiresOn, ExpiryDueOn: it.ExpiryDueOn, LastReminder: it.LastReminder, RenewalBatchID: it.RenewalBatchID,
 		Poll:       domain.Poll{Attempts: it.PollAttempts, NextAt: parseTime(it.PollNextAt)},
-		QuotaAlert: it.QuotaAlert, MemberEmail: domain.EmailProblemKind(it.MemberEmail), WelcomedAt: parseTime(it.WelcomedAt),
+		QuotaAlert: it.QuotaAlert, MemberEmail: domain.EmailProblemKind(it.MemberEmail),
 		Quota: domain.MailboxQuota{UsedBytes: it.QuotaUsed, LimitBytes: it.QuotaLimit, At: parseTime(it.QuotaAt)},
 	}
 	for _, h := range it.History {

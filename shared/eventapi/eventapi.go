@@ -304,7 +304,8 @@ type sesEvent struct {
 	Detail     struct {
 		EventType string `json:"eventType"`
 		Mail      struct {
-			MessageID string `json:"messageId"`
+			MessageID string              `json:"messageId"`
+			Tags      map[string][]string `json:"tags"`
 		} `json:"mail"`
 		Bounce struct {
 			BounceType        string    `json:"bounceType"`
@@ -334,7 +335,7 @@ func EmailEvents(e *app.EmailEvents) EmailEventsHandler {
 			return &res, err
 		}
 		d := ev.Detail
-		in := app.EmailEvent{MessageID: d.Mail.MessageID}
+		in := app.EmailEvent{MessageID: d.Mail.MessageID, Tags: d.Mail.Tags}
 		switch d.EventType {
 		case "Bounce":
 			in.Kind, in.Permanent, in.At = domain.EmailBounced, d.Bounce.BounceType == "Permanent", d.Bounce.Timestamp

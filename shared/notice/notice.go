@@ -35,9 +35,12 @@ type Message struct {
 	// A message sent again after a crash then carries the same Message-ID, which lets the
 	// receiver see it is the same message. Letters, digits and "._-" only; empty: a random id.
 	IDKey string
-	// OrderID and MemberKey name the member an e-mail is for (never sent): the platform keeps
-	// which message went to whom, to tell the member's record when the address bounces.
-	OrderID, MemberKey string
+	// OrderID and MemberKey name the member an e-mail is for, MailboxID or RequestID what it is
+	// about: the member's e-mail goes out tagged with the mailbox or request (ids, nothing
+	// personal), so that SES's bounce of it finds the member (see app.TrackedMail).
+	OrderID, MemberKey, MailboxID, RequestID string
+	// Tags are the message's SES tags (name -> value), set by app.TrackedMail.
+	Tags map[string]string
 }
 
 // Attachment is a file attached to a message.

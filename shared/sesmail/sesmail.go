@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -82,6 +84,9 @@ func (s *Sender) Send(ctx context.Context, to string, m notice.Message) (message
 	}
 	if s.ConfigurationSet != "" {
 		in.ConfigurationSetName = aws.String(s.ConfigurationSet)
+	}
+	for _, k := range slices.Sorted(maps.Keys(m.Tags)) {
+		in.EmailTags = append(in.EmailTags, types.MessageTag{Name: aws.String(k), Value: aws.String(m.Tags[k])})
 	}
 	var opts []func(*sesv2.Options)
 	if s.Once {
