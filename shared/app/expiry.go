@@ -45,6 +45,8 @@ type ExpiryResult struct {
 	Failed   int    `json:"failed"`
 	// Requests counts the unpaid self-service requests told or abandoned by the same run.
 	Requests *AbandonResult `json:"requests,omitempty"`
+	// Reinstated counts the members whose suspension's stated end had passed.
+	Reinstated int `json:"reinstated"`
 }
 
 // Run handles every mailbox due on or before today (a date, as domain.Today gives it), Order by

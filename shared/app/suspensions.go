@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/pecplatform/pec/shared/domain"
@@ -119,4 +120,45 @@ func (s *Suspensions) mailboxOf(ctx context.Context, m *domain.Member) (*domain.
 		return nil, nil
 	}
 	return s.Store.GetMailbox(ctx, m.MailboxID)
+}
+
+// SuspensionEndStore finds the suspensions whose stated end has passed.
+type SuspensionEndStore interface {
+	// SuspensionsEnded pages through the members (order id, member key) whose suspension ended
+	// before day (YYYY-MM-DD).
+	SuspensionsEnded(ctx context.Context, day string, limit int, cursor string) ([][2]string, string, error)
+}
+
+// EndDue reinstates the members whose suspension's stated end (to) is before today: the daily
+// run does it, so that a suspension with an end ends by itself (INI-PEC gets the domicilio back
+// under unpublish). It returns how many it reinstated.
+func (s *Suspensions) EndDue(ctx context.Context, ending SuspensionEndStore, today time.Time) (int, error) {
+	day := today.Format(time.DateOnly)
+	n := 0
+	var errs []error
+	for cursor := ""; ; {
+		due, next, err := ending.SuspensionsEnded(ctx, day, 100, cursor)
+		if err != nil {
+			return n, err
+		}
+		for _, d := range due {
+			m, err := s.Store.UpdateMember(ctx, d[0], domain.CodiceFiscale(d[1]), Audit{"system", "member.reinstated"}, func(m *domain.Member) (bool, error) {
+				if m.Suspension == nil || m.Suspension.To == "" || m.Suspension.To >= day {
+					return false, nil
+				}
+				m.Suspension, m.UpdatedAt = nil, utcNow(s.Now)
+				return true, nil
+			})
+			switch {
+			case err != nil:
+				errs = append(errs, err)
+			case m.Suspension == nil:
+				n++
+			}
+		}
+		if next == "" {
+			return n, errors.Join(errs...)
+		}
+		cursor = next
+	}
 }

@@ -103,3 +103,34 @@ func TestSuspend_RefusesWhatItShould(t *testing.T) {
 	_, _, err := su.Suspend(f.ctx, staffOfMI, "TO", f.cf(1).Value(), disciplinary)
 	f.wantCode(err, "forbidden")
 }
+
+func TestSuspend_ASuspensionWithAnEndEndsByItself(t *testing.T) {
+	f := newFederation(t)
+	f.mailbox(1, domain.StateAttivata)
+	f.mailbox(2, domain.StateAttivata)
+	su := f.suspensions(domain.SuspendUnpublish)
+	ending := domain.SuspensionInput{From: "2026-03-01", To: "2026-03-10", Kind: domain.SuspensionDisciplinary, Reason: "delibera n. 4"}
+	open := domain.SuspensionInput{From: "2026-03-01", Kind: domain.SuspensionDisciplinary, Reason: "delibera n. 5"}
+	for n, in := range []domain.SuspensionInput{1: ending, 2: open} {
+		if n == 0 {
+			continue
+		}
+		if _, _, err := su.Suspend(f.ctx, segreteria, "TO", f.cf(n).Value(), in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for day, want := range map[string]int{"2026-03-10": 0, "2026-03-11": 1} {
+		today, _ := time.Parse(time.DateOnly, day)
+		n, err := su.EndDue(f.ctx, f.store, today)
+		if err != nil || n != want {
+			t.Errorf("as of %s: %d reinstated, %v; want %d", day, n, err, want)
+		}
+	}
+	if m := f.member(f.get("mb-1")); m.Suspension != nil {
+		t.Errorf("the suspension with an end is still there: %+v", m.Suspension)
+	}
+	if m := f.member(f.get("mb-2")); m.Suspension == nil {
+		t.Error("the open-ended suspension ended")
+	}
+	f.wantStrings("outbox", f.outbox(), "delete mario.bianchi1@pec.tsrm.org", "delete mario.verdi2@pec.tsrm.org", "insert mario.bianchi1@pec.tsrm.org")
+}

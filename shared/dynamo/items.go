@@ -78,17 +78,21 @@ func offerPK(code string) string       { return "OFFER#" + code }
 func statePK(orderID string, s domain.State) string {
 	return "ORDER#" + orderID + "#STATE#" + string(s)
 }
-func orderMailboxesPK(orderID string) string       { return "ORDER#" + orderID + "#MAILBOXES" }
-func openPK(orderID string, seq int) string        { return fmt.Sprintf("ORDER#%s#OPEN#%d", orderID, seq) }
-func batchPK(id string) string                     { return "BATCH#" + id }
-func expiryPK(orderID string) string               { return "ORDER#" + orderID + "#EXPIRY" }
-func orderBatchesPK(orderID string) string         { return "ORDER#" + orderID + "#BATCHES" }
-func activationPK(hash string) string              { return "ACTIVATION#" + hash }
-func eventPK(id string) string                     { return "PROVIDER_EVENT#" + id }
-func inipecPK(orderID string) string               { return "INIPEC#" + orderID }
-func regindePK(hash string) string                 { return "REGINDE#" + hash }
-func ctuPK(orderID string) string                  { return "ORDER#" + orderID + "#CTU" }
-func membersPK(orderID string) string              { return "ORDER#" + orderID + "#MEMBERS" }
+func orderMailboxesPK(orderID string) string { return "ORDER#" + orderID + "#MAILBOXES" }
+func openPK(orderID string, seq int) string  { return fmt.Sprintf("ORDER#%s#OPEN#%d", orderID, seq) }
+func batchPK(id string) string               { return "BATCH#" + id }
+func expiryPK(orderID string) string         { return "ORDER#" + orderID + "#EXPIRY" }
+func orderBatchesPK(orderID string) string   { return "ORDER#" + orderID + "#BATCHES" }
+func activationPK(hash string) string        { return "ACTIVATION#" + hash }
+func eventPK(id string) string               { return "PROVIDER_EVENT#" + id }
+func inipecPK(orderID string) string         { return "INIPEC#" + orderID }
+func regindePK(hash string) string           { return "REGINDE#" + hash }
+func ctuPK(orderID string) string            { return "ORDER#" + orderID + "#CTU" }
+func membersPK(orderID string) string        { return "ORDER#" + orderID + "#MEMBERS" }
+
+// suspensionsEndingPK is GSI3's partition of the suspensions that state an end.
+const suspensionsEndingPK = "SUSPENSIONS#ENDING"
+
 func batchesInStatePK(st domain.BatchState) string { return "BATCHES#" + string(st) }
 func memberAuditPK(orderID, key string) string {
 	return "ORDER#" + orderID + "#AUDIT#" + key
@@ -170,10 +174,14 @@ func (it orderItem) order() *domain.Order {
 type memberItem struct {
 	PK, SK string
 	// Only a CTU still in the albo is in the CTU indexes (sparse).
-	GSI1PK           string `dynamodbav:",omitempty"`
-	GSI1SK           string `dynamodbav:",omitempty"`
-	GSI2PK           string `dynamodbav:",omitempty"`
-	GSI2SK           string `dynamodbav:",omitempty"`
+	GSI1PK string `dynamodbav:",omitempty"`
+	GSI1SK string `dynamodbav:",omitempty"`
+	GSI2PK string `dynamodbav:",omitempty"`
+	GSI2SK string `dynamodbav:",omitempty"`
+	// A suspension with an end is in GSI3's SUSPENSIONS#ENDING partition by its end (sparse),
+	// for the daily run that reinstates the members whose suspension is over.
+	GSI3PK           string `dynamodbav:",omitempty"`
+	GSI3SK           string `dynamodbav:",omitempty"`
 	GSI4PK           string
 	GSI4SK           string
 	GSI5PK           string
@@ -234,6 +242,9 @@ func toMemberItem(m *domain.Member) memberItem {
 	}
 	if p := m.EmailProblem; p != nil {
 		it.EmailProblem, it.EmailProblemTo, it.EmailProblemAt = string(p.Kind), p.Address, formatTime(p.At)
+	}
+	if s := m.Suspension; s != nil && s.To != "" && !m.Cancelled() {
+		it.GSI3PK, it.GSI3SK = suspensionsEndingPK, s.To+"#"+m.OrderID+"#"+m.Key()
 	}
 	if s := m.Suspension; s != nil {
 		it.SuspFrom, it.SuspTo, it.SuspKind, it.SuspReason, it.SuspUnpublished = s.From, s.To, string(s.Kind), s.Reason, s.Unpublished

@@ -365,3 +365,40 @@ func (s *Store) ListBatchesByState(ctx context.Context, state domain.BatchState,
 	}
 	return out, next, nil
 }
+
+var _ app.SuspensionEndStore = (*Store)(nil)
+
+// SuspensionsEnded implements app.SuspensionEndStore: the members whose suspension ended before
+// the day, from GSI3's sparse partition, as order id and member key.
+func (s *Store) SuspensionsEnded(ctx context.Context, day string, limit int, cursor string) ([][2]string, string, error) {
+	keyAttrs := []string{attrPK, attrSK, attrGSI3PK, attrGSI3SK}
+	in := &dynamodb.QueryInput{
+		TableName: &s.table, IndexName: aws.String(indexOpen), Limit: aws.Int32(int32(limit)),
+		KeyConditionExpression:    aws.String("GSI3PK = :pk AND GSI3SK < :day"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(suspensionsEndingPK), ":day": str(day)},
+	}
+	if cursor != "" {
+		start, err := decodeCursor(cursor, attrGSI3PK, suspensionsEndingPK, keyAttrs...)
+		if err != nil {
+			return nil, "", err
+		}
+		in.ExclusiveStartKey = start
+	}
+	res, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("suspensions ended: %w", err)
+	}
+	var out [][2]string
+	for _, it := range res.Items {
+		if sk, ok := it[attrGSI3SK].(*types.AttributeValueMemberS); ok {
+			if parts := strings.SplitN(sk.Value, "#", 3); len(parts) == 3 {
+				out = append(out, [2]string{parts[1], parts[2]})
+			}
+		}
+	}
+	next := ""
+	if res.LastEvaluatedKey != nil {
+		next = encodeCursor(res.LastEvaluatedKey, keyAttrs...)
+	}
+	return out, next, nil
+}

@@ -197,3 +197,38 @@ func TestTransferMember_MovesTheRecordsAtomicallyWithBothOrdersINIPECChanges(t *
 		t.Errorf("the new Order's trail %+v %v", trail, err)
 	}
 }
+
+func TestSuspensionsEnded_FromTheSparseIndex(t *testing.T) {
+	store := newStore(t)
+	svc := app.New(store, domain.MustAlbi(domain.DefaultAlbi()))
+	order := newOrder(t, svc)
+	e := enrolment(cfFor(7), "Anna", "Sospesa")
+	e.PEC = "anna@pec.example.it"
+	if _, _, err := svc.Enrol(t.Context(), federation, order, e); err != nil {
+		t.Fatal(err)
+	}
+	su := &app.Suspensions{Store: store, Policy: domain.SuspendUnpublish, Now: func() time.Time { return time.Date(2026, 3, 5, 9, 0, 0, 0, time.UTC) }}
+	if _, _, err := su.Suspend(t.Context(), federation, order, cfFor(7), domain.SuspensionInput{From: "2026-03-01", To: "2026-03-10",
+		Kind: domain.SuspensionDisciplinary, Reason: "delibera"}); err != nil {
+		t.Fatal(err)
+	}
+	found := func(day string) bool {
+		due, _, err := store.SuspensionsEnded(t.Context(), day, 1000, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range due {
+			if d[0] == order {
+				return true
+			}
+		}
+		return false
+	}
+	if found("2026-03-10") || !found("2026-03-11") {
+		t.Errorf("due on the 10th %v, on the 11th %v; want only on the 11th", found("2026-03-10"), found("2026-03-11"))
+	}
+	n, err := su.EndDue(t.Context(), store, time.Date(2026, 3, 11, 0, 0, 0, 0, time.UTC))
+	if err != nil || n < 1 || found("2026-03-11") {
+		t.Errorf("reinstated %d, %v; still due %v", n, err, found("2026-03-11"))
+	}
+}

@@ -201,7 +201,7 @@ type ExpiryHandler func(context.Context, json.RawMessage) (*app.ExpiryResult, er
 // Expiry returns ExpiryFunction's handler: the daily run, for today in Italy. Where allowAsOf is set
 // (local tests), an event {"asOf": "YYYY-MM-DD"} runs it as of that day instead, so that a test
 // need not wait years.
-func Expiry(e *app.Expiry, ab *app.AbandonedRequests, now func() time.Time, allowAsOf bool) ExpiryHandler {
+func Expiry(e *app.Expiry, ab *app.AbandonedRequests, su *app.Suspensions, ending app.SuspensionEndStore, now func() time.Time, allowAsOf bool) ExpiryHandler {
 	return func(ctx context.Context, raw json.RawMessage) (*app.ExpiryResult, error) {
 		var in struct {
 			AsOf string `json:"asOf"`
@@ -230,6 +230,10 @@ func Expiry(e *app.Expiry, ab *app.AbandonedRequests, now func() time.Time, allo
 		}
 		ar, err := run.Run(ctx)
 		res.Requests = &ar
+		if err != nil || su == nil {
+			return res, err
+		}
+		res.Reinstated, err = su.EndDue(ctx, ending, today)
 		return res, err
 	}
 }

@@ -102,3 +102,25 @@ func (s *Store) ListBatchesByState(_ context.Context, state domain.BatchState, l
 	}
 	return page, encodeListCursor(partition, last), nil
 }
+
+var _ app.SuspensionEndStore = (*Store)(nil)
+
+// SuspensionsEnded implements app.SuspensionEndStore.
+func (s *Store) SuspensionsEnded(_ context.Context, day string, limit int, cursor string) ([][2]string, string, error) {
+	if err := s.check("SuspensionsEnded"); err != nil {
+		return nil, "", err
+	}
+	s.mu.Lock()
+	var items []sorted[[2]string]
+	for _, r := range s.members {
+		if sp := r.m.Suspension; sp != nil && sp.To != "" && sp.To < day && !r.m.Cancelled() {
+			items = append(items, sorted[[2]string]{sp.To + "#" + r.m.OrderID + "#" + r.m.Key(), [2]string{r.m.OrderID, r.m.Key()}})
+		}
+	}
+	s.mu.Unlock()
+	page, last, more, err := pageOf(items, "SUSPENSIONS#ENDING", max(limit, 1), cursor, false)
+	if err != nil || !more {
+		return page, "", err
+	}
+	return page, encodeListCursor("SUSPENSIONS#ENDING", last), nil
+}

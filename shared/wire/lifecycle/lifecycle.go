@@ -137,12 +137,9 @@ func MailboxActions(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	policy := domain.SuspendKeep
-	if v := env.Getenv("SUSPENSION_POLICY"); v != "" {
-		var ok bool
-		if policy, ok = domain.ParseSuspensionPolicy(v); !ok {
-			return nil, fmt.Errorf("SUSPENSION_POLICY %q: want keep, unpublish or revoke", v)
-		}
+	policy, err := suspensionPolicy(env)
+	if err != nil {
+		return nil, err
 	}
 	rv := p.revocations(p.provider())
 	su := &app.Suspensions{Store: p.store, Revocations: rv, Policy: policy, Now: time.Now}
@@ -254,5 +251,23 @@ func Expiry(_ context.Context, env *wire.Env) (eventapi.ExpiryHandler, error) {
 	}
 	ab := &app.AbandonedRequests{Store: p.store, Revocations: e.Revocations, MemberMail: e.MemberMail,
 		After: time.Duration(abandonDays) * 24 * time.Hour, Log: env.Log, Now: time.Now}
-	return eventapi.Expiry(e, ab, time.Now, allowAsOf), nil
+	policy, err := suspensionPolicy(env)
+	if err != nil {
+		return nil, err
+	}
+	su := &app.Suspensions{Store: p.store, Revocations: e.Revocations, Policy: policy, Now: time.Now}
+	return eventapi.Expiry(e, ab, su, p.store, time.Now, allowAsOf), nil
+}
+
+// suspensionPolicy reads SUSPENSION_POLICY (keep when unset: the template always sets it).
+func suspensionPolicy(env *wire.Env) (domain.SuspensionPolicy, error) {
+	v := env.Getenv("SUSPENSION_POLICY")
+	if v == "" {
+		return domain.SuspendKeep, nil
+	}
+	p, ok := domain.ParseSuspensionPolicy(v)
+	if !ok {
+		return "", fmt.Errorf("SUSPENSION_POLICY %q: want keep, unpublish or revoke", v)
+	}
+	return p, nil
 }
