@@ -262,6 +262,11 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		invoke(rec, r)
 		return
 	}
+	if bucket, ok := h.postObjectBucket(r); ok && h.s3 != nil {
+		info.route = "aws moto s3 PostObject"
+		h.servePostObject(rec, r, bucket)
+		return
+	}
 	if isAWSCall(r) {
 		c := classify(r)
 		info.route = "aws " + c.Backend
