@@ -39,10 +39,7 @@ func postForm(t *testing.T, url string, fields map[string]string, file []byte) *
 func TestS3PostObject_TheHostEnforcesThePolicyAsS3Does(t *testing.T) {
 	t.Parallel()
 	c := localcloud.ForTests(t)
-	bucket := ""
-	for _, b := range []string{"pec-local-documentsbucket"} {
-		bucket = b
-	}
+	const bucket = "pec-local-documentsbucket" // DocumentsBucket as the local stack names it (make run lists it)
 	signer := s3links.Signer{Base: c.APIURL + "/" + bucket, Region: localcloud.Region,
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
 	key := "requests/" + strings.ToLower(uniqueID("up")) + "/incoming/form"
