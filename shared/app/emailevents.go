@@ -108,6 +108,7 @@ type EmailEvent struct {
 type EmailEvents struct {
 	Store     EmailEventStore
 	OrderMail Mailer
+	Metrics   Metrics // counts the addresses marked as bounced
 	Log       *slog.Logger
 	Now       func() time.Time
 }
@@ -141,6 +142,7 @@ func (e *EmailEvents) Apply(ctx context.Context, ev EmailEvent) error {
 	if at.IsZero() {
 		at = utcNow(e.Now)
 	}
+	marked := false
 	m, err := e.Store.UpdateMember(ctx, sent.OrderID, domain.CodiceFiscale(sent.MemberKey), Audit{"ses", "member.email_" + string(ev.Kind)},
 		func(m *domain.Member) (bool, error) {
 			if !strings.EqualFold(m.Email, sent.To) {
@@ -150,6 +152,7 @@ func (e *EmailEvents) Apply(ctx context.Context, ev EmailEvent) error {
 				return false, nil // known already (a complaint weighs more than a bounce)
 			}
 			m.EmailProblem = &domain.EmailProblem{Kind: ev.Kind, Address: sent.To, At: at}
+			marked = true
 			return true, nil
 		})
 	if errors.Is(err, domain.ErrMemberNotFound) {
@@ -160,6 +163,9 @@ func (e *EmailEvents) Apply(ctx context.Context, ev EmailEvent) error {
 	}
 	if m.EmailProblem == nil || !strings.EqualFold(m.EmailProblem.Address, sent.To) {
 		return nil
+	}
+	if marked && ev.Kind == domain.EmailBounced {
+		count(ctx, e.Metrics, MetricBounces, 1, Dimension{})
 	}
 	if m.MailboxID != "" {
 		kind := m.EmailProblem.Kind

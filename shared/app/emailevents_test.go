@@ -16,7 +16,7 @@ func emailFixture(t *testing.T) (*federation, *app.EmailEvents) {
 	f := newFederation(t)
 	clock := func() time.Time { return f.now }
 	f.activations.ActivationMail = &app.TrackedMail{Next: f.memberMail, Store: f.store, Log: discard, Now: clock}
-	return f, &app.EmailEvents{Store: f.store, OrderMail: f.orderMail, Log: discard, Now: clock}
+	return f, &app.EmailEvents{Store: f.store, OrderMail: f.orderMail, Metrics: &fake.Metrics{}, Log: discard, Now: clock}
 }
 
 // lastMessageID is the id the fake mailer gave its last message.
@@ -47,6 +47,9 @@ func TestEmailEvents_ABounceAndAComplaintReachTheDigestOnce(t *testing.T) {
 	}
 	if err := ev.Apply(f.ctx, app.EmailEvent{MessageID: second, Tags: map[string][]string{app.TagMailbox: {"mb-2"}}, Kind: domain.EmailComplained, Recipients: []string{"mario.verdi2@example.it"}}); err != nil {
 		t.Fatal(err)
+	}
+	if n := ev.Metrics.(*fake.Metrics).Counts()[app.MetricBounces]; n != 1 {
+		t.Errorf("Bounces metric = %v, want 1 (the duplicate event and the complaint count nothing)", n)
 	}
 	m1, mb1 := f.member(f.get("mb-1")), f.get("mb-1")
 	if m1.EmailProblem == nil || m1.EmailProblem.Kind != domain.EmailBounced || mb1.MemberEmail != domain.EmailBounced {

@@ -42,7 +42,7 @@ const (
 	MetricQuotaWarnings      = "QuotaWarnings"      // members warned that their mailbox is 90% full
 	MetricQuotaFull          = "QuotaFull"          // full mailboxes the Orders were told of
 	MetricImportRows         = "ImportRows"         // albo rows imported by jobs (dimension Outcome: created, existing, failed)
-	MetricBounces            = "Bounces"            // members' e-mails that bounced: defined for the dashboard; nothing emits it until bounces are handled
+	MetricBounces            = "Bounces"            // members' addresses marked as bounced (a permanent bounce of an e-mail sent to them)
 )
 
 // count records n of the metric, if m is set.

@@ -195,5 +195,5 @@ func EmailEvents(_ context.Context, env *wire.Env) (eventapi.EmailEventsHandler,
 	if err != nil {
 		return nil, err
 	}
-	return eventapi.EmailEvents(&app.EmailEvents{Store: p.store, OrderMail: p.orderMail(), Log: env.Log, Now: time.Now}), nil
+	return eventapi.EmailEvents(&app.EmailEvents{Store: p.store, OrderMail: p.orderMail(), Metrics: env.Metrics(), Log: env.Log, Now: time.Now}), nil
 }
