@@ -11,7 +11,7 @@ FUNCTIONS := OrdersFunction:orders MembersFunction:members MailboxesFunction:mai
              ImportsFunction:imports ImportJobFunction:importjob \
              RequestsFunction:requests RegindeFunction:reginde RegindePageFunction:regindepage \
              ExpiryFunction:expiry ProviderPollFunction:providerpoll QuotaWatchFunction:quotawatch \
-             EmailEventsFunction:emailevents
+             EmailEventsFunction:emailevents DocumentUploadsFunction:documentuploads
 BUILD_DIR ?= .local/build
 BUILD_ARCH ?= arm64
 GOBUILD   := CGO_ENABLED=0 GOOS=linux GOARCH=$(BUILD_ARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'

@@ -56,6 +56,7 @@ var Functions = map[string]lambdahost.Constructor{
 	"functions/reginde":          host(reginde.API),
 	"functions/regindepage":      host(reginde.Page),
 	"functions/requests":         host(requests.API),
+	"functions/documentuploads":  host(requests.Uploads),
 }
 
 // host runs a builder as a function's main does: the configuration from the function's

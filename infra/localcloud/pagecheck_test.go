@@ -42,8 +42,20 @@ func TestPages_EveryPageIsValidHTMLAndAccessible(t *testing.T) {
 	offerErr := offer
 	offerErr.CodiceFiscale, offerErr.Error, offerErr.ErrorField = "ZRZ", "Il codice fiscale non è valido: controlli i 16 caratteri.", "codiceFiscale"
 	req := pages.RequestData{OrderName: order, Address: "carlo.zurzi@pec.tsrm.org", Amount: "€ 4,88", State: "In attesa del pagamento",
-		FormURL: "/richiesta/x/y/modulo.pdf", DocumentsURL: "/richiesta/x/y/documenti", CheckoutURL: "https://pagamenti.example.it/checkout",
-		NeedForm: true, NeedIdentity: true, MaxDocumentMB: 10}
+		FormURL: "/richiesta/x/y/modulo.pdf", CheckoutURL: "https://pagamenti.example.it/checkout", MaxDocumentMB: 10}
+	for _, kind := range []string{"form", "identity"} {
+		u := pages.DocumentUpload{ID: kind, Label: "Documento " + kind, Button: "Carichi il documento", Action: "/richiesta/x/y/documenti?documento=" + kind,
+			Bucket: "https://pec-documents.s3.eu-south-1.amazonaws.com", MaxBytes: 10 << 20, Expires: expires.UnixMilli(),
+			Common: []pages.FormField{{Name: "key", Value: "uploads/x/" + kind + "/1"}, {Name: "x-amz-date", Value: "20261205T101500Z"}}}
+		for _, ct := range []string{"application/pdf", "image/jpeg", "image/png"} {
+			u.Typed = append(u.Typed, pages.FormField{Name: "Content-Type", Value: ct, Type: ct}, pages.FormField{Name: "policy", Value: "eyJ9", Type: ct})
+		}
+		req.Uploads = append(req.Uploads, u)
+	}
+	refused := req
+	refused.Uploads = append([]pages.DocumentUpload(nil), req.Uploads...)
+	refused.Uploads[0].Refused = "Il file caricato come il modulo firmato non è un PDF, un'immagine JPEG o PNG."
+	refused.Error = "Il documento caricato non è stato accettato: trova il motivo qui sotto, accanto al documento."
 	abandoned := req
 	abandoned.Abandoned, abandoned.State = true, "Scaduta"
 	active := req
@@ -59,7 +71,7 @@ func TestPages_EveryPageIsValidHTMLAndAccessible(t *testing.T) {
 		"reginde-form": pages.RegindeForm(reg), "reginde-form-already": pages.RegindeForm(regAlready), "reginde-confirmed": pages.RegindeConfirmed(reg),
 		"reginde-notfound": pages.RegindeNotFound(), "reginde-gone": pages.RegindeGone(), "reginde-error": pages.RegindeError(),
 		"offer": pages.Offer(offer), "offer-error": pages.Offer(offerErr), "offer-notfound": pages.OfferNotFound(),
-		"request": pages.Request(req), "request-abandoned": pages.Request(abandoned), "request-active": pages.Request(active),
+		"request": pages.Request(req), "request-refused": pages.Request(refused), "request-abandoned": pages.Request(abandoned), "request-active": pages.Request(active),
 		"request-notfound": pages.RequestNotFound(), "selfservice-error": pages.SelfServiceError(),
 	}
 	dir := t.TempDir()

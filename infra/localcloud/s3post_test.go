@@ -14,6 +14,9 @@ import (
 	"github.com/pecplatform/pec/shared/s3links"
 )
 
+// documentsBucket is DocumentsBucket as the local stack names it (make run lists it).
+const documentsBucket = "pec-local-documentsbucket"
+
 // postForm posts a browser's upload form: the fields, then the file.
 func postForm(t *testing.T, url string, fields map[string]string, file []byte) *http.Response {
 	t.Helper()
@@ -39,7 +42,7 @@ func postForm(t *testing.T, url string, fields map[string]string, file []byte) *
 func TestS3PostObject_TheHostEnforcesThePolicyAsS3Does(t *testing.T) {
 	t.Parallel()
 	c := localcloud.ForTests(t)
-	const bucket = "pec-local-documentsbucket" // DocumentsBucket as the local stack names it (make run lists it)
+	const bucket = documentsBucket
 	signer := s3links.Signer{Base: c.APIURL + "/" + bucket, Region: localcloud.Region,
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
 	key := "requests/" + strings.ToLower(uniqueID("up")) + "/incoming/form"

@@ -3,6 +3,8 @@ package localcloud_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,7 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/chromedp/chromedp"
+
+	"github.com/pecplatform/pec/infra/localcloud"
 )
 
 // The member does the whole self-service flow on a phone-sized Chromium, with clicks and
@@ -165,32 +172,69 @@ func TestSelfServicePages_TheWholeFlowInABrowser(t *testing.T) {
 	}
 	check("pagata", nil)
 
-	// 3. A file that is no PDF, JPEG or PNG is refused with a message; then the two documents.
+	// 3. The documents, each straight to the documents' bucket: an 11 MB scan is stopped by the
+	// page itself; a text file named .pdf is stored, then refused by its content, the reason
+	// next to the field; a 9 MB scan and the identity document are taken.
 	dir := t.TempDir()
-	fake := filepath.Join(dir, "modulo.pdf")
+	big, fake := filepath.Join(dir, "scansione-grande.pdf"), filepath.Join(dir, "modulo.pdf")
+	scan, identity := filepath.Join(dir, "modulo-firmato.pdf"), filepath.Join(dir, "documento.png")
+	os.WriteFile(big, append(bytes.Clone(aPDF), make([]byte, 11<<20)...), 0o644)
 	os.WriteFile(fake, []byte("questo non è un PDF"), 0o644)
-	formPDF, identity := filepath.Join(dir, "modulo-firmato.pdf"), filepath.Join(dir, "documento.png")
-	os.WriteFile(formPDF, aPDF, 0o644)
+	scanned := append(bytes.Clone(aPDF), bytes.Repeat([]byte{'0'}, 9<<20-len(aPDF))...)
+	os.WriteFile(scan, scanned, 0o644)
 	os.WriteFile(identity, aPNG, 0o644)
-	run("choose the wrong file", chromedp.SetUploadFiles(chromedp.CSS("#form"), []string{fake}))
-	resp, err = chromedp.RunResponse(bctx, chromedp.Click(chromedp.CSS(`form button[type="submit"]`)))
+	formButton, idButton := `form.documento:has(#form) button`, `form.documento:has(#identity) button`
+	run("choose an 11 MB scan and send it", chromedp.SetUploadFiles(chromedp.CSS("#form"), []string{big}), chromedp.Click(chromedp.CSS(formButton)))
+	if msg := text(`document.querySelector('#form-avviso').innerText`); !strings.Contains(msg, "supera i 10 MB") {
+		t.Errorf("an 11 MB file: the page says %q", msg)
+	}
+	if at := text(`location.href`); !strings.HasPrefix(at, self) || strings.Contains(at, "caricato") {
+		t.Errorf("an 11 MB file left the page for %s", at)
+	}
+	check("documento-troppo-grande", []byte(text(`'<!doctype html>\n' + document.documentElement.outerHTML`)))
+	run("choose the mislabelled file", chromedp.SetUploadFiles(chromedp.CSS("#form"), []string{fake}))
+	resp, err = chromedp.RunResponse(bctx, chromedp.Click(chromedp.CSS(formButton)))
 	if err != nil || resp.Status != 422 {
 		t.Fatalf("a mislabelled file: %v %v", resp, err)
 	}
-	if main := text(`document.querySelector('main').innerText`); !strings.Contains(main, "non è un PDF") {
+	if main := text(`document.querySelector('main').innerText`); !strings.Contains(main, "non è stato accettato") ||
+		!strings.Contains(text(`document.querySelector('#form-rifiuto').innerText`), "non è un PDF") {
 		t.Errorf("the refusal says:\n%s", main)
 	}
 	check("documento-rifiutato", []byte(text(`'<!doctype html>\n' + document.documentElement.outerHTML`)))
-	run("choose the documents", chromedp.SetUploadFiles(chromedp.CSS("#form"), []string{formPDF}),
-		chromedp.SetUploadFiles(chromedp.CSS("#identity"), []string{identity}))
-	resp, err = chromedp.RunResponse(bctx, chromedp.Click(chromedp.CSS(`form button[type="submit"]`)))
+	run("choose the 9 MB scan", chromedp.SetUploadFiles(chromedp.CSS("#form"), []string{scan}))
+	resp, err = chromedp.RunResponse(bctx, chromedp.Click(chromedp.CSS(formButton)))
 	if err != nil || resp.Status != 200 {
-		t.Fatalf("send the documents: %v %v", resp, err)
+		t.Fatalf("a 9 MB scan: %v %v", resp, err)
+	}
+	if main := text(`document.querySelector('main').innerText`); !strings.Contains(main, "Il documento è stato ricevuto") || strings.Contains(main, "non è stato accettato") {
+		t.Errorf("after the 9 MB scan the page says:\n%s", main)
+	}
+	check("documento-ricevuto", nil)
+	run("choose the identity document", chromedp.SetUploadFiles(chromedp.CSS("#identity"), []string{identity}))
+	resp, err = chromedp.RunResponse(bctx, chromedp.Click(chromedp.CSS(idButton)))
+	if err != nil || resp.Status != 200 {
+		t.Fatalf("send the identity document: %v %v", resp, err)
 	}
 	if main := text(`document.querySelector('main').innerText`); !strings.Contains(main, "Inviata al gestore") {
 		t.Errorf("after the documents the page says:\n%s", main)
 	}
 	check("inviata", nil)
+	// The scan is kept whole, under the request, and nothing is left among the uploads.
+	parts := strings.Split(strings.TrimPrefix(self, c.base+"/richiesta/"), "/")
+	var got struct {
+		Documents []struct {
+			Kind   string
+			Size   int64
+			SHA256 string
+		}
+	}
+	json.Unmarshal(c.expect(200, "GET", "/v1/requests/"+parts[0], nil, "X-Access-Token", parts[1]).body, &got)
+	sum := sha256.Sum256(scanned)
+	if len(got.Documents) != 2 || got.Documents[0].Kind != "form" || got.Documents[0].Size != int64(len(scanned)) || got.Documents[0].SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("documents recorded: %+v", got.Documents)
+	}
+	eventually(t, "the uploads checked and deleted", 20*time.Second, func() bool { return len(objectsUnder(t, "uploads/"+parts[0]+"/")) == 0 })
 
 	// 4. The provider creates the mailbox: the activation e-mail, the activation page.
 	eventually(t, "the activation e-mail", 30*time.Second, func() bool { return len(emailsAbout(t, email, "Attivazione della casella PEC")) > 0 })
@@ -237,7 +281,24 @@ func TestSelfServicePages_TheWholeFlowInABrowser(t *testing.T) {
 	for _, m := range report.Messages {
 		t.Errorf("vnu: %s line %d: %s", filepath.Base(m.URL), m.LastLine, m.Message)
 	}
-	if len(files) != 8 {
-		t.Errorf("%d pages checked, want 8", len(files))
+	if len(files) != 10 {
+		t.Errorf("%d pages checked, want 10", len(files))
 	}
+}
+
+// objectsUnder lists the documents' bucket's keys under prefix, in moto.
+func objectsUnder(t *testing.T, prefix string) []string {
+	t.Helper()
+	c := localcloud.ForTests(t)
+	api := s3.New(s3.Options{BaseEndpoint: aws.String(c.MotoURL), Region: localcloud.Region, UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	out, err := api.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(documentsBucket), Prefix: aws.String(prefix)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, o := range out.Contents {
+		keys = append(keys, aws.ToString(o.Key))
+	}
+	return keys
 }

@@ -40,6 +40,13 @@ type RequestStore interface {
 // DocumentFiles keeps the members' documents.
 type DocumentFiles interface {
 	PutBytes(ctx context.Context, key, contentType string, content []byte) error
+	// Read returns the object at key and its stored content type, reading at most max+1
+	// bytes; domain.ErrNotFound when there is none.
+	Read(ctx context.Context, key string, max int64) ([]byte, string, error)
+	// Copy stores the object at from again at to, with contentType.
+	Copy(ctx context.Context, from, to, contentType string) error
+	// Delete removes the object at key; a missing object is no error.
+	Delete(ctx context.Context, key string) error
 }
 
 // Payments confirms a payment with the payment service before it is recorded.
@@ -82,6 +89,11 @@ type Requests struct {
 	CheckoutURL string
 	// Access is how members reach their new mailbox, for the status page once ATTIVATA.
 	Access FirstAccess
+	// Uploads signs the page's uploads straight to the documents' bucket (nil: the page
+	// posts documents to the function, up to its payload limit); UploadTTL is how long a
+	// page's forms work (DefaultUploadTTL when zero).
+	Uploads   UploadForms
+	UploadTTL time.Duration
 }
 
 // RequestView is a request as its member sees it.

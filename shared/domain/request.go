@@ -42,6 +42,14 @@ type Document struct {
 	UploadedAt  time.Time
 }
 
+// DocumentRefusal is an upload the platform refused after it was stored: the member is told
+// on the request's page until a document of that kind is accepted.
+type DocumentRefusal struct {
+	Key    string // the refused upload's key
+	Reason string // the error code: unsupported_document_type, document_type_mismatch, document_too_large
+	At     time.Time
+}
+
 // Payment is the member's payment of the convention's price.
 type Payment struct {
 	Reference   string
@@ -64,6 +72,8 @@ type Request struct {
 	TokenHash   string
 	Payment     *Payment
 	Documents   map[DocumentKind]Document
+	// Refused holds, by kind, the last upload refused since the last accepted one.
+	Refused     map[DocumentKind]DocumentRefusal
 	Submitted   bool
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
@@ -203,8 +213,24 @@ func (r *Request) AddDocument(kind DocumentKind, d Document) error {
 		r.Documents = map[DocumentKind]Document{}
 	}
 	r.Documents[kind] = d
+	delete(r.Refused, kind)
 	r.UpdatedAt = d.UploadedAt
 	return nil
+}
+
+// RefuseDocument records that an upload of kind was refused, so that the member's page says
+// why. An upload already recorded (as refused, or accepted as the kind's document) changes
+// nothing, nor does one for a request that no longer takes documents.
+func (r *Request) RefuseDocument(kind DocumentKind, f DocumentRefusal) bool {
+	if r.Submitted || !r.AbandonedAt.IsZero() || r.Refused[kind].Key == f.Key {
+		return false
+	}
+	if r.Refused == nil {
+		r.Refused = map[DocumentKind]DocumentRefusal{}
+	}
+	r.Refused[kind] = f
+	r.UpdatedAt = f.At.UTC()
+	return true
 }
 
 // Submit marks a ready request submitted.
@@ -238,6 +264,24 @@ func SniffDocument(field string, head []byte) (string, error) {
 		return "image/png", nil
 	}
 	return "", &Error{Kind: KindInvalid, Code: "unsupported_document_type", Message: field + " must be a PDF, JPEG or PNG file (checked by content)", Field: field}
+}
+
+// DocumentTypes are the content types a document may have.
+var DocumentTypes = []string{"application/pdf", "image/jpeg", "image/png"}
+
+// CheckDeclaredType sniffs a stored upload against the type it was declared with (the type
+// the browser gave it, from the file's name): a file that is no PDF, JPEG or PNG, or one that
+// is another of the three than it says, is refused, naming the field.
+func CheckDeclaredType(field, declared string, content []byte) (string, error) {
+	ct, err := SniffDocument(field, content)
+	if err != nil {
+		return "", err
+	}
+	if !strings.EqualFold(strings.TrimSpace(declared), ct) {
+		return "", &Error{Kind: KindInvalid, Code: "document_type_mismatch", Field: field,
+			Message: field + " is not the kind of file its name says (" + declared + "; by content " + ct + ")"}
+	}
+	return ct, nil
 }
 
 // DocumentTooLarge is the error for a document over MaxDocument.

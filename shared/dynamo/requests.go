@@ -32,6 +32,13 @@ type documentItem struct {
 	UploadedAt  string `dynamodbav:"uploadedAt"`
 }
 
+// refusalItem is an upload refused after it was stored.
+type refusalItem struct {
+	Key    string `dynamodbav:"key"`
+	Reason string `dynamodbav:"reason"`
+	At     string `dynamodbav:"at"`
+}
+
 type requestItem struct {
 	PK, SK string
 	// An unpaid request is in GSI3's REQUESTS#UNPAID partition by creation time (sparse), for
@@ -56,6 +63,7 @@ type requestItem struct {
 	PaidCents   int                     `dynamodbav:"paidCents,omitempty"`
 	PaidAt      string                  `dynamodbav:"paidAt,omitempty"`
 	Documents   map[string]documentItem `dynamodbav:"documents,omitempty"`
+	Refused     map[string]refusalItem  `dynamodbav:"refused,omitempty"`
 	Submitted   bool                    `dynamodbav:"submitted"`
 	SubmittedAt string                  `dynamodbav:"submittedAt,omitempty"`
 	CreatedAt   string                  `dynamodbav:"createdAt"`
@@ -85,6 +93,12 @@ func toRequestItem(r *domain.Request) requestItem {
 			it.Documents[string(k)] = documentItem{Key: d.Key, ContentType: d.ContentType, Size: d.Size, SHA256: d.SHA256, UploadedAt: formatTime(d.UploadedAt)}
 		}
 	}
+	if len(r.Refused) > 0 {
+		it.Refused = map[string]refusalItem{}
+		for k, f := range r.Refused {
+			it.Refused[string(k)] = refusalItem{Key: f.Key, Reason: f.Reason, At: formatTime(f.At)}
+		}
+	}
 	return it
 }
 
@@ -101,6 +115,12 @@ func (it requestItem) request() *domain.Request {
 		r.Documents = map[domain.DocumentKind]domain.Document{}
 		for k, d := range it.Documents {
 			r.Documents[domain.DocumentKind(k)] = domain.Document{Key: d.Key, ContentType: d.ContentType, Size: d.Size, SHA256: d.SHA256, UploadedAt: parseTime(d.UploadedAt)}
+		}
+	}
+	if len(it.Refused) > 0 {
+		r.Refused = map[domain.DocumentKind]domain.DocumentRefusal{}
+		for k, f := range it.Refused {
+			r.Refused[domain.DocumentKind(k)] = domain.DocumentRefusal{Key: f.Key, Reason: f.Reason, At: parseTime(f.At)}
 		}
 	}
 	return r

@@ -360,3 +360,58 @@ func EmailEvents(e *app.EmailEvents) EmailEventsHandler {
 		return &app.DigestResult{}, e.Apply(ctx, in)
 	}
 }
+
+// DocumentUploadsHandler is DocumentUploadsFunction's handler: S3's "Object Created" events
+// of the documents' bucket, through EventBridge.
+type DocumentUploadsHandler func(context.Context, json.RawMessage) (*UploadResult, error)
+
+// UploadResult is what the function reports of one upload (no personal data).
+type UploadResult struct {
+	Outcome string `json:"outcome"` // accepted, refused or ignored
+	Reason  string `json:"reason,omitempty"`
+}
+
+// s3ObjectEvent is S3's EventBridge event, the parts read.
+type s3ObjectEvent struct {
+	Source     string `json:"source"`
+	DetailType string `json:"detail-type"`
+	Detail     struct {
+		Bucket struct {
+			Name string `json:"name"`
+		} `json:"bucket"`
+		Object struct {
+			Key  string `json:"key"`
+			Size int64  `json:"size"`
+		} `json:"object"`
+		Reason string `json:"reason"`
+	} `json:"detail"`
+}
+
+// DocumentUploads returns DocumentUploadsFunction's handler: each upload is checked once its
+// object exists. A refusal is an outcome, not a failure (EventBridge does not retry it).
+func DocumentUploads(q *app.Requests) DocumentUploadsHandler {
+	return func(ctx context.Context, raw json.RawMessage) (*UploadResult, error) {
+		var ev s3ObjectEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("document uploads: not an EventBridge event: %w", err)
+		}
+		if ev.Source != "aws.s3" || ev.DetailType != "Object Created" || ev.Detail.Object.Key == "" {
+			return &UploadResult{Outcome: "ignored"}, nil
+		}
+		v, refused, err := q.ReceiveUpload(ctx, ev.Detail.Object.Key)
+		switch {
+		case err != nil:
+			return nil, err
+		case refused != nil:
+			var de *domain.Error
+			reason := "refused"
+			if errors.As(refused, &de) {
+				reason = de.Code
+			}
+			return &UploadResult{Outcome: "refused", Reason: reason}, nil
+		case v == nil:
+			return &UploadResult{Outcome: "ignored"}, nil
+		}
+		return &UploadResult{Outcome: "accepted"}, nil
+	}
+}

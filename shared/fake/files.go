@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pecplatform/pec/shared/app"
+	"github.com/pecplatform/pec/shared/domain"
 )
 
 // bucket is an in-memory S3 bucket: objects by key.
@@ -58,6 +59,45 @@ func (f *Files) PutBytes(_ context.Context, key, contentType string, content []b
 		return err
 	}
 	f.b.put(key, contentType, content)
+	return nil
+}
+
+// Read implements app.DocumentFiles.
+func (f *Files) Read(_ context.Context, key string, max int64) ([]byte, string, error) {
+	if err := f.check("Read"); err != nil {
+		return nil, "", err
+	}
+	o, ok := f.b.get(key)
+	if !ok {
+		return nil, "", domain.ErrNotFound
+	}
+	if int64(len(o.content)) > max+1 {
+		o.content = o.content[:max+1]
+	}
+	return o.content, o.contentType, nil
+}
+
+// Copy implements app.DocumentFiles.
+func (f *Files) Copy(_ context.Context, from, to, contentType string) error {
+	if err := f.check("Copy"); err != nil {
+		return err
+	}
+	o, ok := f.b.get(from)
+	if !ok {
+		return errNoSuchKey(from)
+	}
+	f.b.put(to, contentType, o.content)
+	return nil
+}
+
+// Delete implements app.DocumentFiles.
+func (f *Files) Delete(_ context.Context, key string) error {
+	if err := f.check("Delete"); err != nil {
+		return err
+	}
+	f.b.mu.Lock()
+	defer f.b.mu.Unlock()
+	delete(f.b.objects, key)
 	return nil
 }
 
@@ -145,3 +185,20 @@ func (u *Uploads) Open(_ context.Context, key string, offset int64) (io.ReadClos
 
 // Put stores an uploaded file at key.
 func (u *Uploads) Put(key string, content []byte) { u.b.put(key, "", content) }
+
+// UploadForms is an in-memory app.UploadForms: each form names its key, type and size in its
+// fields, as the bucket's policy would fix them.
+type UploadForms struct {
+	Faults
+}
+
+var _ app.UploadForms = (*UploadForms)(nil)
+
+// UploadForm implements app.UploadForms.
+func (u *UploadForms) UploadForm(_ context.Context, p app.UploadPolicy) (app.UploadForm, error) {
+	if err := u.check("UploadForm"); err != nil {
+		return app.UploadForm{}, err
+	}
+	return app.UploadForm{URL: "https://documents.example/", Fields: map[string]string{"key": p.Key, "Content-Type": p.ContentType,
+		"success_action_redirect": p.Redirect, "policy": fmt.Sprintf("%s|%s|%d|%s", p.Key, p.ContentType, p.MaxBytes, p.TTL)}}, nil
+}

@@ -6,12 +6,15 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pecplatform/pec/shared/app"
 	"github.com/pecplatform/pec/shared/domain"
@@ -76,6 +79,24 @@ func selfServicePages(rt *Router, q *app.Requests, log *slog.Logger) {
 		}
 		return htmlResult(p), nil
 	})
+	// page answers with the request's page, with msg above it (a refusal: 422) if one.
+	page := func(ctx context.Context, id, token string, msg string, err error) (Result, error) {
+		v, gerr := q.Get(ctx, id, token)
+		if gerr != nil {
+			return htmlResult(requestError(ctx, log, gerr)), nil
+		}
+		d, derr := requestData(ctx, q, v, id, token)
+		if derr != nil {
+			return htmlResult(requestError(ctx, log, derr)), nil
+		}
+		if msg == "" && err != nil {
+			if msg = requestMessage(err); msg == "" {
+				return htmlResult(requestError(ctx, log, err)), nil
+			}
+		}
+		d.Error = msg
+		return htmlResult(pages.Request(d)), nil
+	}
 	rt.HandlePublic("GET /richiesta/{requestId}/{token}", MaxBody, func(ctx context.Context, r *Request, _ app.Caller) (Result, error) {
 		id, token := r.PathParameters["requestId"], r.PathParameters["token"]
 		self := app.StatusPath(id, token)
@@ -86,12 +107,7 @@ func selfServicePages(rt *Router, q *app.Requests, log *slog.Logger) {
 				return htmlResult(requestError(ctx, log, err)), nil
 			}
 			if _, err := q.Pay(ctx, id, token, ref, v.Request.AmountCents); err != nil {
-				d := requestData(q, v, self)
-				d.Error = requestMessage(err)
-				if d.Error == "" {
-					return htmlResult(requestError(ctx, log, err)), nil
-				}
-				return htmlResult(pages.Request(d)), nil
+				return page(ctx, id, token, "", err)
 			}
 			return seeOther(self + "?pagato=1"), nil
 		}
@@ -99,14 +115,17 @@ func selfServicePages(rt *Router, q *app.Requests, log *slog.Logger) {
 		if err != nil {
 			return htmlResult(requestError(ctx, log, err)), nil
 		}
-		d := requestData(q, v, self)
+		d, err := requestData(ctx, q, v, id, token)
+		if err != nil {
+			return htmlResult(requestError(ctx, log, err)), nil
+		}
 		switch {
 		case r.QueryStringParameters["inviata"] != "":
 			d.Notice = "La richiesta è registrata. Le abbiamo inviato il collegamento a questa pagina anche per posta elettronica."
 		case r.QueryStringParameters["pagato"] != "":
 			d.Notice = "Il pagamento è registrato."
 		case r.QueryStringParameters["documenti"] != "":
-			d.Notice = "I documenti sono stati ricevuti."
+			d.Notice = "Il documento è stato ricevuto."
 		}
 		return htmlResult(pages.Request(d)), nil
 	})
@@ -118,30 +137,41 @@ func selfServicePages(rt *Router, q *app.Requests, log *slog.Logger) {
 		return Result{Status: http.StatusOK, ContentType: "application/pdf", Binary: pdf, Headers: map[string]string{
 			"Content-Disposition": `attachment; filename="modulo-adesione-pec.pdf"`, "Referrer-Policy": "no-referrer"}}, nil
 	})
+	// The browser back from an upload straight to the bucket (S3 adds bucket, key and etag to
+	// the redirect): the upload is checked now, and the page says how it went.
+	rt.HandlePublic("GET /richiesta/{requestId}/{token}/caricato", MaxBody, func(ctx context.Context, r *Request, _ app.Caller) (Result, error) {
+		id, token := r.PathParameters["requestId"], r.PathParameters["token"]
+		_, refused, err := q.ConfirmUpload(ctx, id, token, r.QueryStringParameters["key"])
+		if err == nil && refused == nil {
+			return seeOther(app.StatusPath(id, token) + "?documenti=1"), nil
+		}
+		if err == nil {
+			err = refused
+		}
+		var de *domain.Error
+		if errors.As(err, &de) && de.Code == "invalid_upload" {
+			return page(ctx, id, token, "Il caricamento non è riuscito. Scelga di nuovo il file e riprovi.", nil)
+		}
+		if refused != nil { // the reason is next to the document's field
+			return page(ctx, id, token, "Il documento caricato non è stato accettato: trova il motivo qui sotto, accanto al documento.", nil)
+		}
+		return page(ctx, id, token, "", err)
+	})
 	rt.HandlePublic("POST /richiesta/{requestId}/{token}/documenti", maxDocumentsBody, func(ctx context.Context, r *Request, _ app.Caller) (Result, error) {
 		if crossSite(r) {
 			return htmlResult(forbidden()), nil
 		}
 		id, token := r.PathParameters["requestId"], r.PathParameters["token"]
-		self := app.StatusPath(id, token)
 		uploads, err := formDocuments(r)
 		if err == nil && len(uploads) > 0 {
 			if _, err = q.AddDocuments(ctx, id, token, uploads); err == nil {
-				return seeOther(self + "?documenti=1"), nil
+				return seeOther(app.StatusPath(id, token) + "?documenti=1"), nil
 			}
 		}
-		v, gerr := q.Get(ctx, id, token)
-		if gerr != nil {
-			return htmlResult(requestError(ctx, log, gerr)), nil
+		if err == nil {
+			return page(ctx, id, token, "Scelga il file da caricare.", nil)
 		}
-		d := requestData(q, v, self)
-		if d.Error = requestMessage(err); err == nil {
-			d.Error = "Scelga almeno un file da caricare."
-		}
-		if d.Error == "" {
-			return htmlResult(requestError(ctx, log, err)), nil
-		}
-		return htmlResult(pages.Request(d)), nil
+		return page(ctx, id, token, "", err)
 	})
 }
 
@@ -208,6 +238,8 @@ func requestMessage(err error) string {
 	switch de.Code {
 	case "unsupported_document_type":
 		return "Il file caricato come " + what + " non è un PDF, un'immagine JPEG o PNG. Carichi il documento in uno di questi formati."
+	case "document_type_mismatch":
+		return "Il file caricato come " + what + " non è del tipo che indica il suo nome (per esempio un'immagine PNG chiamata .jpg). Carichi il documento originale, in PDF, JPEG o PNG."
 	case "document_too_large":
 		return "Il file caricato come " + what + " supera i 10 MB. Lo riduca (per esempio con una scansione a risoluzione più bassa) e lo carichi di nuovo."
 	case "payment_not_confirmed":
@@ -224,10 +256,11 @@ func requestMessage(err error) string {
 }
 
 // requestData is the status page's data.
-func requestData(q *app.Requests, v *app.RequestView, self string) pages.RequestData {
+func requestData(ctx context.Context, q *app.Requests, v *app.RequestView, id, token string) (pages.RequestData, error) {
 	r := v.Request
+	self := app.StatusPath(id, token)
 	d := pages.RequestData{OrderName: v.Order.Name, Address: r.Address, Amount: notice.FormatEuro(r.AmountCents),
-		FormURL: self + "/modulo.pdf", DocumentsURL: self + "/documenti", MaxDocumentMB: domain.MaxDocument >> 20,
+		FormURL: self + "/modulo.pdf", MaxDocumentMB: domain.MaxDocument >> 20,
 		Submitted: r.Submitted, Abandoned: r.State() == domain.RequestAbandoned,
 		FirstAccess: pages.ResultData{ProviderName: q.Access.ProviderName, WebmailURL: q.Access.WebmailURL,
 			CredentialsBySMS: q.Access.CredentialsBy == app.CredentialsBySMS, SupportURL: q.Access.SupportURL}}
@@ -236,9 +269,19 @@ func requestData(q *app.Requests, v *app.RequestView, self string) pages.Request
 	} else {
 		d.CheckoutURL = q.Checkout(r, q.PublicURL+self)
 	}
-	_, hasForm := r.Documents[domain.DocumentForm]
-	_, hasID := r.Documents[domain.DocumentIdentity]
-	d.NeedForm, d.NeedIdentity = !hasForm, !hasID
+	if !r.Submitted && r.AbandonedAt.IsZero() {
+		direct, err := q.DirectUploads(ctx, r, token)
+		if err != nil {
+			return d, err
+		}
+		for _, kind := range domain.DocumentKinds {
+			if _, ok := r.Documents[kind]; ok {
+				d.Received = append(d.Received, strings.ToLower(documentLabels[kind][0][:1])+documentLabels[kind][0][1:])
+				continue
+			}
+			d.Uploads = append(d.Uploads, uploadForm(self, kind, r.Refused[kind], direct))
+		}
+	}
 	state := domain.State("")
 	if v.Mailbox != nil {
 		state = v.Mailbox.State
@@ -260,7 +303,45 @@ func requestData(q *app.Requests, v *app.RequestView, self string) pages.Request
 	default:
 		d.State = "In attesa dei documenti"
 	}
-	return d
+	return d, nil
+}
+
+// documentLabels are the upload forms' words, by document.
+var documentLabels = map[domain.DocumentKind][2]string{
+	domain.DocumentForm:     {"Modulo di adesione firmato", "Carichi il modulo firmato"},
+	domain.DocumentIdentity: {"Documento di identità (fronte e retro)", "Carichi il documento di identità"},
+}
+
+// uploadForm is one document's form: to the bucket when direct has its signed forms, else
+// (and without script) to the platform's multipart route.
+func uploadForm(self string, kind domain.DocumentKind, refused domain.DocumentRefusal, direct []app.DirectUpload) pages.DocumentUpload {
+	u := pages.DocumentUpload{ID: string(kind), Label: documentLabels[kind][0], Button: documentLabels[kind][1],
+		Action: self + "/documenti?documento=" + string(kind), MaxBytes: domain.MaxDocument}
+	if refused.Reason != "" {
+		u.Refused = requestMessage(&domain.Error{Kind: domain.KindInvalid, Code: refused.Reason, Field: string(kind)})
+	}
+	for _, du := range direct {
+		if du.Kind != kind {
+			continue
+		}
+		// A field with the same value in every type's form is common; the others differ by type.
+		first := du.Forms[domain.DocumentTypes[0]]
+		u.Bucket, u.Expires = first.URL, du.Expires.Add(-time.Minute).UnixMilli()
+		for _, name := range slices.Sorted(maps.Keys(first.Fields)) {
+			same := true
+			for _, ct := range domain.DocumentTypes[1:] {
+				same = same && du.Forms[ct].Fields[name] == first.Fields[name]
+			}
+			if same {
+				u.Common = append(u.Common, pages.FormField{Name: name, Value: first.Fields[name]})
+				continue
+			}
+			for _, ct := range domain.DocumentTypes {
+				u.Typed = append(u.Typed, pages.FormField{Name: name, Value: du.Forms[ct].Fields[name], Type: ct})
+			}
+		}
+	}
+	return u
 }
 
 // formDocuments reads a browser's multipart form: the file fields form and identity; a field
@@ -284,7 +365,11 @@ func formDocuments(r *Request) ([]app.Upload, error) {
 		if err != nil {
 			return nil, &domain.Error{Kind: domain.KindMalformed, Code: "malformed_multipart", Message: "the multipart body cannot be read"}
 		}
-		kind, err := domain.ParseDocumentKind(p.FormName())
+		name := p.FormName()
+		if name == "file" { // an upload form's file: the document is in the query
+			name = r.QueryStringParameters["documento"]
+		}
+		kind, err := domain.ParseDocumentKind(name)
 		if err != nil {
 			continue // not a document field
 		}

@@ -113,9 +113,8 @@ func Error() Rendered {
 // carries nonce.
 func Headers(nonce string) map[string]string {
 	return map[string]string{
-		"Content-Type": "text/html; charset=utf-8",
-		"Content-Security-Policy": "default-src 'none'; style-src 'nonce-" + nonce + "'; " +
-			"form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+		"Content-Type":                 "text/html; charset=utf-8",
+		"Content-Security-Policy":      csp(nonce, false, nil),
 		"Referrer-Policy":              "no-referrer",
 		"Cache-Control":                "no-store",
 		"X-Content-Type-Options":       "nosniff",
@@ -124,6 +123,20 @@ func Headers(nonce string) map[string]string {
 		"Cross-Origin-Resource-Policy": "same-origin",
 		"Permissions-Policy":           permissionsPolicy,
 	}
+}
+
+// csp is the pages' Content-Security-Policy: nothing but the page's own style sheet (and its
+// script, if it has one) under the nonce, forms posted only to the platform (and formOrigins).
+func csp(nonce string, script bool, formOrigins []string) string {
+	p := "default-src 'none'; style-src 'nonce-" + nonce + "'; "
+	if script {
+		p += "script-src 'nonce-" + nonce + "'; "
+	}
+	p += "form-action 'self'"
+	for _, o := range formOrigins {
+		p += " " + o
+	}
+	return p + "; frame-ancestors 'none'; base-uri 'none'"
 }
 
 // permissionsPolicy turns off every feature a page could ask for.
@@ -173,6 +186,12 @@ func render(status int, name, orderName, title string, data any) Rendered {
 }
 
 func renderFor(svc service, status int, name, orderName, title string, data any) Rendered {
+	return renderPage(svc, status, name, orderName, title, data, false, nil)
+}
+
+// renderPage renders a page; script allows the page's own script (under its nonce), and
+// formOrigins are the other origins its forms may post to.
+func renderPage(svc service, status int, name, orderName, title string, data any, script bool, formOrigins []string) Rendered {
 	nonce := newNonce()
 	var b bytes.Buffer
 	if err := pages[name].ExecuteTemplate(&b, "layout", page{Nonce: nonce, Title: title, OrderName: orderName, Service: svc, Data: data}); err != nil {
@@ -180,7 +199,11 @@ func renderFor(svc service, status int, name, orderName, title string, data any)
 		// a programming error, which the tests catch.
 		panic("pages: " + name + ": " + err.Error())
 	}
-	return Rendered{Status: status, Headers: Headers(nonce), Body: b.Bytes()}
+	h := Headers(nonce)
+	if script || len(formOrigins) > 0 {
+		h["Content-Security-Policy"] = csp(nonce, script, formOrigins)
+	}
+	return Rendered{Status: status, Headers: h, Body: b.Bytes()}
 }
 
 // newNonce returns 128 random bits, base64url without padding (no character html/template

@@ -3,6 +3,8 @@ package pages
 import (
 	"html/template"
 	"net/http"
+	"net/url"
+	"slices"
 )
 
 // The members' self-service pages under a convention (seed 003): the convention's page with
@@ -60,18 +62,20 @@ type Step struct {
 
 // RequestData is what the status page shows.
 type RequestData struct {
-	OrderName     string
-	Address       string
-	Amount        string // with VAT
-	State         string // the request's state, in words
-	FormURL       string // the form to print and sign
-	DocumentsURL  string // where the documents are posted
-	CheckoutURL   string // the payment service's page; empty once paid
-	PaidRef       string // the payment's reference, once paid
-	NeedForm      bool   // the signed form is still to upload
-	NeedIdentity  bool   // the identity document is still to upload
-	Submitted     bool   // sent to the provider
-	Abilitata     bool   // the activation e-mail was sent
+	OrderName   string
+	Address     string
+	Amount      string // with VAT
+	State       string // the request's state, in words
+	FormURL     string // the form to print and sign
+	CheckoutURL string // the payment service's page; empty once paid
+	PaidRef     string // the payment's reference, once paid
+	// Uploads are the forms of the documents still to upload, one each. With a Bucket, the
+	// page's script posts the file straight to it; without script, or without a Bucket, the
+	// form posts to Action (the platform, for files of a few MB).
+	Uploads       []DocumentUpload
+	Received      []string // the documents received, in words
+	Submitted     bool     // sent to the provider
+	Abilitata     bool     // the activation e-mail was sent
 	Attivata      bool
 	Revoked       bool // the mailbox was revoked (the request abandoned, or refused)
 	Abandoned     bool
@@ -81,14 +85,49 @@ type RequestData struct {
 	MaxDocumentMB int
 }
 
+// DocumentUpload is one document's upload form.
+type DocumentUpload struct {
+	ID      string // the file field's id: form, identity
+	Label   string // what to upload
+	Button  string
+	Action  string // the platform's route, for the form without script
+	Bucket  string // the bucket's URL, where the script posts the form ("" for none)
+	Common  []FormField
+	Typed   []FormField // the fields that differ by the file's type (Type): the script enables one set
+	Refused string      // why the last upload of this document was refused, if it was
+	// MaxBytes is the largest file; Expires (Unix milliseconds) when the signed fields stop
+	// working: the script checks both before posting.
+	MaxBytes int64
+	Expires  int64
+}
+
+// FormField is a hidden field of an upload form; Type is the file type it is for, if one.
+type FormField struct{ Name, Value, Type string }
+
 // Request is the status page (200), or with d.Error the page again after a refused upload
-// (422).
+// (422). A page with upload forms that post to a bucket runs its one script (under the
+// page's nonce) and may post forms to the bucket's origin.
 func Request(d RequestData) Rendered {
 	status, title := http.StatusOK, "La Sua richiesta di casella PEC"
 	if d.Error != "" {
 		status, title = http.StatusUnprocessableEntity, "Errore: La Sua richiesta di casella PEC"
 	}
-	return renderFor(selfService, status, "request", d.OrderName, title, d)
+	var origins []string
+	for _, u := range d.Uploads {
+		if o := origin(u.Bucket); o != "" && !slices.Contains(origins, o) {
+			origins = append(origins, o)
+		}
+	}
+	return renderPage(selfService, status, "request", d.OrderName, title, d, len(d.Uploads) > 0, origins)
+}
+
+// origin is a URL's scheme and host ("" for a URL that has none).
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // RequestNotFound is the page for an unknown request or a wrong link (404), without detail.
@@ -105,7 +144,7 @@ func init() {
 	for name, src := range map[string]string{
 		"offer":           offerPage,
 		"offerNotFound":   offerNotFoundPage,
-		"request":         requestPage,
+		"request":         requestPage + uploadScript,
 		"requestNotFound": requestNotFoundPage,
 	} {
 		pages[name] = template.Must(template.Must(pages["error"].Clone()).Parse(src))
@@ -213,34 +252,89 @@ const requestPage = `{{define "main" -}}
 <p><a href="{{.FormURL}}" download>Scarica il modulo di adesione (PDF)</a></p>
 <h2>2. Il pagamento</h2>
 {{- if .PaidRef}}
-<p>Pagamento registrato (riferimento {{.PaidRef}}).</p>
+<p>Pagamento registrato (riferimento <span class="pec">{{.PaidRef}}</span>).</p>
 {{- else}}
 <p>Il pagamento si effettua con il servizio di pagamento; al termine tornerà su questa pagina.</p>
 <p><a class="pulsante" href="{{.CheckoutURL}}">Paghi {{.Amount}}</a></p>
 {{- end}}
 <h2>3. I documenti</h2>
-{{- if or .NeedForm .NeedIdentity}}
-<form method="post" enctype="multipart/form-data" action="{{.DocumentsURL}}">
-<fieldset>
-<legend>Carichi i documenti (PDF, JPEG o PNG, al massimo {{.MaxDocumentMB}} MB ciascuno)</legend>
-{{- if .NeedForm}}
-<div class="campo">
-<label for="form">Modulo di adesione firmato</label>
-<input type="file" id="form" name="form" accept="application/pdf,image/jpeg,image/png">
-</div>
+{{- if .Uploads}}
+{{- range .Received}}
+<p>Ricevuto: {{.}}.</p>
 {{- end}}
-{{- if .NeedIdentity}}
-<div class="campo">
-<label for="identity">Documento di identità (fronte e retro)</label>
-<input type="file" id="identity" name="identity" accept="application/pdf,image/jpeg,image/png">
-</div>
+<p>Carichi {{if .Received}}il documento che manca{{else}}ciascun documento{{end}} in formato PDF, JPEG o PNG, al massimo {{.MaxDocumentMB}} MB.</p>
+{{- range $u := .Uploads}}
+<form class="documento" method="post" enctype="multipart/form-data" action="{{.Action}}"{{with .Bucket}} data-bucket="{{.}}"{{end}} data-max="{{.MaxBytes}}" data-scadenza="{{.Expires}}">
+{{- range .Common}}
+<input type="hidden" name="{{.Name}}" value="{{.Value}}">
 {{- end}}
-</fieldset>
-<div class="azioni"><button type="submit">Invii i documenti</button></div>
+{{- range .Typed}}
+<input type="hidden" name="{{.Name}}" value="{{.Value}}" data-tipo="{{.Type}}" disabled>
+{{- end}}
+<div class="campo">
+<label for="{{.ID}}">{{.Label}}</label>
+{{- with .Refused}}
+<p class="errore-campo" id="{{$u.ID}}-rifiuto">{{.}}</p>
+{{- end}}
+<p class="errore-campo" id="{{.ID}}-avviso" role="alert" hidden></p>
+<input type="file" id="{{.ID}}" name="file" accept="application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png" required aria-describedby="{{.ID}}-avviso{{if .Refused}} {{.ID}}-rifiuto{{end}}"{{if .Refused}} aria-invalid="true"{{end}}>
+</div>
+<div class="azioni"><button type="submit">{{.Button}}</button></div>
 </form>
+{{- end}}
 {{- else}}
 <p>Documenti ricevuti.</p>
 {{- end}}
 {{- end}}
 <p class="nota">Per qualsiasi chiarimento si rivolga alla segreteria del Suo Ordine professionale.</p>
 {{- end}}`
+
+// uploadScript checks a chosen file before it is posted (at most MaxBytes, a PDF, JPEG or PNG
+// by its type or name, the form not expired), says what is wrong next to the field, and sends
+// the form straight to the bucket with the fields signed for the file's type. Without it the
+// forms post to the platform.
+const uploadScript = `{{define "script"}}{{if .Data.Uploads}}
+<script nonce="{{.Nonce}}">
+(function () {
+  var perNome = {pdf: "application/pdf", jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png"};
+  var ammessi = ["application/pdf", "image/jpeg", "image/png"];
+  document.querySelectorAll("form.documento").forEach(function (f) {
+    var campo = f.querySelector("input[type=file]");
+    var avviso = f.querySelector("[role=alert]");
+    var pulsante = f.querySelector("button");
+    function avvisa(testo) {
+      avviso.textContent = testo;
+      avviso.hidden = !testo;
+      if (testo) { campo.setAttribute("aria-invalid", "true"); } else { campo.removeAttribute("aria-invalid"); }
+    }
+    campo.addEventListener("change", function () { avvisa(""); });
+    f.addEventListener("submit", function (e) {
+      var file = campo.files[0];
+      if (!file) { return; }
+      var estensione = (file.name.split(".").pop() || "").toLowerCase();
+      var tipo = ammessi.indexOf(file.type) >= 0 ? file.type : (perNome[estensione] || "");
+      var errore = "";
+      if (file.size > Number(f.dataset.max)) {
+        errore = "Il file scelto supera i " + Math.round(Number(f.dataset.max) / 1048576) + " MB. Lo riduca (per esempio con una scansione a risoluzione più bassa) e lo scelga di nuovo.";
+      } else if (!tipo) {
+        errore = "Il file scelto non è un PDF né un'immagine JPEG o PNG. Scelga il documento in uno di questi formati.";
+      } else if (f.dataset.bucket && Date.now() > Number(f.dataset.scadenza)) {
+        errore = "La pagina è aperta da troppo tempo. La ricarichi e scelga di nuovo il file.";
+      }
+      if (errore) {
+        e.preventDefault();
+        avvisa(errore);
+        campo.focus();
+        return;
+      }
+      if (f.dataset.bucket) {
+        f.querySelectorAll("input[data-tipo]").forEach(function (i) { i.disabled = i.getAttribute("data-tipo") !== tipo; });
+        f.action = f.dataset.bucket;
+      }
+      pulsante.disabled = true;
+      pulsante.textContent = "Caricamento in corso…";
+    });
+  });
+})();
+</script>
+{{- end}}{{end}}`

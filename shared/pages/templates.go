@@ -61,6 +61,7 @@ const layout = `<!doctype html>
 <p>{{with .OrderName}}{{.}} – {{end}}{{.Service.Footer}}</p>
 </div>
 </footer>
+{{- block "script" .}}{{end}}
 </body>
 </html>
 `
@@ -207,6 +208,9 @@ legend{font-size:1.1875rem;font-weight:700;color:#17324D;padding:0;margin:0 0 .7
 input[type=email],input[type=text],input[type=file]{display:block;width:100%;box-sizing:border-box;font:inherit;color:#1A1A1A;background:#fff;border:1px solid #5C6F82;border-radius:4px;padding:.5rem .75rem;min-height:2.75rem}
 input[aria-invalid=true]{border:2px solid #D9364F}
 .campo{margin:0 0 1rem}
+.errore-campo{color:#A61D33;font-weight:600;margin:.375rem 0 .5rem}
+.documento{border-top:1px solid #D9DADB;padding-top:1rem;margin:0 0 1.25rem}
+.documento .azioni{margin:1rem 0 0}
 .campo label{display:block;font-weight:600}
 h2{font-size:1.1875rem;color:#17324D;margin:1.5rem 0 .5rem}
 a{color:#0066CC}

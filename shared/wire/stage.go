@@ -51,6 +51,7 @@ var Needs = map[string][]string{
 	"ImportsFunction":          {"TABLE_NAME", "FILES_BUCKET"},
 	"ImportJobFunction":        {"TABLE_NAME", "FILES_BUCKET"},
 	"RequestsFunction":         {"TABLE_NAME", "SECRETS_ARN", "DOCUMENTS_BUCKET", "MAILBOX_STATE_MACHINE_ARN", "PAYMENT_SERVICE_URL", "PUBLIC_URL", "SES_FROM"},
+	"DocumentUploadsFunction":  {"TABLE_NAME", "DOCUMENTS_BUCKET", "MAILBOX_STATE_MACHINE_ARN"},
 	"RegindeFunction":          {"TABLE_NAME", "PUBLIC_URL", "SES_FROM"},
 	"RegindePageFunction":      {"TABLE_NAME", "PUBLIC_URL"},
 	"QuotaWatchFunction":       {"TABLE_NAME", "SECRETS_ARN", "PROVIDER_URL", "PROVIDER_KIND", "SES_FROM", "PEC_FROM", "SMTP_ADDR", "SMTP_TLS"},

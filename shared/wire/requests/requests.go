@@ -13,6 +13,7 @@ import (
 
 	"github.com/pecplatform/pec/shared/app"
 	"github.com/pecplatform/pec/shared/aruba"
+	"github.com/pecplatform/pec/shared/eventapi"
 	"github.com/pecplatform/pec/shared/httpapi"
 	"github.com/pecplatform/pec/shared/payments"
 	"github.com/pecplatform/pec/shared/sfnflow"
@@ -76,10 +77,29 @@ func API(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
 	}
 	q := &app.Requests{Payments: pay, LinkMail: reginde.MemberMail(env, store, false), PublicURL: env.PublicURL(),
 		CheckoutURL: checkout, Access: access,
-		Store: store, Files: docs, Domains: env.Domains, Log: env.Log, Now: time.Now, NewID: app.NewID, Limits: limits,
+		Store: store, Files: docs, Uploads: docs, Domains: env.Domains, Log: env.Log, Now: time.Now, NewID: app.NewID, Limits: limits,
 		Workflow: &sfnflow.Flow{API: sfnflow.NewAPI(sfn.NewFromConfig(env.AWS)), MailboxARN: env.Getenv("MAILBOX_STATE_MACHINE_ARN")},
 	}
 	return httpapi.Requests(q, &app.DocumentOpener{Store: store, Files: docs.Links, Now: time.Now}, env.Log).Serve, nil
+}
+
+// Uploads builds DocumentUploadsFunction: DynamoDB, the documents' bucket, Step Functions ->
+// app.Requests (the uploads' check and the submission it may complete) -> S3's events.
+func Uploads(_ context.Context, env *wire.Env) (eventapi.DocumentUploadsHandler, error) {
+	if err := env.Require("DocumentUploadsFunction"); err != nil {
+		return nil, err
+	}
+	store, err := env.Store()
+	if err != nil {
+		return nil, err
+	}
+	docs, err := bucket.Documents(env)
+	if err != nil {
+		return nil, err
+	}
+	q := &app.Requests{Store: store, Files: docs, Domains: env.Domains, Log: env.Log, Now: time.Now, NewID: app.NewID,
+		Workflow: &sfnflow.Flow{API: sfnflow.NewAPI(sfn.NewFromConfig(env.AWS)), MailboxARN: env.Getenv("MAILBOX_STATE_MACHINE_ARN")}}
+	return eventapi.DocumentUploads(q), nil
 }
 
 // verifier asks the payment service with the API key of the current secrets, so that a key
