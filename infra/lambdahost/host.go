@@ -58,8 +58,8 @@ type Host struct {
 	buckets   []*bucketSpec
 	// s3Triggers are the functions' S3 events by bucket name.
 	s3Triggers map[string][]*s3Trigger
-	// sesRules are the functions' EventBridge rules on SES's events.
-	sesRules  []*sesRule
+	// ebRules are the functions' EventBridge rules that the host's events may match.
+	ebRules   []*ebRule
 	s3        *s3.Client // on moto: Setup, and the HeadObject some events need
 	s3Seq     atomic.Uint64
 	async     inflight
@@ -158,11 +158,11 @@ func New(ctx context.Context, o Options) (*Host, error) {
 			return nil, fmt.Errorf("function %s: %w", f.id, err)
 		}
 		triggers = append(triggers, trs...)
-		rules, err := h.buildSESRules(r, f)
+		rules, err := h.buildEventBridgeRules(r, f)
 		if err != nil {
 			return nil, fmt.Errorf("function %s: %w", f.id, err)
 		}
-		h.sesRules = append(h.sesRules, rules...)
+		h.ebRules = append(h.ebRules, rules...)
 		h.functions[f.id] = f
 	}
 	for k := range o.Functions {
