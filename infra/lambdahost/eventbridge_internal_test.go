@@ -171,6 +171,17 @@ func TestEventBridgeRules_FromTheTemplate(t *testing.T) {
 		}
 	}
 
+	// An S3 rule in a template whose buckets do not send their events to EventBridge.
+	_, _, logs, err = newInlineHost(t, strings.Replace(rulesTemplate, "EventBridgeEnabled: true", "EventBridgeEnabled: false", 1),
+		"EmailEventsFunction", "BouncesFunction", "UploadsFunction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(logs.String(), `"msg":"EventBridge rule never raised: no bucket of the template sends its events to EventBridge`); n != 1 ||
+		!strings.Contains(logs.String(), `EventBridgeEnabled)","function":"UploadsFunction","event":"Uploaded"`) {
+		t.Errorf("%d warnings:\n%s", n, logs)
+	}
+
 	for name, pattern := range map[string]string{
 		"not a list": `{source: aws.s3}`,
 		"unknown":    `{source: [{contains: s3}]}`,

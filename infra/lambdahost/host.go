@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -198,6 +199,14 @@ func New(ctx context.Context, o Options) (*Host, error) {
 		h.buckets = append(h.buckets, b)
 	}
 	h.s3Triggers = groupTriggers(triggers)
+	if !slices.ContainsFunc(h.buckets, func(b *bucketSpec) bool { return b.eventBridge }) {
+		for _, r := range h.ebRules {
+			if slices.Equal(r.sources, []string{sourceS3}) {
+				h.log.Warn("EventBridge rule never raised: no bucket of the template sends its events to EventBridge (EventBridgeConfiguration.EventBridgeEnabled)",
+					"function", r.fn.id, "event", r.event)
+			}
+		}
+	}
 	return h, nil
 }
 
