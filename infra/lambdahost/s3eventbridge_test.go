@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"regexp"
@@ -116,8 +117,9 @@ const (
 	quietBucket     = "pec-local-quietbucket"
 )
 
-// postObject uploads file with a browser's form (S3's POST Object), signed as the product signs it.
-func postObject(t *testing.T, hostURL, bucket, key string, file []byte) *http.Response {
+// postObject uploads file with a browser's form (S3's POST Object), signed as the product signs
+// it, with extra fields if any, and returns the host's answer.
+func postObject(t *testing.T, hostURL, bucket, key string, file []byte, extra ...string) (*http.Response, string) {
 	t.Helper()
 	signer := s3links.Signer{Base: hostURL + "/" + bucket, Region: "eu-south-1",
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
@@ -131,6 +133,9 @@ func postObject(t *testing.T, hostURL, bucket, key string, file []byte) *http.Re
 	for k, v := range form.Fields {
 		_ = w.WriteField(k, v)
 	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		_ = w.WriteField(extra[i], extra[i+1])
+	}
 	f, _ := w.CreateFormFile("file", "modulo.pdf")
 	_, _ = f.Write(file)
 	_ = w.Close()
@@ -139,11 +144,9 @@ func postObject(t *testing.T, hostURL, bucket, key string, file []byte) *http.Re
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("POST Object %s: %d", key, resp.StatusCode)
-	}
-	return resp
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(resp.Body)
+	return resp, string(answer)
 }
 
 func TestS3EventBridge(t *testing.T) {
@@ -180,7 +183,10 @@ func TestS3EventBridge(t *testing.T) {
 	t.Run("a browser's POST Object under uploads/ invokes the function once with S3's event", func(t *testing.T) {
 		const key = "uploads/2025 05/modulo firmato.pdf"
 		body := "%PDF-1.7 firmato"
-		resp := postObject(t, m.url, documentsBucket, key, []byte(body))
+		resp, answer := postObject(t, m.url, documentsBucket, key, []byte(body))
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("POST Object: %d %s", resp.StatusCode, answer)
+		}
 		waitIdle(t)
 		got := fns.take()
 		if len(got["DocumentUploadsFunction"]) != 1 || len(got["DeletionsFunction"]) != 0 || len(got["ScratchFunction"]) != 0 {
@@ -205,7 +211,15 @@ func TestS3EventBridge(t *testing.T) {
 		out := put(t, documentsBucket, "uploads/scan.pdf", "scansione")
 		put(t, documentsBucket, "requests/r1/incoming/form", "x")
 		put(t, documentsBucket, "uploads", "x")
-		postObject(t, m.url, documentsBucket, "requests/r1/incoming/id", []byte("y"))
+		if resp, answer := postObject(t, m.url, documentsBucket, "requests/r1/incoming/id", []byte("y")); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("POST Object: %d %s", resp.StatusCode, answer)
+		}
+		// A form with a field its policy does not name is refused, as S3 refuses it, and raises nothing.
+		resp, answer := postObject(t, m.url, documentsBucket, "uploads/extra.pdf", []byte("z"), "X-Amz-Meta-Origin", "browser")
+		if resp.StatusCode != http.StatusForbidden ||
+			!strings.Contains(answer, "<Code>AccessDenied</Code><Message>Invalid according to Policy: Extra input fields: x-amz-meta-origin</Message>") {
+			t.Errorf("a form with an extra field: %d %s", resp.StatusCode, answer)
+		}
 		put(t, quietBucket, "uploads/quiet.pdf", "x")
 		waitIdle(t)
 		got := fns.take()

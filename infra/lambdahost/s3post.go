@@ -15,6 +15,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,7 +134,8 @@ func (h *Host) servePostObject(w http.ResponseWriter, r *http.Request, bucket st
 }
 
 // checkPostPolicy checks the policy as S3 does: "" when the upload is allowed, else S3's error
-// code and message.
+// code and message. fields are the form's fields before the file, their names in lower case
+// (S3 compares them case-insensitively).
 func checkPostPolicy(bucket string, fields map[string]string, size int64, now time.Time) (string, string) {
 	raw, err := base64.StdEncoding.DecodeString(fields["policy"])
 	if err != nil {
@@ -160,7 +162,9 @@ func checkPostPolicy(bucket string, fields map[string]string, size int64, now ti
 	if err != nil || !now.Before(exp) {
 		return "AccessDenied", "Invalid according to Policy: Policy expired."
 	}
+	covered := map[string]bool{} // the fields the conditions name, in lower case
 	values := func(name string) (string, bool) {
+		covered[strings.ToLower(name)] = true
 		if name == "bucket" {
 			return bucket, true
 		}
@@ -202,6 +206,20 @@ func checkPostPolicy(bucket string, fields map[string]string, size int64, now ti
 		default:
 			return "InvalidPolicyDocument", "Invalid Policy: Invalid Condition."
 		}
+	}
+	// Every field of the form must be named by a condition, but the signature, the policy, the
+	// file and the fields prefixed x-ignore-.
+	var extra []string
+	for name := range fields {
+		switch {
+		case name == "x-amz-signature", name == "policy", name == "file", strings.HasPrefix(name, "x-ignore-"), covered[name]:
+		default:
+			extra = append(extra, name)
+		}
+	}
+	if len(extra) > 0 {
+		slices.Sort(extra)
+		return "AccessDenied", "Invalid according to Policy: Extra input fields: " + extra[0]
 	}
 	return "", ""
 }
