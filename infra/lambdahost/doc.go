@@ -16,9 +16,19 @@
 // CopyObject and CompleteMultipartUpload it forwards, and when moto accepts one in a bucket with
 // matching events (event type, prefix and suffix filters) it invokes the function asynchronously
 // with an events.S3Event, retried twice on failure as Lambda does. Only ObjectCreated events are
-// raised (not POST-form uploads, deletions or lifecycle expirations); WaitIdle waits for them.
-// Bodies are streamed through the host, never held in memory. moto does not check signatures,
-// pre-signed URLs' included.
+// raised (not deletions or lifecycle expirations); WaitIdle waits for them. Browsers' POST Object
+// uploads are served by the host itself, which enforces their signed policy as S3 does (a form
+// field no condition names is refused). Bodies are streamed through the host, never held in
+// memory. moto does not check signatures, pre-signed URLs' included.
+//
+// EventBridge: every function's EventBridgeRule event is a rule with its resolved Pattern,
+// matched by EventBridge's content filtering (exact values, prefix, suffix, anything-but,
+// exists, equals-ignore-case, wildcard, numeric, cidr, $or). The host raises the events of the
+// services it emulates and delivers each to every rule that matches, asynchronously: S3's
+// Object Created (PutObject, PostObject, CopyObject, CompleteMultipartUpload) and Object
+// Deleted (DeleteObject) for buckets with NotificationConfiguration.EventBridgeConfiguration.
+// EventBridgeEnabled, and SES's bounce and complaint for the mailbox simulator's addresses.
+// Rules on other sources or buses are logged once and never fire.
 //
 // A Faults injector (Options.Faults) makes a share of the forwarded AWS calls and of the Lambda
 // Invoke API fail as each service fails (its throttling error or a 5xx, in its wire format),

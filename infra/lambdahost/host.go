@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -58,8 +59,8 @@ type Host struct {
 	buckets   []*bucketSpec
 	// s3Triggers are the functions' S3 events by bucket name.
 	s3Triggers map[string][]*s3Trigger
-	// sesRules are the functions' EventBridge rules on SES's events.
-	sesRules  []*sesRule
+	// ebRules are the functions' EventBridge rules that the host's events may match.
+	ebRules   []*ebRule
 	s3        *s3.Client // on moto: Setup, and the HeadObject some events need
 	s3Seq     atomic.Uint64
 	async     inflight
@@ -158,11 +159,11 @@ func New(ctx context.Context, o Options) (*Host, error) {
 			return nil, fmt.Errorf("function %s: %w", f.id, err)
 		}
 		triggers = append(triggers, trs...)
-		rules, err := h.buildSESRules(r, f)
+		rules, err := h.buildEventBridgeRules(r, f)
 		if err != nil {
 			return nil, fmt.Errorf("function %s: %w", f.id, err)
 		}
-		h.sesRules = append(h.sesRules, rules...)
+		h.ebRules = append(h.ebRules, rules...)
 		h.functions[f.id] = f
 	}
 	for k := range o.Functions {
@@ -198,6 +199,14 @@ func New(ctx context.Context, o Options) (*Host, error) {
 		h.buckets = append(h.buckets, b)
 	}
 	h.s3Triggers = groupTriggers(triggers)
+	if !slices.ContainsFunc(h.buckets, func(b *bucketSpec) bool { return b.eventBridge }) {
+		for _, r := range h.ebRules {
+			if slices.Equal(r.sources, []string{sourceS3}) {
+				h.log.Warn("EventBridge rule never raised: no bucket of the template sends its events to EventBridge (EventBridgeConfiguration.EventBridgeEnabled)",
+					"function", r.fn.id, "event", r.event)
+			}
+		}
+	}
 	return h, nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -13,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -34,6 +32,9 @@ type bucketSpec struct {
 	encryption s3types.ServerSideEncryption   // "" if the template sets none
 	versioning s3types.BucketVersioningStatus // "" if the template sets none
 	lifecycle  []s3types.LifecycleRule
+	// eventBridge: NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled, S3
+	// sends the bucket's object events to EventBridge (see s3eventbridge.go).
+	eventBridge bool
 }
 
 // flexInt is a CloudFormation integer: a number, or a string holding one (e.g. from !Ref).
@@ -97,9 +98,10 @@ type (
 	}
 )
 
-// buildBucket reads the bucket's name, default encryption, versioning and lifecycle rules: the
-// rest of its properties (policies, CORS, notifications, replication...) mean nothing to moto or
-// are the host's business (notifications: see s3Trigger).
+// buildBucket reads the bucket's name, default encryption, versioning, lifecycle rules and
+// whether it sends its events to EventBridge: the rest of its properties (policies, CORS, other
+// notifications, replication...) mean nothing to moto or are the host's business (SAM's S3
+// events: see s3Trigger).
 func (h *Host) buildBucket(r *resource) (*bucketSpec, error) {
 	t := h.tpl
 	b := &bucketSpec{ID: r.ID, Name: t.bucketName(r)}
@@ -128,6 +130,22 @@ func (h *Host) buildBucket(r *resource) (*bucketSpec, error) {
 			return nil, fmt.Errorf("VersioningConfiguration: %w", err)
 		}
 		b.versioning = s3types.BucketVersioningStatus(st)
+	}
+	if n := get(get(get(r.Props, "NotificationConfiguration"), "EventBridgeConfiguration"), "EventBridgeEnabled"); n != nil {
+		v, err := t.resolve(n)
+		if err != nil {
+			return nil, fmt.Errorf("EventBridgeEnabled: %w", err)
+		}
+		switch v := v.(type) {
+		case bool:
+			b.eventBridge = v
+		case string: // a parameter's value
+			if b.eventBridge, err = strconv.ParseBool(v); err != nil {
+				return nil, fmt.Errorf("EventBridgeEnabled: %q is not a boolean", v)
+			}
+		default:
+			return nil, fmt.Errorf("EventBridgeEnabled: %v is not a boolean", v)
+		}
 	}
 	if n := get(get(r.Props, "LifecycleConfiguration"), "Rules"); n != nil {
 		v, err := t.resolve(n)
@@ -465,18 +483,25 @@ func eventKey(key string) string {
 
 // observeS3 sees moto's answer to every forwarded call. For a successful object creation in a
 // bucket with S3 events it raises them, as S3 would: asynchronously, one invocation per matching
-// event. It reads the status and headers only, and counts the invocations in flight before the
-// client gets its answer (so WaitIdle after the answer sees them).
+// event; for a creation or a deletion in a bucket that sends its events to EventBridge, it puts
+// S3's event on the bus. It reads the status and headers only, and counts the invocations in
+// flight before the client gets its answer (so WaitIdle after the answer sees them).
 func (h *Host) observeS3(backend string, resp *http.Response) {
-	if backend != BackendMoto || resp.StatusCode/100 != 2 || len(h.s3Triggers) == 0 {
+	if backend != BackendMoto || resp.StatusCode/100 != 2 || (len(h.s3Triggers) == 0 && !h.anyBusBucket()) {
 		return
 	}
 	req := resp.Request
-	if classify(req).Service != "s3" {
+	if classify(req).Service != "s3" || virtualHosted(req.Host, h.buckets) {
+		return
+	}
+	if bucket, key, version, ok := objectDelete(req); ok {
+		if h.busBucket(bucket) {
+			h.observeDelete(bucket, key, version, req, resp)
+		}
 		return
 	}
 	w, ok := objectWrite(req)
-	if !ok || virtualHosted(req.Host, h.buckets) {
+	if !ok {
 		return
 	}
 	var triggers []*s3Trigger
@@ -485,81 +510,62 @@ func (h *Host) observeS3(backend string, resp *http.Response) {
 			triggers = append(triggers, tr)
 		}
 	}
-	if len(triggers) == 0 {
+	bus := h.busBucket(w.bucket)
+	if len(triggers) == 0 && !bus {
 		return
 	}
-	rec := events.S3EventRecord{
-		EventVersion:     "2.1",
-		EventSource:      "aws:s3",
-		AWSRegion:        h.region,
-		EventTime:        time.Now().UTC().Truncate(time.Millisecond),
-		EventName:        w.event,
-		PrincipalID:      events.S3UserIdentity{PrincipalID: "AWS:" + accessKeyID(req)},
-		ResponseElements: map[string]string{},
-		S3: events.S3Entity{
-			SchemaVersion: "1.0",
-			Bucket: events.S3Bucket{Name: w.bucket, Arn: "arn:aws:s3:::" + w.bucket,
-				OwnerIdentity: events.S3UserIdentity{PrincipalID: AccountID}},
-			Object: events.S3Object{
-				Key:       eventKey(w.key),
-				Size:      w.size,
-				ETag:      strings.Trim(resp.Header.Get("ETag"), `"`),
-				VersionID: versionID(resp.Header.Get("X-Amz-Version-Id")),
-				Sequencer: fmt.Sprintf("%016X", h.s3Seq.Add(1)),
-			},
-		},
+	c := h.newS3Change(w.bucket, w.key)
+	c.event, c.size = w.event, w.size
+	c.versionID = resp.Header.Get("X-Amz-Version-Id")
+	c.requestID, c.hostID = requestIDOf(resp.Header), resp.Header.Get("X-Amz-Id-2") // moto sends no x-amz-id-2
+	c.sourceIP = clientIP(req)
+	if w.event == s3EventPut { // S3 puts the others' ETag in the XML body (moto also in a header for a copy)
+		c.etag = strings.Trim(resp.Header.Get("ETag"), `"`)
 	}
-	// moto answers with x-amzn-requestid and no x-amz-id-2.
-	for _, name := range []string{"X-Amz-Request-Id", "X-Amzn-Requestid"} {
-		if id := resp.Header.Get(name); id != "" {
-			rec.ResponseElements["x-amz-request-id"] = id
-			break
-		}
-	}
-	if id := resp.Header.Get("X-Amz-Id-2"); id != "" {
-		rec.ResponseElements["x-amz-id-2"] = id
-	}
-	if ip, _, err := net.SplitHostPort(req.RemoteAddr); err == nil { // the client's, kept by ReverseProxy
-		rec.RequestParameters.SourceIPAddress = ip
-	}
-	if w.event != s3EventPut { // S3 puts their ETag in the XML body (moto also in a header for a copy)
-		rec.S3.Object.ETag = ""
-	}
+	principal := "AWS:" + accessKeyID(req)
 	h.async.add()
 	go func() {
 		defer h.async.done()
-		if rec.S3.Object.Size < 0 || rec.S3.Object.ETag == "" {
-			if err := h.headObject(w, &rec.S3.Object); err != nil {
+		if c.size < 0 || c.etag == "" {
+			if err := h.headObject(&c); err != nil {
 				h.log.Error("S3 event not raised: object not found after its creation", "bucket", w.bucket, "event", w.event, "error", err)
 				return
 			}
 		}
-		for _, tr := range triggers {
-			rec := rec
-			rec.S3.ConfigurationID = tr.event
-			payload, _ := json.Marshal(events.S3Event{Records: []events.S3EventRecord{rec}})
-			h.invokeAsync(tr.fn, newUUID(), payload, "trigger", "s3", "event", tr.event, "bucket", w.bucket, "s3_event", w.event)
-		}
+		h.raiseS3(c, triggers, principal, bus)
 	}()
 }
 
-// headObject completes an event's object with its size and ETag, as moto has them.
-func (h *Host) headObject(w s3Write, o *events.S3Object) error {
+// observeDelete puts S3's Object Deleted event on the bus for a DeleteObject moto accepted:
+// deleting a version, or in an unversioned bucket, deletes for good; else S3 creates a delete
+// marker (x-amz-delete-marker: true), whose version the event names.
+func (h *Host) observeDelete(bucket, key, version string, req *http.Request, resp *http.Response) {
+	c := h.newS3Change(bucket, key)
+	c.requestID, c.sourceIP = requestIDOf(resp.Header), clientIP(req)
+	c.deletionType, c.versionID = deletionPermanent, version
+	if version == "" && resp.Header.Get("X-Amz-Delete-Marker") == "true" {
+		c.deletionType, c.versionID = deletionMarker, resp.Header.Get("X-Amz-Version-Id")
+	}
+	h.raiseS3(c, nil, "", true)
+}
+
+// headObject completes a change with the object's size and ETag, as moto has them.
+func (h *Host) headObject(c *s3Change) error {
 	if h.s3 == nil {
 		return errors.New("no MotoURL")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	in := &s3.HeadObjectInput{Bucket: aws.String(w.bucket), Key: aws.String(w.key)}
-	if o.VersionID != "" {
-		in.VersionId = aws.String(o.VersionID)
+	in := &s3.HeadObjectInput{Bucket: aws.String(c.bucket), Key: aws.String(c.key)}
+	if v := versionID(c.versionID); v != "" {
+		in.VersionId = aws.String(v)
 	}
 	out, err := h.s3.HeadObject(ctx, in)
 	if err != nil {
 		return err
 	}
-	o.Size = aws.ToInt64(out.ContentLength)
-	o.ETag = strings.Trim(aws.ToString(out.ETag), `"`)
+	c.size = aws.ToInt64(out.ContentLength)
+	c.etag = strings.Trim(aws.ToString(out.ETag), `"`)
 	return nil
 }
 

@@ -81,6 +81,21 @@ type s3Cloud struct {
 // startS3Cloud starts moto and serves a host over testdata/s3.yaml in front of it.
 func startS3Cloud(t *testing.T) *s3Cloud {
 	t.Helper()
+	toys := &s3Toys{}
+	m := startMotoHost(t, "testdata/s3.yaml", toys.constructors())
+	return &s3Cloud{host: m.host, url: m.url, motoURL: m.motoURL, toys: toys, logs: m.logs}
+}
+
+// motoHost is a host served on a real port, with moto (its MOTO_PORT = the host's port) behind it.
+type motoHost struct {
+	host         *lambdahost.Host
+	url, motoURL string
+	logs         *syncBuffer
+}
+
+// startMotoHost starts moto and serves a host over template in front of it.
+func startMotoHost(t *testing.T, template string, fns map[string]lambdahost.Constructor) *motoHost {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test")
 	}
@@ -98,28 +113,28 @@ func startS3Cloud(t *testing.T) *s3Cloud {
 	p, err := emulators.StartMoto(context.Background(), dirs, freePort(t), hostPort)
 	moto := started(t, p, err)
 
-	c := &s3Cloud{url: fmt.Sprintf("http://127.0.0.1:%d", hostPort), motoURL: moto.URL, toys: &s3Toys{}, logs: &syncBuffer{}}
-	c.host, err = lambdahost.New(context.Background(), lambdahost.Options{
-		TemplatePath: "testdata/s3.yaml",
-		Functions:    c.toys.constructors(),
+	m := &motoHost{url: fmt.Sprintf("http://127.0.0.1:%d", hostPort), motoURL: moto.URL, logs: &syncBuffer{}}
+	m.host, err = lambdahost.New(context.Background(), lambdahost.Options{
+		TemplatePath: template,
+		Functions:    fns,
 		MotoURL:      moto.URL,
 		KeyDir:       t.TempDir(),
-		Logger:       slog.New(slog.NewJSONHandler(c.logs, nil)),
+		Logger:       slog.New(slog.NewJSONHandler(m.logs, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: c.host, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: m.host, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("host log:\n%s", c.logs)
+			t.Logf("host log:\n%s", m.logs)
 			b, _ := os.ReadFile(moto.LogPath())
 			t.Logf("moto log (tail):\n%s", tail(string(b), 3000))
 		}
 	})
-	return c
+	return m
 }
 
 func (c *s3Cloud) client(endpoint string) *s3.Client {

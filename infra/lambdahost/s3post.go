@@ -15,10 +15,10 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
@@ -27,8 +27,9 @@ import (
 // URL is on the host's port; the host answers as S3 does: it checks the policy's Signature
 // Version 4 with the local credentials, enforces the policy's conditions (expiration, bucket,
 // eq and starts-with on the fields, content-length-range on the file), stores the object in
-// moto, raises the bucket's ObjectCreated:Post event and sends the browser to
-// success_action_redirect. What S3 would refuse it refuses, with S3's XML error.
+// moto, raises the bucket's ObjectCreated:Post event (and S3's Object Created event on
+// EventBridge, reason PostObject, for a bucket that sends its events there) and sends the
+// browser to success_action_redirect. What S3 would refuse it refuses, with S3's XML error.
 
 const (
 	s3EventPost     = "ObjectCreated:Post"
@@ -117,7 +118,9 @@ func (h *Host) servePostObject(w http.ResponseWriter, r *http.Request, bucket st
 		return
 	}
 	etag := strings.Trim(aws.ToString(out.ETag), `"`)
-	h.raisePostEvent(bucket, key, int64(len(file)), etag, aws.ToString(out.VersionId))
+	requestID := newS3RequestID()
+	w.Header().Set("X-Amz-Request-Id", requestID)
+	h.raisePostEvent(r, bucket, key, int64(len(file)), etag, aws.ToString(out.VersionId), requestID)
 	if u, err := url.Parse(fields["success_action_redirect"]); err == nil && u.Scheme != "" {
 		q := u.Query()
 		q.Set("bucket", bucket)
@@ -131,7 +134,8 @@ func (h *Host) servePostObject(w http.ResponseWriter, r *http.Request, bucket st
 }
 
 // checkPostPolicy checks the policy as S3 does: "" when the upload is allowed, else S3's error
-// code and message.
+// code and message. fields are the form's fields before the file, their names in lower case
+// (S3 compares them case-insensitively).
 func checkPostPolicy(bucket string, fields map[string]string, size int64, now time.Time) (string, string) {
 	raw, err := base64.StdEncoding.DecodeString(fields["policy"])
 	if err != nil {
@@ -158,7 +162,9 @@ func checkPostPolicy(bucket string, fields map[string]string, size int64, now ti
 	if err != nil || !now.Before(exp) {
 		return "AccessDenied", "Invalid according to Policy: Policy expired."
 	}
+	covered := map[string]bool{} // the fields the conditions name, in lower case
 	values := func(name string) (string, bool) {
+		covered[strings.ToLower(name)] = true
 		if name == "bucket" {
 			return bucket, true
 		}
@@ -201,24 +207,38 @@ func checkPostPolicy(bucket string, fields map[string]string, size int64, now ti
 			return "InvalidPolicyDocument", "Invalid Policy: Invalid Condition."
 		}
 	}
+	// Every field of the form must be named by a condition, but the signature, the policy, the
+	// file and the fields prefixed x-ignore-.
+	var extra []string
+	for name := range fields {
+		switch {
+		case name == "x-amz-signature", name == "policy", name == "file", strings.HasPrefix(name, "x-ignore-"), covered[name]:
+		default:
+			extra = append(extra, name)
+		}
+	}
+	if len(extra) > 0 {
+		slices.Sort(extra)
+		return "AccessDenied", "Invalid according to Policy: Extra input fields: " + extra[0]
+	}
 	return "", ""
 }
 
-// raisePostEvent raises the bucket's ObjectCreated:Post event to the functions it triggers.
-func (h *Host) raisePostEvent(bucket, key string, size int64, etag, version string) {
-	rec := events.S3EventRecord{EventVersion: "2.1", EventSource: "aws:s3", AWSRegion: h.region,
-		EventTime: time.Now().UTC().Truncate(time.Millisecond), EventName: s3EventPost,
-		PrincipalID: events.S3UserIdentity{PrincipalID: "AWS:local"}, ResponseElements: map[string]string{},
-		S3: events.S3Entity{SchemaVersion: "1.0",
-			Bucket: events.S3Bucket{Name: bucket, Arn: "arn:aws:s3:::" + bucket, OwnerIdentity: events.S3UserIdentity{PrincipalID: AccountID}},
-			Object: events.S3Object{Key: eventKey(key), Size: size, ETag: etag, VersionID: versionID(version), Sequencer: fmt.Sprintf("%016X", h.s3Seq.Add(1))}}}
+// raisePostEvent raises a POST Object's events: the bucket's ObjectCreated:Post notifications
+// to the functions they trigger, and S3's Object Created event on EventBridge when the bucket
+// sends it there.
+func (h *Host) raisePostEvent(r *http.Request, bucket, key string, size int64, etag, version, requestID string) {
+	var triggers []*s3Trigger
 	for _, tr := range h.s3Triggers[bucket] {
-		if !tr.matches(s3EventPost, key) {
-			continue
+		if tr.matches(s3EventPost, key) {
+			triggers = append(triggers, tr)
 		}
-		rec := rec
-		rec.S3.ConfigurationID = tr.event
-		payload, _ := json.Marshal(events.S3Event{Records: []events.S3EventRecord{rec}})
-		h.invokeAsync(tr.fn, newUUID(), payload, "trigger", "s3", "event", tr.event, "bucket", bucket, "s3_event", s3EventPost)
 	}
+	bus := h.busBucket(bucket)
+	if len(triggers) == 0 && !bus {
+		return
+	}
+	c := h.newS3Change(bucket, key)
+	c.event, c.size, c.etag, c.versionID, c.requestID, c.sourceIP = s3EventPost, size, etag, version, requestID, clientIP(r)
+	h.raiseS3(c, triggers, "AWS:local", bus)
 }

@@ -11,9 +11,9 @@ import (
 	"time"
 )
 
-// SES's event publishing, locally. A function's EventBridgeRule event whose pattern names
-// source aws.ses receives, as EventBridge would deliver it, the event SES publishes for a
-// message sent with a configuration set to SES's mailbox simulator: a permanent bounce for
+// SES's event publishing, locally. The host puts on the default event bus (see eventbridge.go),
+// as SES's EventBridge destination would, the event SES publishes for a message sent with a
+// configuration set to SES's mailbox simulator: a permanent bounce for
 // bounce@simulator.amazonses.com, a complaint for complaint@simulator.amazonses.com (the
 // simulator's other addresses raise nothing here). The SES stand-in accepts every message; the
 // host, which forwards the SendEmail call, sees the recipients and the message id SES answered.
@@ -25,50 +25,6 @@ const (
 	detailBounce       = "Email Bounced"
 	detailComplaint    = "Email Complaint Received"
 )
-
-// sesRule is a function's EventBridgeRule on SES's events.
-type sesRule struct {
-	fn          *function
-	event       string
-	detailTypes []string // empty: every detail-type
-}
-
-func (h *Host) buildSESRules(r *resource, f *function) ([]*sesRule, error) {
-	var out []*sesRule
-	evs := get(r.Props, "Events")
-	for _, name := range sortedKeys(evs) {
-		ev := get(evs, name)
-		if scalar(get(ev, "Type")) != "EventBridgeRule" {
-			continue
-		}
-		pattern, err := h.tpl.resolve(get(get(ev, "Properties"), "Pattern"))
-		if err != nil {
-			return nil, fmt.Errorf("event %s: Pattern: %w", name, err)
-		}
-		p, _ := pattern.(map[string]any)
-		if !slices.Contains(strs(p["source"]), "aws.ses") {
-			h.log.Warn("EventBridge rule never raised locally (only SES's events are)", "function", f.id, "event", name)
-			continue
-		}
-		out = append(out, &sesRule{fn: f, event: name, detailTypes: strs(p["detail-type"])})
-	}
-	return out, nil
-}
-
-func strs(v any) []string {
-	var out []string
-	switch v := v.(type) {
-	case string:
-		out = append(out, v)
-	case []any:
-		for _, x := range v {
-			if s, ok := x.(string); ok {
-				out = append(out, s)
-			}
-		}
-	}
-	return out
-}
 
 // sendEmail is what the host reads of a forwarded SES v2 SendEmail call.
 type sendEmail struct {
@@ -103,7 +59,7 @@ func (r *sesRecorder) Write(b []byte) (int, error) {
 // forwardSES forwards a SendEmail and, when the message goes to the simulator with a
 // configuration set, raises SES's event to the functions whose rules take it.
 func (h *Host) forwardSES(w http.ResponseWriter, r *http.Request, forward func(http.ResponseWriter, *http.Request)) {
-	if len(h.sesRules) == 0 || !isSendEmail(r) {
+	if !h.hasRulesFor(sourceSES) || !isSendEmail(r) {
 		forward(w, r)
 		return
 	}
@@ -158,20 +114,14 @@ func (h *Host) raiseSES(detailType string, in sendEmail, messageID string, desti
 		detail["complaint"] = map[string]any{"feedbackId": newUUID(), "complaintFeedbackType": "abuse",
 			"complainedRecipients": []map[string]string{{"emailAddress": recipient}}, "timestamp": at}
 	}
-	ev := map[string]any{"version": "0", "id": newUUID(), "detail-type": detailType, "source": "aws.ses", "account": AccountID,
+	ev := map[string]any{"version": "0", "id": newUUID(), "detail-type": detailType, "source": sourceSES, "account": AccountID,
 		"time": at, "region": h.region,
 		"resources": []string{fmt.Sprintf("arn:aws:ses:%s:%s:configuration-set/%s", h.region, AccountID, in.ConfigurationSetName)},
 		"detail":    detail}
-	payload, _ := json.Marshal(ev)
-	for _, rule := range h.sesRules {
-		if len(rule.detailTypes) > 0 && !slices.Contains(rule.detailTypes, detailType) {
-			continue
-		}
-		h.async.add()
-		go func() {
-			defer h.async.done()
-			time.Sleep(time.Second)
-			h.invokeAsync(rule.fn, newUUID(), payload, "trigger", "eventbridge", "event", rule.event, "detail_type", detailType)
-		}()
-	}
+	h.async.add()
+	go func() {
+		defer h.async.done()
+		time.Sleep(time.Second)
+		h.putEvent(ev)
+	}()
 }
