@@ -148,6 +148,10 @@ type SubmitRequest struct {
 	Cognome       string
 	CodiceFiscale string // the holder's identity, required by providers for a PEC contract
 	Email         string // the member's ordinary e-mail: sent only to providers that require it
+	// Phone and Residence are the holder's as enrolled (empty when not): sent only to providers
+	// that require them (Legalmail); birth facts come from CodiceFiscale (domain.Birth).
+	Phone     string
+	Residence *domain.Residence
 	// Documents are the signed subscription form and the identity document of a member's
 	// self-service request (none for a mailbox the Order authorised and paid).
 	Documents []ProviderDocument

@@ -27,11 +27,14 @@ type Member struct {
 	NumeroIscrizione string
 	DataIscrizione   string // YYYY-MM-DD
 	Email            string // ordinary address for notices
-	PEC              string // the member's own PEC, when given
-	CTU              bool
-	MailboxID        string // the convention mailbox, when one was issued
-	EnrolledAt       time.Time
-	UpdatedAt        time.Time
+	// Phone and Residence are the holder's, for providers that ask them (Legalmail); optional.
+	Phone      string
+	Residence  *Residence
+	PEC        string // the member's own PEC, when given
+	CTU        bool
+	MailboxID  string // the convention mailbox, when one was issued
+	EnrolledAt time.Time
+	UpdatedAt  time.Time
 	// ImportID is the albo import that enrolled the member, if one did.
 	ImportID string
 	// RequestKey is the (scoped) Idempotency-Key of the request that enrolled the member, if
