@@ -286,6 +286,14 @@ var authzMatrix = map[string]authzRow{
 			return post("/richiesta/"+f.requestID+"/"+f.accessToken+"/documenti", "x", "Content-Type", "multipart/form-data; boundary=x",
 				"Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site")
 		}, 403}}},
+	"GET /richiesta/{requestId}/{token}/caricato": { // back from an upload to the bucket: the token is the credential
+		call: func(f *authzFixture) req {
+			return get("/richiesta/" + f.requestID + "/" + guessedToken() + "/caricato?key=uploads/" + f.requestID + "/form/x")
+		},
+		want: everyone(404),
+		creds: []credCase{{"the member's link, another request's upload", func(t *testing.T, f *authzFixture) req {
+			return get("/richiesta/" + f.requestID + "/" + f.accessToken + "/caricato?key=uploads/0123456789abcdef0123456789abcdef/form/x")
+		}, 422}}},
 	"GET /activate/{token}": {
 		call: func(f *authzFixture) req { return get("/activate/" + guessedToken()) },
 		want: everyone(404),

@@ -252,3 +252,34 @@ func TestDayTwo_TransferMovesTheMemberAndTheMailboxAndBothOrdersTellINIPEC(t *te
 		t.Errorf("the new Order's files name the address %d times", n)
 	}
 }
+
+func TestDayTwo_TelephoneAndResidenceEnrolledCorrectedAndAudited(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "Carlo", freshSurname("Residenti"))
+	path := "/v1/orders/" + s.orderID + "/members/ZRZCRL72R10H501D"
+	got := s.order.expect(200, "GET", path, nil).json(t)
+	res, _ := got["residenza"].(map[string]any)
+	if got["telefono"] != "0583123456" || res["comune"] != "Lucca" || res["nazione"] != "IT" {
+		t.Fatalf("member %v", got)
+	}
+	// A bad value is refused naming the field; the record is unchanged.
+	code, field := s.order.expect(422, "PATCH", path, map[string]any{"residenza": map[string]any{"indirizzo": "Via Roma 1", "comune": "Lucca", "cap": "551", "provincia": "LU"}}).errorOf(t)
+	if code != "invalid_residence" || field != "residenza.cap" {
+		t.Errorf("a bad cap: %s %s", code, field)
+	}
+	r := s.order.expect(200, "PATCH", path, map[string]any{"telefono": "+39 333 1234567", "residenza": nil}).json(t)
+	if r["telefono"] != "+393331234567" || r["residenza"] != nil {
+		t.Fatalf("corrected %v", r)
+	}
+	var fields []string
+	for _, it := range s.order.expect(200, "GET", "/v1/orders/"+s.orderID+"/audit?member=ZRZCRL72R10H501D", nil).json(t)["items"].([]any) {
+		if e := it.(map[string]any); e["action"] == "member.corrected" {
+			for _, ch := range e["changes"].([]any) {
+				fields = append(fields, ch.(map[string]any)["field"].(string))
+			}
+		}
+	}
+	if !slices.Equal(fields, []string{"telefono", "residenza"}) {
+		t.Errorf("audited changes %v", fields)
+	}
+}

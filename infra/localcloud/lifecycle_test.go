@@ -175,6 +175,8 @@ func newScenario(t *testing.T, nome, cognome string) *scenario {
 	s.email = strings.ToLower(uniqueID("m")) + "@example.it"
 	m := member("ZRZCRL72R10H501D", nome, cognome)
 	m["email"] = s.email
+	// The holder's telephone and residence, which a provider contracting with the holder asks.
+	m["telefono"], m["residenza"] = "0583 123456", map[string]any{"indirizzo": "Via Fillungo 1", "comune": "Lucca", "cap": "55100", "provincia": "LU"}
 	r := s.order.expect(201, "POST", "/v1/orders/"+s.orderID+"/members", m).json(t)
 	s.mailboxID = r["mailbox"].(map[string]any)["id"].(string)
 	return s

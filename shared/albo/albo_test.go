@@ -477,3 +477,27 @@ func TestResumeCSV_ContinuesWhereTheReaderStopped(t *testing.T) {
 		}
 	}
 }
+
+func TestReader_CSVTelephoneAndResidence(t *testing.T) {
+	in := "Codice fiscale;Nome;Cognome;Albo;N. iscrizione;Data iscrizione;E-mail;Telefono;Indirizzo;CAP;Comune;Prov\n" +
+		"RSSMRA80A01H501U;Mario;Rossi;TSRM;123;2010-03-05;mario@example.it;0583 123456;Via Roma 1;55100;Lucca;LU\n" +
+		"RSSMRA80A01H501U;Mario;Rossi;TSRM;123;2010-03-05;mario@example.it;;;;;\n"
+	r, err := NewReader(strings.NewReader(in), FormatCSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := readAll(t, r)
+	if err != nil || len(rows) != 2 {
+		t.Fatal(rows, err)
+	}
+	want := with(rossi(2), func(g *got) {
+		g.E.Telefono = "0583 123456"
+		g.E.Residenza = &domain.Residence{Address: "Via Roma 1", City: "Lucca", PostCode: "55100", Province: "LU"}
+	})
+	if g := rows[0]; g.E.Telefono != want.E.Telefono || g.E.Residenza == nil || *g.E.Residenza != *want.E.Residenza {
+		t.Errorf("row with residence: %+v", g)
+	}
+	if g := rows[1]; g.E.Telefono != "" || g.E.Residenza != nil {
+		t.Errorf("row without: %+v %+v", g, g.E.Residenza)
+	}
+}

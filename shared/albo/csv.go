@@ -26,14 +26,22 @@ const (
 	colEmail
 	colPEC
 	colCTU
+	colTelefono
+	colIndirizzo
+	colComune
+	colCAP
+	colProvincia
+	colNazione
 	nCols
 )
 
 // colNames are the columns' names as in the API (and Error.Field).
 var colNames = [nCols]string{"codiceFiscale", "nome", "cognome", "albo", "numeroIscrizione",
-	"dataIscrizione", "email", "pec", "ctu"}
+	"dataIscrizione", "email", "pec", "ctu", "telefono", "residenza.indirizzo", "residenza.comune", "residenza.cap",
+	"residenza.provincia", "residenza.nazione"}
 
-// requiredCols are the columns a header must have; pec and ctu are optional.
+// requiredCols are the columns a header must have; pec, ctu, the telephone and the residence
+// are optional.
 const requiredCols = colEmail + 1
 
 // headerAliases maps a normalised header name (see normaliseHeader) to its column.
@@ -47,6 +55,12 @@ var headerAliases = map[string]col{
 	"email":          colEmail, "mail": colEmail,
 	"pec": colPEC,
 	"ctu": colCTU,
+	"telefono": colTelefono, "tel": colTelefono, "cellulare": colTelefono,
+	"indirizzo": colIndirizzo, "residenzaindirizzo": colIndirizzo, "indirizzoresidenza": colIndirizzo,
+	"comune": colComune, "residenzacomune": colComune, "comuneresidenza": colComune, "citta": colComune, "città": colComune,
+	"cap": colCAP, "residenzacap": colCAP,
+	"provincia": colProvincia, "prov": colProvincia, "residenzaprovincia": colProvincia,
+	"nazione": colNazione, "residenzanazione": colNazione,
 }
 
 // normaliseHeader lower-cases a header name and drops what people put between words at random:
@@ -300,6 +314,11 @@ func (c *csvReader) row(line int, rerr *domain.Error) Row {
 	e.DataIscrizione = isoDate(get(colDataIscrizione))
 	e.Email = get(colEmail)
 	e.PEC = get(colPEC)
+	e.Telefono = get(colTelefono)
+	if r := (domain.Residence{Address: get(colIndirizzo), City: get(colComune), PostCode: get(colCAP),
+		Province: get(colProvincia), Country: get(colNazione)}); r != (domain.Residence{}) {
+		e.Residenza = &r
+	}
 	ctu, ok := parseCTU(get(colCTU))
 	e.CTU = ctu
 	if !ok && row.Err == nil {

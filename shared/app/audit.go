@@ -145,6 +145,8 @@ func MemberChanges(before, after *domain.Member) []FieldChange {
 	add("email", before.Email, after.Email)
 	add("pec", before.PEC, after.PEC)
 	add("ctu", flag(before.CTU), flag(after.CTU))
+	add("telefono", before.Phone, after.Phone)
+	add("residenza", domain.ResidenceText(before.Residence), domain.ResidenceText(after.Residence))
 	add("mailboxId", before.MailboxID, after.MailboxID)
 	add("cancelledOn", before.CancelledOn, after.CancelledOn)
 	add("orderId", before.OrderID, after.OrderID)

@@ -65,3 +65,39 @@ func TestParsePhone_NormalisesOrNamesTheField(t *testing.T) {
 		}
 	}
 }
+
+func TestEnrolment_TelephoneAndResidenceAreOptionalButChecked(t *testing.T) {
+	now := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	e := domain.Enrolment{CodiceFiscale: "RSSMRA80A01H501U", Nome: "Mario", Cognome: "Rossi", Albo: "TSRM", NumeroIscrizione: "1",
+		DataIscrizione: "2010-01-01", Email: "mario@example.it"}
+	m, err := e.Member("TSRM-LU", now)
+	if err != nil || m.Phone != "" || m.Residence != nil {
+		t.Fatalf("%+v %v", m, err)
+	}
+	e.Telefono, e.Residenza = "+39 0583 123456", &domain.Residence{Address: "Via Roma 1", City: "Lucca", PostCode: "55100", Province: "LU"}
+	if m, err = e.Member("TSRM-LU", now); err != nil || m.Phone != "+390583123456" || m.Residence.Country != "IT" {
+		t.Fatalf("%+v %v", m, err)
+	}
+	// A correction replaces them, or removes them; the audit's text names the residence.
+	empty := ""
+	c, err := domain.Correction{Telefono: &empty, ClearResidenza: true}.Apply(m, now)
+	if err != nil || c.Phone != "" || c.Residence != nil || domain.SameRecord(c, m) {
+		t.Fatalf("%+v %v", c, err)
+	}
+	if got := domain.ResidenceText(m.Residence); got != "Via Roma 1, 55100 Lucca (LU), IT" {
+		t.Errorf("ResidenceText = %q", got)
+	}
+	for field, bad := range map[string]domain.Enrolment{
+		"telefono": func() domain.Enrolment { b := e; b.Telefono = "chiamare"; return b }(),
+		"residenza.cap": func() domain.Enrolment {
+			b := e
+			b.Residenza = &domain.Residence{Address: "Via Roma 1", City: "Lucca", Province: "LU"}
+			return b
+		}(),
+	} {
+		var de *domain.Error
+		if _, err := bad.Member("TSRM-LU", now); !errors.As(err, &de) || de.Field != field {
+			t.Errorf("%s: %v", field, err)
+		}
+	}
+}

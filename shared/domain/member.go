@@ -87,6 +87,9 @@ type Enrolment struct {
 	Email            string `json:"email"`
 	PEC              string `json:"pec"`
 	CTU              bool   `json:"ctu"`
+	// Telefono and Residenza are optional: providers that contract with the holder ask them.
+	Telefono  string     `json:"telefono,omitempty"`
+	Residenza *Residence `json:"residenza,omitempty"`
 }
 
 // Member validates the enrolment and returns the member it describes. The first invalid field
@@ -123,6 +126,18 @@ func (e Enrolment) Member(orderID string, now time.Time) (*Member, error) {
 		if m.PEC, err = NormaliseEmail(e.PEC); err != nil {
 			return nil, Invalid("pec", "invalid_pec", "pec must be a single e-mail address")
 		}
+	}
+	if strings.TrimSpace(e.Telefono) != "" {
+		if m.Phone, err = ParsePhone("telefono", e.Telefono); err != nil {
+			return nil, err
+		}
+	}
+	if e.Residenza != nil {
+		r, err := e.Residenza.Validate()
+		if err != nil {
+			return nil, err
+		}
+		m.Residence = &r
 	}
 	return m, nil
 }

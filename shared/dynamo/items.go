@@ -186,35 +186,37 @@ type memberItem struct {
 	GSI4SK           string
 	GSI5PK           string
 	GSI5SK           string
-	Type             string `dynamodbav:"type"`
-	OrderID          string `dynamodbav:"orderId"`
-	CodiceFiscale    string `dynamodbav:"codiceFiscale"`
-	Nome             string `dynamodbav:"nome"`
-	Cognome          string `dynamodbav:"cognome"`
-	Albo             string `dynamodbav:"albo"`
-	NumeroIscrizione string `dynamodbav:"numeroIscrizione"`
-	DataIscrizione   string `dynamodbav:"dataIscrizione"`
-	Email            string `dynamodbav:"email"`
-	PEC              string `dynamodbav:"pec,omitempty"`
-	CTU              bool   `dynamodbav:"ctu"`
-	MailboxID        string `dynamodbav:"mailboxId,omitempty"`
-	EnrolledAt       string `dynamodbav:"enrolledAt"`
-	UpdatedAt        string `dynamodbav:"updatedAt"`
-	ImportID         string `dynamodbav:"importId,omitempty"`
-	RequestKey       string `dynamodbav:"requestKey,omitempty"`
-	CancelledOn      string `dynamodbav:"cancelledOn,omitempty"`
-	CancelReason     string `dynamodbav:"cancelReason,omitempty"`
-	TransferredTo    string `dynamodbav:"transferredTo,omitempty"`
-	TransferredFrom  string `dynamodbav:"transferredFrom,omitempty"`
-	SuspFrom         string `dynamodbav:"suspendedFrom,omitempty"`
-	SuspTo           string `dynamodbav:"suspendedTo,omitempty"`
-	SuspKind         string `dynamodbav:"suspensionKind,omitempty"`
-	SuspReason       string `dynamodbav:"suspensionReason,omitempty"`
-	SuspUnpublished  bool   `dynamodbav:"suspensionUnpublished,omitempty"`
-	EmailProblem     string `dynamodbav:"emailProblem,omitempty"`
-	EmailProblemTo   string `dynamodbav:"emailProblemAddress,omitempty"`
-	EmailProblemAt   string `dynamodbav:"emailProblemAt,omitempty"`
-	Version          int    `dynamodbav:"version"`
+	Type             string         `dynamodbav:"type"`
+	OrderID          string         `dynamodbav:"orderId"`
+	CodiceFiscale    string         `dynamodbav:"codiceFiscale"`
+	Nome             string         `dynamodbav:"nome"`
+	Cognome          string         `dynamodbav:"cognome"`
+	Albo             string         `dynamodbav:"albo"`
+	NumeroIscrizione string         `dynamodbav:"numeroIscrizione"`
+	DataIscrizione   string         `dynamodbav:"dataIscrizione"`
+	Email            string         `dynamodbav:"email"`
+	PEC              string         `dynamodbav:"pec,omitempty"`
+	Phone            string         `dynamodbav:"phone,omitempty"`
+	Residence        *residenceItem `dynamodbav:"residence,omitempty"`
+	CTU              bool           `dynamodbav:"ctu"`
+	MailboxID        string         `dynamodbav:"mailboxId,omitempty"`
+	EnrolledAt       string         `dynamodbav:"enrolledAt"`
+	UpdatedAt        string         `dynamodbav:"updatedAt"`
+	ImportID         string         `dynamodbav:"importId,omitempty"`
+	RequestKey       string         `dynamodbav:"requestKey,omitempty"`
+	CancelledOn      string         `dynamodbav:"cancelledOn,omitempty"`
+	CancelReason     string         `dynamodbav:"cancelReason,omitempty"`
+	TransferredTo    string         `dynamodbav:"transferredTo,omitempty"`
+	TransferredFrom  string         `dynamodbav:"transferredFrom,omitempty"`
+	SuspFrom         string         `dynamodbav:"suspendedFrom,omitempty"`
+	SuspTo           string         `dynamodbav:"suspendedTo,omitempty"`
+	SuspKind         string         `dynamodbav:"suspensionKind,omitempty"`
+	SuspReason       string         `dynamodbav:"suspensionReason,omitempty"`
+	SuspUnpublished  bool           `dynamodbav:"suspensionUnpublished,omitempty"`
+	EmailProblem     string         `dynamodbav:"emailProblem,omitempty"`
+	EmailProblemTo   string         `dynamodbav:"emailProblemAddress,omitempty"`
+	EmailProblemAt   string         `dynamodbav:"emailProblemAt,omitempty"`
+	Version          int            `dynamodbav:"version"`
 
 	RegindeAddress     string `dynamodbav:"regindeAddress,omitempty"`
 	RegindeNotifiedFor string `dynamodbav:"regindeNotifiedFor,omitempty"`
@@ -223,6 +225,15 @@ type memberItem struct {
 	RegindeLinkHash    string `dynamodbav:"regindeLinkHash,omitempty"`
 	RegindeLinkExp     string `dynamodbav:"regindeLinkExpiresAt,omitempty"`
 	RegindeConfirmedAt string `dynamodbav:"regindeConfirmedAt,omitempty"`
+}
+
+// residenceItem is a member's residence.
+type residenceItem struct {
+	Address  string `dynamodbav:"address"`
+	City     string `dynamodbav:"city"`
+	PostCode string `dynamodbav:"postCode"`
+	Province string `dynamodbav:"province"`
+	Country  string `dynamodbav:"country"`
 }
 
 func toMemberItem(m *domain.Member) memberItem {
@@ -243,6 +254,10 @@ func toMemberItem(m *domain.Member) memberItem {
 	if p := m.EmailProblem; p != nil {
 		it.EmailProblem, it.EmailProblemTo, it.EmailProblemAt = string(p.Kind), p.Address, formatTime(p.At)
 	}
+	it.Phone = m.Phone
+	if r := m.Residence; r != nil {
+		it.Residence = &residenceItem{Address: r.Address, City: r.City, PostCode: r.PostCode, Province: r.Province, Country: r.Country}
+	}
 	if s := m.Suspension; s != nil && s.To != "" && !m.Cancelled() {
 		it.GSI3PK, it.GSI3SK = suspensionsEndingPK, s.To+"#"+m.OrderID+"#"+m.Key()
 	}
@@ -258,6 +273,10 @@ func toMemberItem(m *domain.Member) memberItem {
 
 func (it memberItem) member() *domain.Member {
 	m := it.memberFields()
+	m.Phone = it.Phone
+	if r := it.Residence; r != nil {
+		m.Residence = &domain.Residence{Address: r.Address, City: r.City, PostCode: r.PostCode, Province: r.Province, Country: r.Country}
+	}
 	if it.EmailProblem != "" {
 		m.EmailProblem = &domain.EmailProblem{Kind: domain.EmailProblemKind(it.EmailProblem), Address: it.EmailProblemTo, At: parseTime(it.EmailProblemAt)}
 	}

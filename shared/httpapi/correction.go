@@ -9,7 +9,7 @@ import (
 )
 
 // correctable are the member fields a PATCH may set, in the order they are checked.
-var correctable = []string{"email", "pec", "numeroIscrizione", "dataIscrizione", "ctu", "nome", "cognome", "albo"}
+var correctable = []string{"email", "pec", "numeroIscrizione", "dataIscrizione", "ctu", "nome", "cognome", "albo", "telefono", "residenza"}
 
 // decodeCorrection reads a JSON merge patch (RFC 7396) of a member: an object whose members
 // replace the member's fields; null removes the own PEC and is refused elsewhere (every other
@@ -41,8 +41,13 @@ func decodeCorrection(r *Request) (domain.Correction, error) {
 			return nil
 		}
 		if string(v) == "null" {
-			if name == "pec" {
+			switch name {
+			case "pec":
 				c.ClearPEC = true
+				return nil
+			case "telefono":
+				empty := ""
+				*dst = &empty
 				return nil
 			}
 			return domain.Invalid(name, "invalid_"+snake(name), name+" cannot be removed")
@@ -58,7 +63,7 @@ func decodeCorrection(r *Request) (domain.Correction, error) {
 		name string
 		dst  **string
 	}{{"email", &c.Email}, {"pec", &c.PEC}, {"numeroIscrizione", &c.NumeroIscrizione}, {"dataIscrizione", &c.DataIscrizione},
-		{"nome", &c.Nome}, {"cognome", &c.Cognome}, {"albo", &c.Albo}} {
+		{"nome", &c.Nome}, {"cognome", &c.Cognome}, {"albo", &c.Albo}, {"telefono", &c.Telefono}} {
 		if err := str(f.name, f.dst); err != nil {
 			return domain.Correction{}, err
 		}
@@ -69,6 +74,19 @@ func decodeCorrection(r *Request) (domain.Correction, error) {
 			return domain.Correction{}, domain.Invalid("ctu", "invalid_type", "ctu must be true or false")
 		}
 		c.CTU = &b
+	}
+	if v, ok := raw["residenza"]; ok {
+		if string(v) == "null" {
+			c.ClearResidenza = true
+		} else {
+			var r domain.Residence
+			dec := json.NewDecoder(strings.NewReader(string(v)))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&r); err != nil {
+				return domain.Correction{}, domain.Invalid("residenza", "invalid_type", "residenza must be an object: indirizzo, comune, cap, provincia, nazione")
+			}
+			c.Residenza = &r
+		}
 	}
 	if c.PEC != nil && strings.TrimSpace(*c.PEC) == "" {
 		c.PEC, c.ClearPEC = nil, true // "" removes the own PEC, as null does

@@ -37,6 +37,8 @@ type memberView struct {
 	Email             string            `json:"email"`
 	PEC               *string           `json:"pec"`
 	CTU               bool              `json:"ctu"`
+	Telefono          *string           `json:"telefono"`
+	Residenza         *domain.Residence `json:"residenza"`
 	EnrolledAt        time.Time         `json:"enrolledAt"`
 	CancelledOn       *string           `json:"cancelledOn"`
 	CancelReason      *string           `json:"cancelReason"`
@@ -70,6 +72,10 @@ func viewMember(m *domain.Member, mb *domain.Mailbox) memberView {
 	if m.PEC != "" {
 		v.PEC = &m.PEC
 	}
+	if m.Phone != "" {
+		v.Telefono = &m.Phone
+	}
+	v.Residenza = m.Residence
 	if m.Cancelled() {
 		v.CancelledOn, v.CancelReason = &m.CancelledOn, &m.CancelReason
 	}
