@@ -40,6 +40,11 @@ func (p *Provisioning) CheckProvider(ctx context.Context, mailboxID string) (str
 		return "", err
 	}
 	if st.Outcome == "" {
+		if st.DocumentsRefused && p.Signatures != nil {
+			if err := p.Signatures.Ask(ctx, mb.ID, true); err != nil {
+				return "", err
+			}
+		}
 		return CheckPending, nil
 	}
 	// One event per mailbox and outcome: a repeated or late poll finds it seen.

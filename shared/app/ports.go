@@ -110,6 +110,9 @@ type ProviderStatus struct {
 	ProviderRef string
 	State       string // the provider's own word for the state, for the audit trail
 	Quota       *Quota // nil where the provider does not tell
+	// DocumentsRefused: with no outcome yet, the provider refused the holder's signed form
+	// or identity document (Legalmail's documenti_errati): the member is asked again.
+	DocumentsRefused bool
 }
 
 // Quota is a mailbox's storage as the provider reports it.

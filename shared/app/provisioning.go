@@ -43,9 +43,12 @@ type Provisioning struct {
 	// Documents issues the provider's links to a self-service request's documents; nil where
 	// no self-service mailbox is submitted.
 	Documents *ProviderDocumentLinks
-	Now       func() time.Time
-	Crash     Crash // tests only: die between two writes (nil in production)
-	Metrics   Metrics
+	// Signatures asks the holder for the provider's form signed, once the mailbox is
+	// submitted (nil for a provider that needs no signature).
+	Signatures *Signatures
+	Now        func() time.Time
+	Crash      Crash // tests only: die between two writes (nil in production)
+	Metrics    Metrics
 }
 
 // ErrUnknownAddress: a provider event for an address this platform never assigned.
@@ -113,6 +116,9 @@ func (p *Provisioning) SubmitMailbox(ctx context.Context, mailboxID, batchID, to
 		m.ProviderRef = ref
 		return true, nil
 	})
+	if err == nil && p.Signatures != nil {
+		err = p.Signatures.Ask(ctx, mailboxID, false) // the provider waits for the holder's signature
+	}
 	return err
 }
 

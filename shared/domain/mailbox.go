@@ -79,6 +79,18 @@ type Mailbox struct {
 	MemberEmail EmailProblemKind
 	// Quota is the mailbox's storage in use, as the provider last reported it.
 	Quota MailboxQuota
+	// Signing is the holder's signature on the provider's own form, for a provider that
+	// activates only with it (Legalmail); nil until the member is asked.
+	Signing *Signing
+}
+
+// Signing is one provider's request for the holder's signed form and identity document.
+type Signing struct {
+	Round    int       // 1, then one more each time the provider refuses the documents
+	AskedAt  time.Time // when this round began
+	MailedAt time.Time // when this round's link was e-mailed (zero: not yet)
+	SentAt   time.Time // when the documents went to the provider (zero: not yet)
+	Refused  bool      // this round asks again because the provider refused the last documents
 }
 
 // Poll is when the provider is next asked about a mailbox, and how often it was asked.

@@ -346,6 +346,16 @@ type mailboxItem struct {
 	QuotaLimit     int64            `dynamodbav:"quotaLimitBytes,omitempty"`
 	QuotaAt        string           `dynamodbav:"quotaAt,omitempty"`
 	MemberEmail    string           `dynamodbav:"memberEmailProblem,omitempty"`
+	Signing        *signingItem     `dynamodbav:"signing,omitempty"`
+}
+
+// signingItem is the holder's signature asked by the provider (Legalmail).
+type signingItem struct {
+	Round    int    `dynamodbav:"round"`
+	AskedAt  string `dynamodbav:"askedAt"`
+	MailedAt string `dynamodbav:"mailedAt,omitempty"`
+	SentAt   string `dynamodbav:"sentAt,omitempty"`
+	Refused  bool   `dynamodbav:"refused,omitempty"`
 }
 
 func toMailboxItem(m *domain.Mailbox) mailboxItem {
@@ -375,6 +385,9 @@ func toMailboxItem(m *domain.Mailbox) mailboxItem {
 	it.ExpiresOn, it.ExpiryDueOn, it.LastReminder, it.RenewalBatchID = m.ExpiresOn, m.ExpiryDueOn, m.LastReminder, m.RenewalBatchID
 	it.PollAttempts, it.QuotaAlert, it.QuotaUsed, it.QuotaLimit = m.Poll.Attempts, m.QuotaAlert, m.Quota.UsedBytes, m.Quota.LimitBytes
 	it.MemberEmail = string(m.MemberEmail)
+	if g := m.Signing; g != nil {
+		it.Signing = &signingItem{Round: g.Round, AskedAt: formatTime(g.AskedAt), MailedAt: optTime(g.MailedAt), SentAt: optTime(g.SentAt), Refused: g.Refused}
+	}
 	if !m.Poll.NextAt.IsZero() {
 		it.PollNextAt = formatTime(m.Poll.NextAt)
 	}
@@ -402,6 +415,9 @@ func (it mailboxItem) mailbox() *domain.Mailbox {
 	}
 	for _, h := range it.History {
 		m.History = append(m.History, domain.Transition{State: domain.State(h.State), At: parseTime(h.At), Actor: h.Actor, Reason: h.Reason})
+	}
+	if g := it.Signing; g != nil {
+		m.Signing = &domain.Signing{Round: g.Round, AskedAt: parseTime(g.AskedAt), MailedAt: parseTime(g.MailedAt), SentAt: parseTime(g.SentAt), Refused: g.Refused}
 	}
 	return m
 }

@@ -377,3 +377,41 @@ func (d *DocumentLinks) PresignGet(_ context.Context, key string, ttl time.Durat
 	}
 	return "https://documents.example.test/" + (&url.URL{Path: key}).EscapedPath() + "?expires=" + strconv.Itoa(int(ttl/time.Second)), nil
 }
+
+// Signing is an app.HolderSigning: a form per mailbox, and what was sent.
+type Signing struct {
+	Faults
+	mu   sync.Mutex
+	sent map[string]int // provider ref -> documents sent
+}
+
+var _ app.HolderSigning = (*Signing)(nil)
+
+// ActivationForm implements app.HolderSigning.
+func (g *Signing) ActivationForm(_ context.Context, mb app.ProviderMailbox) ([]byte, error) {
+	if err := g.check("ActivationForm"); err != nil {
+		return nil, err
+	}
+	return []byte("%PDF-1.4\n% modulo " + mb.Address + "\n%%EOF\n"), nil
+}
+
+// SendActivationDocuments implements app.HolderSigning.
+func (g *Signing) SendActivationDocuments(_ context.Context, mb app.ProviderMailbox, _, _ []byte, _ string) error {
+	if err := g.check("SendActivationDocuments"); err != nil {
+		return err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.sent == nil {
+		g.sent = map[string]int{}
+	}
+	g.sent[mb.ProviderRef]++
+	return nil
+}
+
+// Sent counts the documents sent for the provider reference.
+func (g *Signing) Sent(ref string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.sent[ref]
+}

@@ -39,3 +39,36 @@ func (s *Store) GetDocumentLink(_ context.Context, hash string) (*app.DocumentLi
 	}
 	return &l, nil
 }
+
+var _ app.SigningStore = (*Store)(nil)
+
+// PutSignLink implements app.SigningStore.
+func (s *Store) PutSignLink(_ context.Context, hash string, l app.SignLink) error {
+	if err := s.check("PutSignLink"); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.signLinks == nil {
+		s.signLinks = map[string]app.SignLink{}
+	}
+	if _, ok := s.signLinks[hash]; ok {
+		return conditionFailed("sign link")
+	}
+	s.signLinks[hash] = l
+	return nil
+}
+
+// GetSignLink implements app.SigningStore.
+func (s *Store) GetSignLink(_ context.Context, hash string) (*app.SignLink, error) {
+	if err := s.check("GetSignLink"); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.signLinks[hash]
+	if !ok {
+		return nil, domain.ErrNotFound
+	}
+	return &l, nil
+}

@@ -48,6 +48,7 @@ type Store struct {
 	exports      map[string][]*app.Delivery
 	idempotency  map[string]*app.IdempotentResponse
 	docLinks     map[string]app.DocumentLink // provider's document link hash -> what it opens
+	signLinks    map[string]app.SignLink     // signing link hash -> the mailbox and round
 	sent         map[string]app.SentMail     // SES message id -> the member it went to
 	problems     map[string]*problemRow      // Order|key -> an e-mail problem for the digest
 }

@@ -1,5 +1,7 @@
 package notice
 
+import "time"
+
 // FirstAccessData is what the e-mail about reaching a new mailbox says.
 type FirstAccessData struct {
 	Nome, Cognome    string
@@ -47,4 +49,34 @@ func RequestLinkEmail(d RequestLinkData) (Message, error) {
 		return Message{}, invalid("OrderName", "is required")
 	}
 	return render("requestlink", v, false)
+}
+
+// SigningData is what the e-mail asking the member to sign the provider's form says.
+type SigningData struct {
+	Nome, Address, OrderName, ProviderName string
+	Link                                   string // the signing page: its token is the credential
+	Until                                  time.Time
+	Again                                  bool // the provider refused the documents sent
+}
+
+// SigningEmail asks the member for the provider's form signed and an identity document.
+func SigningEmail(d SigningData) (Message, error) {
+	v := struct {
+		Nome, Address, OrderName, ProviderName, Link, Until string
+		Again                                               bool
+	}{Nome: clean(d.Nome), Address: clean(d.Address), OrderName: clean(d.OrderName), ProviderName: clean(d.ProviderName),
+		Link: clean(d.Link), Until: FormatDate(d.Until), Again: d.Again}
+	switch {
+	case v.Link == "":
+		return Message{}, invalid("Link", "is required")
+	case v.OrderName == "":
+		return Message{}, invalid("OrderName", "is required")
+	}
+	if v.Nome == "" {
+		v.Nome = "professionista"
+	}
+	if v.ProviderName == "" {
+		v.ProviderName = "di posta elettronica certificata"
+	}
+	return render("signing", v, false)
 }

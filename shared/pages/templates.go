@@ -205,7 +205,7 @@ legend{font-size:1.1875rem;font-weight:700;color:#17324D;padding:0;margin:0 0 .7
 .altra{margin:.25rem 0 0 1.25rem;padding:.25rem 0 .25rem 1rem;border-left:4px solid #D9DADB}
 .altra label{display:block;font-weight:600}
 .hint{font-size:.9375rem;color:#5C6F82;margin:.125rem 0 .5rem}
-input[type=email],input[type=text],input[type=file]{display:block;width:100%;box-sizing:border-box;font:inherit;color:#1A1A1A;background:#fff;border:1px solid #5C6F82;border-radius:4px;padding:.5rem .75rem;min-height:2.75rem}
+input[type=email],input[type=text],input[type=file],select{display:block;width:100%;box-sizing:border-box;font:inherit;color:#1A1A1A;background:#fff;border:1px solid #5C6F82;border-radius:4px;padding:.5rem .75rem;min-height:2.75rem}
 input[aria-invalid=true]{border:2px solid #D9364F}
 .campo{margin:0 0 1rem}
 .errore-campo{color:#A61D33;font-weight:600;margin:.375rem 0 .5rem}

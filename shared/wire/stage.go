@@ -41,7 +41,7 @@ var Needs = map[string][]string{
 	"MailboxesFunction":        {"TABLE_NAME"},
 	"BatchesFunction":          {"TABLE_NAME", "BATCH_STATE_MACHINE_ARN"},
 	"MailboxActionsFunction":   {"TABLE_NAME", "SECRETS_ARN", "PUBLIC_URL", "PROVIDER_URL", "SES_FROM", "PEC_FROM", "SMTP_ADDR", "SMTP_TLS", "PROVIDER_KIND"},
-	"ProviderCallbackFunction": {"TABLE_NAME", "SECRETS_ARN", "PROVIDER_URL", "PROVIDER_KIND"},
+	"ProviderCallbackFunction": {"TABLE_NAME", "SECRETS_ARN", "PUBLIC_URL", "PROVIDER_URL", "SES_FROM", "PROVIDER_KIND"},
 	"ActivationFunction":       {"TABLE_NAME", "SECRETS_ARN", "PUBLIC_URL", "PROVIDER_URL", "SES_FROM", "PEC_FROM", "SMTP_ADDR", "SMTP_TLS", "PROVIDER_KIND"},
 	"BatchTaskFunction":        {"TABLE_NAME", "SECRETS_ARN", "MAILBOX_STATE_MACHINE_ARN", "PROVIDER_URL", "PEC_FROM", "SMTP_ADDR", "SMTP_TLS", "PROVIDER_KIND"},
 	"MailboxTaskFunction":      {"TABLE_NAME", "SECRETS_ARN", "PUBLIC_URL", "PROVIDER_URL", "SES_FROM", "PEC_FROM", "SMTP_ADDR", "SMTP_TLS", "PROVIDER_KIND"},
@@ -55,7 +55,7 @@ var Needs = map[string][]string{
 	"RegindeFunction":          {"TABLE_NAME", "PUBLIC_URL", "SES_FROM"},
 	"RegindePageFunction":      {"TABLE_NAME", "PUBLIC_URL"},
 	"QuotaWatchFunction":       {"TABLE_NAME", "SECRETS_ARN", "PROVIDER_URL", "PROVIDER_KIND", "SES_FROM", "PEC_FROM", "SMTP_ADDR", "SMTP_TLS"},
-	"ProviderPollFunction":     {"TABLE_NAME", "SECRETS_ARN", "PUBLIC_URL", "PROVIDER_URL", "PROVIDER_KIND"},
+	"ProviderPollFunction":     {"TABLE_NAME", "SECRETS_ARN", "PUBLIC_URL", "PROVIDER_URL", "SES_FROM", "PROVIDER_KIND"},
 	"ExpiryFunction":           {"TABLE_NAME", "SECRETS_ARN", "PROVIDER_URL", "SES_FROM", "PROVIDER_KIND"},
 	"EmailEventsFunction":      {"TABLE_NAME", "SECRETS_ARN", "PROVIDER_URL", "PROVIDER_KIND", "PEC_FROM", "SMTP_ADDR", "SMTP_TLS"},
 }

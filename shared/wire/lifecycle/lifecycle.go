@@ -162,7 +162,24 @@ func Activation(_ context.Context, env *wire.Env) (httpapi.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.Activation(act, env.Log), nil
+	activation := httpapi.Activation(act, env.Log)
+	sig := p.signatures()
+	if sig == nil { // no signing page with this provider
+		return func(ctx context.Context, r httpapi.Request) (httpapi.Response, error) {
+			if strings.Contains(r.RouteKey, " /firma/") {
+				return httpapi.NotFoundPage(), nil
+			}
+			return activation(ctx, r)
+		}, nil
+	}
+	// With a provider that activates only with its form signed by the holder, the signing page.
+	signing := httpapi.Signing(sig, env.Log).Serve
+	return func(ctx context.Context, r httpapi.Request) (httpapi.Response, error) {
+		if strings.Contains(r.RouteKey, " /firma/") {
+			return signing(ctx, r)
+		}
+		return activation(ctx, r)
+	}, nil
 }
 
 // BatchTask builds BatchTaskFunction: DynamoDB, Step Functions, the Orders' PEC, the provider

@@ -27,6 +27,7 @@ type providerSide struct {
 	api       app.Provider
 	status    app.ProviderStatusReader // nil: the provider calls back, signed (webhook)
 	addresses app.AddressChecker       // nil: the provider cannot tell (webhook, legalmail)
+	signing   app.HolderSigning        // nil: the provider needs no form signed by the holder (webhook, aruba)
 	access    app.FirstAccess          // how members reach their new mailbox
 }
 
@@ -57,7 +58,16 @@ func newProviderSide(env *wire.Env, p *parts) (providerSide, error) {
 // provisioning is the use case that submits mailboxes and applies the provider's outcomes.
 func (p *parts) provisioning() *app.Provisioning {
 	return &app.Provisioning{Store: p.store, Workflow: p.flow, Provider: p.side.api, Status: p.side.status,
-		Addresses: p.side.addresses, Now: time.Now, Crash: p.env.Crash, Metrics: p.env.Metrics()}
+		Addresses: p.side.addresses, Now: time.Now, Crash: p.env.Crash, Metrics: p.env.Metrics(), Signatures: p.signatures()}
+}
+
+// signatures asks members for the provider's form signed (nil for a provider that needs none).
+func (p *parts) signatures() *app.Signatures {
+	if p.side.signing == nil {
+		return nil
+	}
+	return &app.Signatures{Store: p.store, Provider: p.side.signing, Mail: reginde.MemberMail(p.env, p.store, false),
+		PublicURL: p.env.PublicURL(), ProviderName: p.side.access.ProviderName, Now: time.Now, Log: p.env.Log}
 }
 
 // ProviderPoll builds ProviderPollFunction: DynamoDB, Step Functions, the provider ->
