@@ -294,6 +294,29 @@ var authzMatrix = map[string]authzRow{
 		creds: []credCase{{"the member's link, another request's upload", func(t *testing.T, f *authzFixture) req {
 			return get("/richiesta/" + f.requestID + "/" + f.accessToken + "/caricato?key=uploads/0123456789abcdef0123456789abcdef/form/x")
 		}, 422}}},
+	// The signing page exists only with a provider that asks the holder's signature
+	// (legalmail); its own credential, an activation link's well-formed token, opens nothing.
+	"GET /firma/{token}": {
+		call: func(f *authzFixture) req { return get("/firma/" + guessedToken()) },
+		want: everyone(404),
+		creds: []credCase{{"a well-formed link", func(t *testing.T, f *authzFixture) req {
+			return get("/firma/" + strings.TrimPrefix(linkPath(f.activation), "/activate/"))
+		}, 404}}},
+	"GET /firma/{token}/modulo.pdf": {
+		call: func(f *authzFixture) req { return get("/firma/" + guessedToken() + "/modulo.pdf") },
+		want: everyone(404),
+		creds: []credCase{{"a well-formed link", func(t *testing.T, f *authzFixture) req {
+			return get("/firma/" + strings.TrimPrefix(linkPath(f.activation), "/activate/") + "/modulo.pdf")
+		}, 404}}},
+	"POST /firma/{token}": {
+		call: func(f *authzFixture) req {
+			return post("/firma/"+guessedToken(), "x", "Content-Type", "multipart/form-data; boundary=x")
+		},
+		want: everyone(404),
+		creds: []credCase{{"a well-formed link, from another site", func(t *testing.T, f *authzFixture) req {
+			return post("/firma/"+strings.TrimPrefix(linkPath(f.activation), "/activate/"), "x", "Content-Type", "multipart/form-data; boundary=x",
+				"Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site")
+		}, 404}}},
 	"GET /activate/{token}": {
 		call: func(f *authzFixture) req { return get("/activate/" + guessedToken()) },
 		want: everyone(404),

@@ -64,6 +64,12 @@ func TestPages_EveryPageIsValidHTMLAndAccessible(t *testing.T) {
 	declined.OwnPEC = "carlo@pec.altro.it"
 	regAlready := reg
 	regAlready.Already = true
+	signing := pages.SigningData{OrderName: order, ProviderName: "Legalmail", Nome: "Carlo", Address: "carlo.zurzi@legalmail.it",
+		FormURL: "/firma/x/modulo.pdf", Until: "4 gennaio 2027", Open: true}
+	signingErr := signing
+	signingErr.Again, signingErr.Error, signingErr.ErrorField, signingErr.IdentityType = true, "Il modulo firmato deve essere un file PDF.", "modulo", "PATENTE"
+	signingSent := signing
+	signingSent.Open, signingSent.Sent = false, true
 	all := map[string]pages.Rendered{
 		"activation-form": pages.Form(form), "activation-invalid": pages.Invalid(form, pages.MsgNoChoice),
 		"activation-confirmed": pages.Confirmed(result), "activation-declined": pages.Declined(declined),
@@ -72,6 +78,7 @@ func TestPages_EveryPageIsValidHTMLAndAccessible(t *testing.T) {
 		"reginde-notfound": pages.RegindeNotFound(), "reginde-gone": pages.RegindeGone(), "reginde-error": pages.RegindeError(),
 		"offer": pages.Offer(offer), "offer-error": pages.Offer(offerErr), "offer-notfound": pages.OfferNotFound(),
 		"request": pages.Request(req), "request-refused": pages.Request(refused), "request-abandoned": pages.Request(abandoned), "request-active": pages.Request(active),
+		"signing": pages.Signing(signing), "signing-error": pages.Signing(signingErr), "signing-sent": pages.Signing(signingSent),
 		"request-notfound": pages.RequestNotFound(), "selfservice-error": pages.SelfServiceError(),
 	}
 	dir := t.TempDir()

@@ -81,6 +81,7 @@ const signingPage = `{{define "main" -}}
 <div class="campo">
 <label for="tipoDocumento">Tipo di documento di identità</label>
 <select id="tipoDocumento" name="tipoDocumento" required{{if eq .ErrorField "tipoDocumento"}} aria-invalid="true"{{end}}>
+<option value="">Scelga il tipo di documento</option>
 <option value="CARTA_D_IDENTITA"{{if eq .IdentityType "CARTA_D_IDENTITA"}} selected{{end}}>Carta d'identità</option>
 <option value="PATENTE"{{if eq .IdentityType "PATENTE"}} selected{{end}}>Patente di guida</option>
 <option value="PASSAPORTO"{{if eq .IdentityType "PASSAPORTO"}} selected{{end}}>Passaporto</option>
