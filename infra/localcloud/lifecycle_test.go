@@ -1,10 +1,12 @@
 package localcloud_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -157,6 +159,57 @@ func execution(t *testing.T, name string) string {
 
 var linkPattern = regexp.MustCompile(`http://127\.0\.0\.1:\d+/activate/[A-Za-z0-9_-]{43}`)
 
+var signLinkPattern = regexp.MustCompile(`http://127\.0\.0\.1:\d+/firma/[A-Za-z0-9_-]{43}`)
+
+// sign does what the member does with the e-mail asking for the provider's form signed: opens
+// the page, downloads the form, sends it back signed with an identity document. A page that
+// took the documents already is left alone.
+func sign(t *testing.T, email string) {
+	t.Helper()
+	var link string
+	eventually(t, "the e-mail asking to sign the provider's form", 30*time.Second, func() bool {
+		for _, m := range memberEmails(t, email) {
+			if l := signLinkPattern.FindString(m.Body.Text); l != "" {
+				link = l
+			}
+		}
+		return link != ""
+	})
+	code, page := click(t, link, nil)
+	if code != 200 || !strings.Contains(page, "Modulo del gestore da firmare") {
+		t.Fatalf("the signing page: %d", code)
+	}
+	if strings.Contains(page, "inviati al gestore") || !strings.Contains(page, "<form") {
+		return
+	}
+	resp, err := http.Get(link + "/modulo.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	form, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.HasPrefix(form, []byte("%PDF-")) {
+		t.Fatalf("the provider's form: %d %q", resp.StatusCode, form[:min(len(form), 8)])
+	}
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	for name, content := range map[string][]byte{"modulo": aPDF, "documento": aJPG} {
+		p, _ := w.CreateFormFile(name, name+".bin")
+		p.Write(content)
+	}
+	w.WriteField("tipoDocumento", "CARTA_D_IDENTITA")
+	w.Close()
+	resp, err = http.Post(link, w.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(sent), "inviati al gestore") {
+		t.Fatalf("sending the signed form: %d", resp.StatusCode)
+	}
+}
+
 // scenario is one member of a fresh Order, enrolled, batched, confirmed and paid.
 type scenario struct {
 	orderID, mailboxID, email, orderPEC string
@@ -200,9 +253,17 @@ func (s *scenario) authorize(t *testing.T) {
 // link waits for the n-th activation e-mail and returns its link.
 func (s *scenario) link(t *testing.T, n int) string {
 	t.Helper()
+	if providerKind() == localcloud.KindLegalmail {
+		sign(t, s.email) // the provider activates only with its form signed by the holder
+	}
 	var mails []sesEmail
 	eventually(t, fmt.Sprintf("activation e-mail #%d", n), 30*time.Second, func() bool {
-		mails = memberEmails(t, s.email)
+		mails = nil
+		for _, m := range memberEmails(t, s.email) {
+			if linkPattern.MatchString(m.Body.Text) {
+				mails = append(mails, m)
+			}
+		}
 		return len(mails) >= n
 	})
 	l := linkPattern.FindString(mails[n-1].Body.Text)

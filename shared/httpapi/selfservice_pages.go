@@ -296,6 +296,8 @@ func requestData(ctx context.Context, q *app.Requests, v *app.RequestView, id, t
 		d.State = "Casella non attivata"
 	case d.Abilitata:
 		d.State = "Casella pronta: in attesa della Sua attivazione"
+	case r.Submitted && v.Mailbox != nil && v.Mailbox.Signing != nil && v.Mailbox.Signing.SentAt.IsZero() && state == domain.StateRichiestaInviata:
+		d.State, d.SigningAsked = "In attesa del modulo del gestore firmato", true
 	case r.Submitted:
 		d.State = "Inviata al gestore"
 	case r.Payment == nil:

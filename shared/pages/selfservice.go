@@ -74,6 +74,7 @@ type RequestData struct {
 	// form posts to Action (the platform, for files of a few MB).
 	Uploads       []DocumentUpload
 	Received      []string // the documents received, in words
+	SigningAsked  bool     // the provider waits for its own form signed (the member was e-mailed the link)
 	Submitted     bool     // sent to the provider
 	Abilitata     bool     // the activation e-mail was sent
 	Attivata      bool
@@ -243,6 +244,8 @@ const requestPage = `{{define "main" -}}
 <p>La casella non è stata attivata. Per informazioni si rivolga alla segreteria del Suo Ordine professionale.</p>
 {{- else if .Abilitata}}
 <p class="lead">La casella è pronta: Le abbiamo inviato per posta elettronica il collegamento per attivarla. Lo apra e confermi l'attivazione.</p>
+{{- else if .SigningAsked}}
+<p class="lead">La richiesta è stata inviata al gestore, che per attivare la casella chiede il proprio modulo firmato da Lei e il Suo documento di identità. Le abbiamo inviato per posta elettronica il collegamento alla pagina da cui scaricarlo e inviarlo.</p>
 {{- else if .Submitted}}
 <p class="lead">La richiesta è completa ed è stata inviata al gestore. Quando la casella sarà pronta riceverà per posta elettronica il collegamento per attivarla.</p>
 {{- else}}
