@@ -65,11 +65,12 @@ func TestOversizedBodies_Are413OnEveryRoute(t *testing.T) {
 		}
 	}
 	// The functions' own limits: a JSON body over 1 MB, a callback over 64 KB, an activation
-	// form over 16 KB. Uploads (members:import, documents) take up to the host's 10 MB.
+	// form over 16 KB. Uploads (members:import, documents, the signed form) take up to the host's 10 MB.
 	limits := map[string]int{"POST /v1/provider/callback": 64 << 10, "POST /v1/provider/legalmail/{mailboxId}": 64 << 10, "POST /activate/{token}": 16 << 10,
 		"POST /v1/orders/{orderId}/members:import": -1, "POST /v1/requests/{requestId}/documents": -1,
 		"POST /reginde/{token}":      -1, // the ReGIndE confirmation reads no body at all
-		"POST /adesione/{offerCode}": 16 << 10, "POST /richiesta/{requestId}/{token}/documenti": -1}
+		"POST /adesione/{offerCode}": 16 << 10, "POST /richiesta/{requestId}/{token}/documenti": -1,
+		"POST /firma/{token}": -1} // the signed form and the identity document: up to the host's 10 MB
 	for _, r := range c.Host.Routes() {
 		if r.Method != "POST" && r.Method != "PUT" {
 			continue
