@@ -158,8 +158,12 @@ func freshSurname(base string) string {
 }
 
 func member(cf, nome, cognome string) map[string]any {
-	return map[string]any{"codiceFiscale": cf, "nome": nome, "cognome": cognome, "albo": "TSRM",
+	m := map[string]any{"codiceFiscale": cf, "nome": nome, "cognome": cognome, "albo": "TSRM",
 		"numeroIscrizione": "1234", "dataIscrizione": "2024-03-01", "email": "iscritto@example.it"}
+	if providerKind() == localcloud.KindLegalmail { // Legalmail contracts with the holder: it asks both
+		m["telefono"], m["residenza"] = "055 1234567", map[string]any{"indirizzo": "Via dei Servi 2", "comune": "Firenze", "cap": "50122", "provincia": "FI"}
+	}
+	return m
 }
 
 func TestOrders_FederationCreatesUpdatesAndTheOrderReadsItsOwn(t *testing.T) {
