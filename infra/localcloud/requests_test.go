@@ -198,6 +198,9 @@ func TestSelfService_FromRequestToActivePECWithoutWritingToAnyone(t *testing.T) 
 	mailboxID := mailboxWithAddress(t, order, orderID, wantAddress)
 
 	// From here the lifecycle is flow 1's: the provider creates it, the member activates it.
+	if providerKind() == localcloud.KindLegalmail {
+		sign(t, email) // at the address the member gave with the request
+	}
 	waitState(t, order, mailboxID, "ABILITATA", 30*time.Second)
 	var link string
 	eventually(t, "the activation e-mail", 30*time.Second, func() bool {
