@@ -92,7 +92,8 @@ func (p *Provisioning) SubmitMailbox(ctx context.Context, mailboxID, batchID, to
 		}
 	}
 	req := SubmitRequest{RequestID: mb.ID, Address: mb.Address,
-		Nome: member.Nome, Cognome: member.Cognome, CodiceFiscale: member.CodiceFiscale.Value(), Email: member.Email}
+		Nome: member.Nome, Cognome: member.Cognome, CodiceFiscale: member.CodiceFiscale.Value(), Email: member.Email,
+		Phone: member.Phone, Residence: member.Residence}
 	if mb.RequestID != "" {
 		if req.Documents, err = p.documentsOf(ctx, mb.RequestID); err != nil {
 			return err
