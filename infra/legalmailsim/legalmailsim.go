@@ -292,6 +292,10 @@ func (s *Sim) SetStato(id, stato string) error {
 		s.mu.Unlock()
 		return fmt.Errorf("no mailbox %s", id)
 	}
+	if stato == Evasa && c.evaded.IsZero() {
+		c.evaded = s.now()
+		c.expires = c.evaded.AddDate(1, 0, 0)
+	}
 	s.change(c, stato)
 	s.mu.Unlock()
 	return nil
