@@ -94,8 +94,9 @@ const (
 	DefaultAttempts    = 4
 	DefaultBackoff     = 500 * time.Millisecond
 	DefaultTimeout     = 10 * time.Second
-	// uploadTimeout bounds one attempt of PATCH attivazione, whose body holds the documents.
-	uploadTimeout = 60 * time.Second
+	// uploadTimeout bounds one attempt of PATCH attivazione, whose body holds the documents
+	// (within a function's 29 seconds).
+	uploadTimeout = 25 * time.Second
 )
 
 // MailboxTypes are the document's tipo_casella values.
