@@ -388,7 +388,8 @@ func (c *Client) registered(ctx context.Context, r app.SubmitRequest, reg regist
 }
 
 // idsOf lists the ids of the account's mailboxes of an address, the live ones first. GET /pec
-// has no filter and no paging: it is read whole, only when no reference is known.
+// has no filter and no paging: it is read whole, so only when no reference is known or a
+// registration's answer was lost.
 func (c *Client) idsOf(ctx context.Context, address string) ([]string, error) {
 	var list []casella
 	status, _, err := c.api(ctx, "list", http.MethodGet, "/pec", nil, &list, http.StatusNotFound)
