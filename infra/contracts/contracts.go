@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/pb33f/libopenapi"
@@ -61,10 +62,12 @@ func MustLoad(name string) *Checker {
 }
 
 // Violation is a request the document refuses: Field names the body field, parameter or
-// header at fault when the validator tells ("" otherwise).
+// header at fault when the validator tells ("" otherwise); Missing says that field is required
+// and absent (some APIs answer that with another status than a wrong value).
 type Violation struct {
-	Field  string
-	Reason string
+	Field   string
+	Reason  string
+	Missing bool
 }
 
 func (v *Violation) Error() string {
@@ -73,6 +76,10 @@ func (v *Violation) Error() string {
 	}
 	return v.Field + ": " + v.Reason
 }
+
+// missingProperty is how the schema validator words a required property that is absent (the
+// first one, when several are).
+var missingProperty = regexp.MustCompile(`^missing propert(?:y|ies) '([^']+)'`)
 
 // Check validates the request's path, method, parameters and body against the document; the
 // body stays readable. It returns a *Violation for a request the document refuses.
@@ -104,6 +111,9 @@ func (c *Checker) Check(r *http.Request) error {
 			v.Field = s.FieldName
 		}
 		v.Reason = s.Reason
+		if m := missingProperty.FindStringSubmatch(s.Reason); m != nil {
+			v.Field, v.Missing = strings.TrimPrefix(v.Field+"."+m[1], "."), true
+		}
 	} else if e.ParameterName != "" {
 		v.Field = e.ParameterName
 	}

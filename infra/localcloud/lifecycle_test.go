@@ -197,7 +197,6 @@ func sign(t *testing.T, email string) {
 		p, _ := w.CreateFormFile(name, name+".bin")
 		p.Write(content)
 	}
-	w.WriteField("tipoDocumento", "CARTA_D_IDENTITA")
 	w.Close()
 	resp, err = http.Post(link, w.FormDataContentType(), &body)
 	if err != nil {

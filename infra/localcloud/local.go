@@ -73,7 +73,7 @@ func host[H any](build func(context.Context, *wire.Env) (H, error)) lambdahost.C
 
 // Local credentials of the provider stand-in; in AWS they come from PlatformSecrets.
 const (
-	ProviderAPIKey        = "local-provider-api-key"
+	ProviderAPIKey        = "local-provider-api-key" // the webhook stand-in's API key; Legalmail's bearer token (providerApiKey)
 	ProviderWebhookSecret = "local-provider-webhook-secret"
 	ProviderUsername      = "local-partner"          // Aruba's partner login
 	ProviderPassword      = "local-partner-password" // Aruba's partner password

@@ -67,7 +67,7 @@ func TestPages_EveryPageIsValidHTMLAndAccessible(t *testing.T) {
 	signing := pages.SigningData{OrderName: order, ProviderName: "Legalmail", Nome: "Carlo", Address: "carlo.zurzi@legalmail.it",
 		FormURL: "/firma/x/modulo.pdf", Until: "4 gennaio 2027", Open: true}
 	signingErr := signing
-	signingErr.Again, signingErr.Error, signingErr.ErrorField, signingErr.IdentityType = true, "Il modulo firmato deve essere un file PDF.", "modulo", "PATENTE"
+	signingErr.Again, signingErr.Error, signingErr.ErrorField = true, "Il modulo firmato deve essere un file PDF.", "modulo"
 	signingSent := signing
 	signingSent.Open, signingSent.Sent = false, true
 	all := map[string]pages.Rendered{

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/pecplatform/pec/infra/arubasim"
+	"github.com/pecplatform/pec/infra/legalmailsim"
 	"github.com/pecplatform/pec/infra/providersim"
 )
 
@@ -17,7 +18,7 @@ const (
 )
 
 // ProviderKinds are the kinds the local cloud stands in for.
-var ProviderKinds = []string{KindWebhook, KindAruba}
+var ProviderKinds = []string{KindWebhook, KindAruba, KindLegalmail}
 
 // ProviderStandIn is a provider stand-in, whatever its kind: it serves the provider's API as
 // its published document says, refuses what the real API would, and tells the tests what it
@@ -44,8 +45,13 @@ func newProviderStandIn(kind string, c *Cloud, cfg Config, log *slog.Logger) (Pr
 	case KindAruba:
 		return arubasim.New(arubasim.Options{Username: ProviderUsername, Password: ProviderPassword,
 			Delay: cfg.ProviderDelay, Reject: cfg.ProviderReject, Logger: log}), nil
+	case KindLegalmail:
+		// The bearer token is the secret providerApiKey, as in AWS. Mailboxes stay registrata
+		// until their holder's documents are sent (PATCH /pec/{id}/attivazione).
+		return legalmailsim.New(legalmailsim.Options{Token: ProviderAPIKey, Delay: cfg.ProviderDelay,
+			Reject: cfg.ProviderReject, Logger: log}), nil
 	}
-	return nil, fmt.Errorf("PROVIDER=%q: the local cloud stands in for %s and %s (%s is not built yet)", kind, KindWebhook, KindAruba, KindLegalmail)
+	return nil, fmt.Errorf("PROVIDER=%q: the local cloud stands in for %s, %s and %s", kind, KindWebhook, KindAruba, KindLegalmail)
 }
 
 // providerParameters are the template parameters a kind needs locally: ProviderKind, and for

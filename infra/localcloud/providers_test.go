@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pecplatform/pec/infra/arubasim"
+	"github.com/pecplatform/pec/infra/legalmailsim"
 	"github.com/pecplatform/pec/infra/localcloud"
 	"github.com/pecplatform/pec/infra/providersim"
 )
@@ -45,6 +46,8 @@ func TestProviderKind_TheSuiteRunsOnTheChosenStandIn(t *testing.T) {
 		_, ok = c.Provider.(*providersim.Sim)
 	case localcloud.KindAruba:
 		_, ok = c.Provider.(*arubasim.Sim)
+	case localcloud.KindLegalmail:
+		_, ok = c.Provider.(*legalmailsim.Sim)
 	}
 	if !ok {
 		t.Errorf("the stand-in is a %T", c.Provider)

@@ -101,6 +101,18 @@ type ProviderStatusReader interface {
 	Status(ctx context.Context, mb ProviderMailbox) (ProviderStatus, error)
 }
 
+// ProviderActivationDocuments is a provider that creates a mailbox only once its holder has sent
+// the provider's own activation form, signed, and an identity document (Legalmail): the
+// platform hands the member the form and forwards what they give back.
+type ProviderActivationDocuments interface {
+	// ActivationForm is the provider's form for the mailbox (a PDF), to be signed by its holder.
+	ActivationForm(ctx context.Context, mb ProviderMailbox) ([]byte, error)
+	// SendActivationDocuments sends the signed form and the identity document, whose content
+	// type is identityType (application/pdf, image/jpeg or image/png). The mailbox's outcome
+	// comes later, as for a submission; documents the provider finds wrong may be sent again.
+	SendActivationDocuments(ctx context.Context, mb ProviderMailbox, form, identity []byte, identityType string) error
+}
+
 // ProviderStatus is what the provider says of one mailbox.
 type ProviderStatus struct {
 	// Outcome is ProviderCreated, ProviderRejected or ProviderDeactivated once there is one,

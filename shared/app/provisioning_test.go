@@ -36,6 +36,24 @@ func TestSubmitMailbox_ParksAndAsksTheProviderForExactlyTheMailbox(t *testing.T)
 	f.wantStrings("outbox", f.outbox())
 }
 
+// The holder's telephone and residence, where enrolled, go with the request: the adapters of
+// providers that require them (Legalmail) send them, the others leave them out.
+func TestSubmitMailbox_GivesTheProviderTheHoldersPhoneAndResidence(t *testing.T) {
+	f := newFederation(t)
+	mb := f.mailbox(1, domain.StateRichiesta)
+	m := f.member(mb)
+	home := &domain.Residence{Address: "Via Fillungo 1", City: "Lucca", PostCode: "55100", Province: "LU", Country: "IT"}
+	m.Phone, m.Residence = "+390583123456", home
+	f.store.PutMember(m)
+
+	if err := f.provisioning.SubmitMailbox(f.ctx, "mb-1", "batch-1", "tok-1"); err != nil {
+		t.Fatal(err)
+	}
+	if sub := f.provider.Submitted(); len(sub) != 1 || sub[0].Phone != "+390583123456" || sub[0].Residence == nil || *sub[0].Residence != *home {
+		t.Errorf("submitted %+v, want the phone and the residence", sub)
+	}
+}
+
 func TestSubmitMailbox_LinksTheProviderToASelfServiceRequestsDocuments(t *testing.T) {
 	f := newFederation(t)
 	f.store.PutRequest(&domain.Request{ID: "req-1", OrderID: "TO", Documents: map[domain.DocumentKind]domain.Document{

@@ -17,15 +17,6 @@ import (
 // the provider refuses them the member is asked again, once per refusal. The mailbox waits
 // on the provider meanwhile (RICHIESTA_INVIATA), as for any provider.
 
-// HolderSigning is a provider that needs its own form signed by the holder.
-type HolderSigning interface {
-	// ActivationForm is the provider's form for the mailbox, to print and sign (a PDF).
-	ActivationForm(ctx context.Context, mb ProviderMailbox) ([]byte, error)
-	// SendActivationDocuments gives the provider the signed form and the identity document
-	// (identityType: CARTA_D_IDENTITA, PATENTE or PASSAPORTO).
-	SendActivationDocuments(ctx context.Context, mb ProviderMailbox, form, identity []byte, identityType string) error
-}
-
 // SignLink is an issued link to the signing page, stored by the hash of its token.
 type SignLink struct {
 	MailboxID string
@@ -43,9 +34,6 @@ type SigningStore interface {
 	GetSignLink(ctx context.Context, hash string) (*SignLink, error)
 }
 
-// IdentityTypes are the identity documents the provider takes.
-var IdentityTypes = []string{"CARTA_D_IDENTITA", "PATENTE", "PASSAPORTO"}
-
 // DefaultSignLinkTTL is how long a signing link works.
 const DefaultSignLinkTTL = 30 * 24 * time.Hour
 
@@ -53,7 +41,6 @@ const DefaultSignLinkTTL = 30 * 24 * time.Hour
 var (
 	ErrSignLinkGone   = &domain.Error{Kind: domain.KindGone, Code: "link_gone", Message: "the link expired or was replaced by a newer one"}
 	ErrSigningClosed  = &domain.Error{Kind: domain.KindConflict, Code: "signing_closed", Message: "the mailbox no longer waits for the holder's documents"}
-	ErrIdentityType   = domain.Invalid("tipoDocumento", "invalid_identity_type", "tipoDocumento is CARTA_D_IDENTITA, PATENTE or PASSAPORTO")
 	ErrFormNotPDF     = domain.Invalid("modulo", "unsupported_document_type", "modulo must be the signed form as a PDF (checked by content)")
 	ErrNoSigningParts = domain.Invalid("modulo", "no_documents", "send modulo (the signed form) and documento (the identity document)")
 )
@@ -61,7 +48,7 @@ var (
 // Signatures asks members for the provider's form signed and hands it to the provider.
 type Signatures struct {
 	Store        SigningStore
-	Provider     HolderSigning
+	Provider     ProviderActivationDocuments
 	Mail         Mailer // the member's e-mails
 	PublicURL    string
 	ProviderName string
@@ -212,7 +199,7 @@ func (s *Signatures) Form(ctx context.Context, token string) ([]byte, error) {
 // Send checks the signed form (a PDF) and the identity document (PDF, JPEG or PNG) by content
 // and hands them to the provider, once per round: sending again after it was sent changes
 // nothing.
-func (s *Signatures) Send(ctx context.Context, token string, form, identity []byte, identityType string) (*SigningView, error) {
+func (s *Signatures) Send(ctx context.Context, token string, form, identity []byte) (*SigningView, error) {
 	_, mb, err := s.link(ctx, token)
 	if err != nil {
 		return nil, err
@@ -237,15 +224,9 @@ func (s *Signatures) Send(ctx context.Context, token string, form, identity []by
 	if ct, err := domain.SniffDocument("modulo", form); err != nil || ct != "application/pdf" {
 		return nil, ErrFormNotPDF
 	}
-	if _, err := domain.SniffDocument("documento", identity); err != nil {
+	identityType, err := domain.SniffDocument("documento", identity)
+	if err != nil {
 		return nil, err
-	}
-	valid := false
-	for _, t := range IdentityTypes {
-		valid = valid || t == identityType
-	}
-	if !valid {
-		return nil, ErrIdentityType
 	}
 	round := mb.Signing.Round
 	if err := s.Provider.SendActivationDocuments(ctx, ProviderMailbox{RequestID: mb.ID, Address: mb.Address, ProviderRef: mb.ProviderRef},

@@ -62,19 +62,17 @@ func TestSigning_TheHolderIsAskedOnceAndTheDocumentsGoToTheProviderOnce(t *testi
 	// Bad parts are refused naming the field; nothing reaches the provider.
 	for field, tc := range map[string]struct {
 		form, id []byte
-		typ      string
 	}{
-		"modulo":        {png, jpeg, "PATENTE"},
-		"documento":     {pdf, []byte("testo"), "PATENTE"},
-		"tipoDocumento": {pdf, jpeg, "TESSERA"},
+		"modulo":    {png, jpeg},
+		"documento": {pdf, []byte("testo")},
 	} {
 		var de *domain.Error
-		if _, err := s.Send(f.ctx, links[0], tc.form, tc.id, tc.typ); !errors.As(err, &de) || de.Field != field {
+		if _, err := s.Send(f.ctx, links[0], tc.form, tc.id); !errors.As(err, &de) || de.Field != field {
 			t.Errorf("%s: %v", field, err)
 		}
 	}
 	for range 2 { // sent twice (a double click): once to the provider
-		if v, err = s.Send(f.ctx, links[0], pdf, jpeg, "CARTA_D_IDENTITA"); err != nil || !v.Sent || v.Open {
+		if v, err = s.Send(f.ctx, links[0], pdf, jpeg); err != nil || !v.Sent || v.Open {
 			t.Fatalf("send %+v %v", v, err)
 		}
 	}
@@ -97,7 +95,7 @@ func TestSigning_TheHolderIsAskedOnceAndTheDocumentsGoToTheProviderOnce(t *testi
 	if _, err := s.Page(f.ctx, links[0]); !errors.Is(err, app.ErrSignLinkGone) {
 		t.Errorf("the first link: %v", err)
 	}
-	if _, err := s.Send(f.ctx, links[1], pdf, png, "PASSAPORTO"); err != nil || g.Sent("ref-mb-1") != 2 {
+	if _, err := s.Send(f.ctx, links[1], pdf, png); err != nil || g.Sent("ref-mb-1") != 2 {
 		t.Fatalf("second round: %v, sent %d", err, g.Sent("ref-mb-1"))
 	}
 

@@ -378,16 +378,16 @@ func (d *DocumentLinks) PresignGet(_ context.Context, key string, ttl time.Durat
 	return "https://documents.example.test/" + (&url.URL{Path: key}).EscapedPath() + "?expires=" + strconv.Itoa(int(ttl/time.Second)), nil
 }
 
-// Signing is an app.HolderSigning: a form per mailbox, and what was sent.
+// Signing is an app.ProviderActivationDocuments: a form per mailbox, and what was sent.
 type Signing struct {
 	Faults
 	mu   sync.Mutex
 	sent map[string]int // provider ref -> documents sent
 }
 
-var _ app.HolderSigning = (*Signing)(nil)
+var _ app.ProviderActivationDocuments = (*Signing)(nil)
 
-// ActivationForm implements app.HolderSigning.
+// ActivationForm implements app.ProviderActivationDocuments.
 func (g *Signing) ActivationForm(_ context.Context, mb app.ProviderMailbox) ([]byte, error) {
 	if err := g.check("ActivationForm"); err != nil {
 		return nil, err
@@ -395,7 +395,7 @@ func (g *Signing) ActivationForm(_ context.Context, mb app.ProviderMailbox) ([]b
 	return []byte("%PDF-1.4\n% modulo " + mb.Address + "\n%%EOF\n"), nil
 }
 
-// SendActivationDocuments implements app.HolderSigning.
+// SendActivationDocuments implements app.ProviderActivationDocuments.
 func (g *Signing) SendActivationDocuments(_ context.Context, mb app.ProviderMailbox, _, _ []byte, _ string) error {
 	if err := g.check("SendActivationDocuments"); err != nil {
 		return err

@@ -75,7 +75,7 @@ func Signing(s *app.Signatures, log *slog.Logger) *Router {
 		}
 		parts, err := signingParts(r)
 		if err == nil {
-			_, err = s.Send(ctx, token, parts["modulo"], parts["documento"], string(parts["tipoDocumento"]))
+			_, err = s.Send(ctx, token, parts["modulo"], parts["documento"])
 		}
 		if err == nil {
 			return seeOther(app.SigningPath(token)), nil
@@ -83,7 +83,7 @@ func Signing(s *app.Signatures, log *slog.Logger) *Router {
 		if errors.Is(err, app.ErrSigningClosed) {
 			return show(ctx, token, pages.SigningData{}), nil
 		}
-		d := pages.SigningData{IdentityType: string(parts["tipoDocumento"])}
+		d := pages.SigningData{}
 		var de *domain.Error
 		if !errors.As(err, &de) || (de.Kind != domain.KindInvalid && de.Kind != domain.KindTooLarge && de.Kind != domain.KindMalformed) {
 			return htmlResult(signingError(ctx, log, err)), nil
@@ -95,7 +95,7 @@ func Signing(s *app.Signatures, log *slog.Logger) *Router {
 	return rt
 }
 
-// signingParts reads the page's form: the files modulo and documento, the field tipoDocumento.
+// signingParts reads the page's form: the files modulo and documento.
 func signingParts(r *Request) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	mt, params, err := mime.ParseMediaType(header(r, "content-type"))
@@ -116,7 +116,7 @@ func signingParts(r *Request) (map[string][]byte, error) {
 			return out, &domain.Error{Kind: domain.KindMalformed, Code: "malformed_multipart", Message: "the multipart body cannot be read"}
 		}
 		switch name := p.FormName(); name {
-		case "modulo", "documento", "tipoDocumento":
+		case "modulo", "documento":
 			b, err := io.ReadAll(io.LimitReader(p, domain.MaxDocument+1))
 			if err != nil {
 				return out, &domain.Error{Kind: domain.KindMalformed, Code: "malformed_multipart", Message: "the multipart body cannot be read"}
@@ -135,8 +135,6 @@ func signingMessage(de *domain.Error) string {
 		return "Il modulo firmato deve essere un file PDF. Scansioni il modulo firmato in PDF e lo carichi di nuovo."
 	case de.Field == "documento":
 		return "Il documento di identità deve essere un file PDF, JPEG o PNG. Lo carichi in uno di questi formati."
-	case de.Field == "tipoDocumento":
-		return "Scelga il tipo di documento di identità."
 	}
 	return "L'invio non è riuscito. Controlli i file e riprovi."
 }

@@ -27,8 +27,7 @@ type SigningData struct {
 	Open, Sent, Active, Closed bool
 	Again                      bool   // the provider refused the documents sent before
 	Error                      string // a refusal, above the form (422)
-	ErrorField                 string // modulo, documento or tipoDocumento
-	IdentityType               string // what the member chose, again after an error
+	ErrorField                 string // modulo or documento
 }
 
 // Signing is the signing page (200), or with d.Error the page again after a refusal (422).
@@ -77,15 +76,6 @@ const signingPage = `{{define "main" -}}
 <div class="campo">
 <label for="modulo">Modulo firmato (PDF)</label>
 <input type="file" id="modulo" name="modulo" accept="application/pdf,.pdf" required{{if eq .ErrorField "modulo"}} aria-invalid="true"{{end}}>
-</div>
-<div class="campo">
-<label for="tipoDocumento">Tipo di documento di identità</label>
-<select id="tipoDocumento" name="tipoDocumento" required{{if eq .ErrorField "tipoDocumento"}} aria-invalid="true"{{end}}>
-<option value="">Scelga il tipo di documento</option>
-<option value="CARTA_D_IDENTITA"{{if eq .IdentityType "CARTA_D_IDENTITA"}} selected{{end}}>Carta d'identità</option>
-<option value="PATENTE"{{if eq .IdentityType "PATENTE"}} selected{{end}}>Patente di guida</option>
-<option value="PASSAPORTO"{{if eq .IdentityType "PASSAPORTO"}} selected{{end}}>Passaporto</option>
-</select>
 </div>
 <div class="campo">
 <label for="documento">Documento di identità (PDF, JPEG o PNG)</label>

@@ -72,7 +72,7 @@ var settings = map[string]setting{
 	"SECRETS_ARN":               {"the PlatformSecrets resource", arn},
 	"PUBLIC_URL":                {"parameter PublicUrl", httpsURL},
 	"PROVIDER_URL":              {"parameter ProviderUrl", httpsURL},
-	"PROVIDER_KIND":             {"parameter ProviderKind", choice("webhook", "aruba")},
+	"PROVIDER_KIND":             {"parameter ProviderKind", choice("webhook", "aruba", "legalmail")},
 	"INIPEC_URL":                {"parameter InipecUrl", httpsURL},
 	"PAYMENT_SERVICE_URL":       {"parameter PaymentServiceUrl; without it every payment would be accepted unverified", httpsURL},
 	"SES_FROM":                  {"parameter SesFrom", address},

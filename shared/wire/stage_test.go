@@ -77,7 +77,7 @@ func TestFailClosed_RequireNamesEachMissingOrLocalSetting(t *testing.T) {
 		{"SES_FROM", "noreply", "not an e-mail address"},
 		{"TABLE_NAME", "", "missing"},
 		{"PROVIDER_KIND", "", "missing"},
-		{"PROVIDER_KIND", "datakey", "is not one of webhook, aruba"},
+		{"PROVIDER_KIND", "datakey", "is not one of webhook, aruba, legalmail"},
 	}
 	for _, c := range cases {
 		vals := map[string]string{"STAGE": "prod"}

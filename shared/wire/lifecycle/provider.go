@@ -9,6 +9,7 @@ import (
 	"github.com/pecplatform/pec/shared/aruba"
 	"github.com/pecplatform/pec/shared/eventapi"
 	"github.com/pecplatform/pec/shared/httpapi"
+	"github.com/pecplatform/pec/shared/legalmail"
 	"github.com/pecplatform/pec/shared/wire"
 	"github.com/pecplatform/pec/shared/wire/reginde"
 )
@@ -27,8 +28,10 @@ type providerSide struct {
 	api       app.Provider
 	status    app.ProviderStatusReader // nil: the provider calls back, signed (webhook)
 	addresses app.AddressChecker       // nil: the provider cannot tell (webhook, legalmail)
-	signing   app.HolderSigning        // nil: the provider needs no form signed by the holder (webhook, aruba)
-	access    app.FirstAccess          // how members reach their new mailbox
+	// documents is the provider's activation by the holder's documents (legalmail); nil where
+	// the provider needs none from the member after the submission.
+	documents app.ProviderActivationDocuments
+	access    app.FirstAccess // how members reach their new mailbox
 }
 
 // newProviderSide builds the PROVIDER_KIND's adapter for PROVIDER_URL, its credentials taken
@@ -63,10 +66,10 @@ func (p *parts) provisioning() *app.Provisioning {
 
 // signatures asks members for the provider's form signed (nil for a provider that needs none).
 func (p *parts) signatures() *app.Signatures {
-	if p.side.signing == nil {
+	if p.side.documents == nil {
 		return nil
 	}
-	return &app.Signatures{Store: p.store, Provider: p.side.signing, Mail: reginde.MemberMail(p.env, p.store, false),
+	return &app.Signatures{Store: p.store, Provider: p.side.documents, Mail: reginde.MemberMail(p.env, p.store, false),
 		PublicURL: p.env.PublicURL(), ProviderName: p.side.access.ProviderName, Now: time.Now, Log: p.env.Log}
 }
 
@@ -169,8 +172,23 @@ func newRealProvider(env *wire.Env, p *parts, kind, url string) (providerSide, e
 			return providerSide{}, err
 		}
 		return providerSide{kind: kind, api: c, status: c, addresses: c, access: c.FirstAccess()}, nil
+	case KindLegalmail:
+		c := &legalmail.Client{BaseURL: url, MailboxType: env.Getenv("LEGALMAIL_MAILBOX_TYPE"), Logger: env.Log,
+			Token: func(ctx context.Context) (string, error) {
+				sec, err := p.secrets.Get(ctx)
+				return sec.ProviderAPIKey, err
+			}}
+		// Each mailbox is registered with its own callback URL (a function without PUBLIC_URL
+		// submits nothing: its mailboxes would only be polled).
+		if pub := env.PublicURL(); pub != "" {
+			c.CallbackURL = legalmailCallbackURL(pub)
+		}
+		if err := c.Validate(); err != nil {
+			return providerSide{}, err
+		}
+		return providerSide{kind: kind, api: c, status: c, documents: c, access: c.FirstAccess()}, nil
 	}
-	return providerSide{}, fmt.Errorf("PROVIDER_KIND is %q: want %s or %s (%s is not built yet)", kind, KindWebhook, KindAruba, KindLegalmail)
+	return providerSide{}, fmt.Errorf("PROVIDER_KIND is %q: want %s, %s or %s", kind, KindWebhook, KindAruba, KindLegalmail)
 }
 
 // QuotaWatch builds QuotaWatchFunction: DynamoDB, the provider, SES, the Orders' PEC ->
