@@ -38,8 +38,8 @@ test: deps browser fmt-check vet lint ## everything that proves it works, agains
 # The lifecycle end-to-end suite again on each published provider API's stand-in (the whole
 # suite above ran on the webhook protocol's). Legalmail joins the list once it is built.
 PROVIDER_SUITE := TestLifecycle_|TestSelfService_|TestExpiry_|TestProviderKind_|TestPrivacy_TheProviderReceivesTheMinimum
-test-providers: deps ## the lifecycle suite on the Aruba stand-in (PROVIDER=aruba)
-	@set -e; for k in aruba; do echo "== PROVIDER=$$k"; \
+test-providers: deps ## the lifecycle suite on the Aruba and Legalmail stand-ins (PROVIDER=aruba, legalmail)
+	@set -e; for k in aruba legalmail; do echo "== PROVIDER=$$k"; \
 	  PROVIDER=$$k $(GO) test -count=1 -timeout 10m -run '$(PROVIDER_SUITE)' ./infra/localcloud/; done
 
 # Alone in its process: it switches faults on in the local cloud and takes the provider down.

@@ -239,6 +239,12 @@ func TestPrivacy_TheProviderReceivesTheMinimum(t *testing.T) {
 		account := []string{"name", "ownerId.id", "renewalData.duration", "renewalData.type", "type"}
 		want = map[string][]string{address: account, selfAddress: account}
 	}
+	if providerKind() == localcloud.KindLegalmail { // what POST /pec requires of the holder, and the callback
+		holder := []string{"callback.method", "callback.url", "cap_titolare", "casella_pec", "codice_fiscale_richiedente", "cognome_richiedente",
+			"comune_titolare", "data_nascita_richiedente", "email", "indirizzo_titolare", "nazione_nascita_richiedente", "nazione_titolare",
+			"nome_richiedente", "provincia_titolare", "sesso_richiedente", "sottotipo_cliente", "telefono", "tipo_casella", "tipo_cliente"}
+		want = map[string][]string{address: holder, selfAddress: holder}
+	}
 	got := map[string][]string{}
 	eventually(t, "both submits at the provider", 30*time.Second, func() bool {
 		for _, pr := range sim.Requests() {

@@ -27,8 +27,6 @@ type SignLink struct {
 // SigningStore is what the signing step needs from persistence.
 type SigningStore interface {
 	MailboxRecords
-	// GetRequest reads a self-service request: its member is written to at the request's address.
-	GetRequest(ctx context.Context, id string) (*domain.Request, error)
 	PutSignLink(ctx context.Context, hash string, l SignLink) error
 	// GetSignLink fails with domain.ErrNotFound for a hash never issued (or long expired).
 	GetSignLink(ctx context.Context, hash string) (*SignLink, error)
@@ -110,15 +108,8 @@ func (s *Signatures) Ask(ctx context.Context, mailboxID string, again bool) erro
 		return err
 	}
 	msg.OrderID, msg.MemberKey, msg.MailboxID = mb.OrderID, mb.MemberKey, mb.ID
-	to := member.Email
-	if mb.RequestID != "" { // the member's own request: the address they gave with it
-		r, err := s.Store.GetRequest(ctx, mb.RequestID)
-		if err != nil {
-			return err
-		}
-		to = r.Email
-	}
-	if _, err := s.Mail.Send(ctx, to, msg); err != nil {
+	// To the member's address on record, as the activation e-mail that follows.
+	if _, err := s.Mail.Send(ctx, member.Email, msg); err != nil {
 		return err
 	}
 	_, _, err = s.Store.UpdateMailbox(ctx, mailboxID, func(m *domain.Mailbox) (bool, error) {

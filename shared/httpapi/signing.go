@@ -83,6 +83,10 @@ func Signing(s *app.Signatures, log *slog.Logger) *Router {
 		if errors.Is(err, app.ErrSigningClosed) {
 			return show(ctx, token, pages.SigningData{}), nil
 		}
+		if errors.Is(err, app.ErrProviderRefused) { // the provider could not take the files as they are
+			log.InfoContext(ctx, "signing page: the provider refused the documents", "error", err)
+			return show(ctx, token, pages.SigningData{Error: "Il gestore non è riuscito a leggere i file inviati. Controlli che il modulo firmato sia un PDF leggibile e il documento di identità una scansione o una foto nitida, e li invii di nuovo."}), nil
+		}
 		d := pages.SigningData{}
 		var de *domain.Error
 		if !errors.As(err, &de) || (de.Kind != domain.KindInvalid && de.Kind != domain.KindTooLarge && de.Kind != domain.KindMalformed) {
