@@ -90,7 +90,7 @@ func TestSigning_TheHolderIsAskedOnceAndTheDocumentsGoToTheProviderOnce(t *testi
 	}
 	links = f.signLinks()
 	if len(links) != 2 || !strings.Contains(f.memberMail.Sent()[1].Subject, "Documenti non accettati") {
-		t.Fatalf("after the refusal: %d links", len(links))
+		t.Fatalf("after the refusal: %d links; mails %+v; mailbox %+v", len(links), f.memberMail.Sent(), f.get("mb-1").Signing)
 	}
 	if _, err := s.Page(f.ctx, links[0]); !errors.Is(err, app.ErrSignLinkGone) {
 		t.Errorf("the first link: %v", err)

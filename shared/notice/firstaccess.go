@@ -41,10 +41,11 @@ type RequestLinkData struct {
 // RequestLinkEmail gives the member the link to follow and complete the request.
 func RequestLinkEmail(d RequestLinkData) (Message, error) {
 	v := struct{ Address, OrderName, Link, Amount string }{Address: clean(d.Address), OrderName: clean(d.OrderName),
-		Link: clean(d.Link), Amount: FormatEuro(d.AmountCents)}
+		Link: d.Link, Amount: FormatEuro(d.AmountCents)}
+	if err := checkLink(d.Link); err != nil { // a link is never cleaned: its token could look like a codice fiscale
+		return Message{}, err
+	}
 	switch {
-	case v.Link == "":
-		return Message{}, invalid("Link", "is required")
 	case v.OrderName == "":
 		return Message{}, invalid("OrderName", "is required")
 	}
@@ -65,10 +66,11 @@ func SigningEmail(d SigningData) (Message, error) {
 		Nome, Address, OrderName, ProviderName, Link, Until string
 		Again                                               bool
 	}{Nome: clean(d.Nome), Address: clean(d.Address), OrderName: clean(d.OrderName), ProviderName: clean(d.ProviderName),
-		Link: clean(d.Link), Until: FormatDate(d.Until), Again: d.Again}
+		Link: d.Link, Until: FormatDate(d.Until), Again: d.Again}
+	if err := checkLink(d.Link); err != nil { // a link is never cleaned: its token could look like a codice fiscale
+		return Message{}, err
+	}
 	switch {
-	case v.Link == "":
-		return Message{}, invalid("Link", "is required")
 	case v.OrderName == "":
 		return Message{}, invalid("OrderName", "is required")
 	}

@@ -448,3 +448,20 @@ func TestMessages_TextIsTidy(t *testing.T) {
 		}
 	}
 }
+
+// A link's token may happen to contain something shaped like a codice fiscale: the link is
+// e-mailed whole, never masked (a masked link would lead nowhere).
+func TestLinks_AreNeverMaskedLikeACodiceFiscale(t *testing.T) {
+	link := "https://pec.example.it/firma/5nsGONBnpxtQUCtIHMUwLMlu8f3Q9Mruq0BTlc3VTRL" // ...UCtIHM UwLMl u8f3Q9M... shapes
+	sig, err := SigningEmail(SigningData{Nome: "Mario", Address: "m@pec.example.it", OrderName: "Ordine", Link: link, Until: time.Now()})
+	if err != nil || !strings.Contains(sig.Text, link) {
+		t.Errorf("signing e-mail: %v\n%s", err, sig.Text)
+	}
+	req, err := RequestLinkEmail(RequestLinkData{Address: "m@pec.example.it", OrderName: "Ordine", Link: link, AmountCents: 488})
+	if err != nil || !strings.Contains(req.Text, link) {
+		t.Errorf("request e-mail: %v\n%s", err, req.Text)
+	}
+	if _, err := SigningEmail(SigningData{OrderName: "Ordine", Link: "javascript:alert(1)"}); err == nil {
+		t.Error("a link that is no http(s) URL was accepted")
+	}
+}

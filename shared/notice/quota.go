@@ -78,7 +78,12 @@ type RequestExpiringData struct {
 func RequestExpiring(d RequestExpiringData) (Message, error) {
 	v := struct {
 		Address, OrderName, ExpiresOn, Amount, Link string
-	}{Address: clean(d.Address), OrderName: clean(d.OrderName), ExpiresOn: FormatDate(d.ExpiresOn), Amount: FormatEuro(d.AmountCents), Link: clean(d.Link)}
+	}{Address: clean(d.Address), OrderName: clean(d.OrderName), ExpiresOn: FormatDate(d.ExpiresOn), Amount: FormatEuro(d.AmountCents), Link: d.Link}
+	if d.Link != "" { // a link is never cleaned (its token could look like a codice fiscale): checked
+		if err := checkLink(d.Link); err != nil {
+			return Message{}, err
+		}
+	}
 	switch {
 	case v.Address == "":
 		return Message{}, invalid("Address", "is required")
