@@ -377,15 +377,31 @@ func (q *Requests) AddDocuments(ctx context.Context, id, token string, uploads [
 		if err != nil {
 			return nil, err
 		}
-		sum := sha256.Sum256(u.Content)
-		d := domain.Document{ContentType: ct, Size: int64(len(u.Content)), SHA256: hex.EncodeToString(sum[:]), UploadedAt: q.now()}
-		d.Key = fmt.Sprintf("requests/%s/%s-%s", r.ID, u.Kind, d.SHA256[:16])
+		d := q.document(r.ID, u.Kind, ct, u.Content)
 		if err := q.Files.PutBytes(ctx, d.Key, ct, u.Content); err != nil {
 			return nil, err
 		}
 		docs[u.Kind] = d
 	}
-	r, err = q.Store.UpdateRequest(ctx, id, Audit{"member", "request.documents"}, func(r *domain.Request) (bool, error) {
+	r, err = q.recordDocuments(ctx, id, docs)
+	if err != nil {
+		return nil, err
+	}
+	return q.submitIfReady(ctx, r)
+}
+
+// document is a checked document of the request as it is kept: under
+// requests/<id>/<kind>-<sha256 prefix>, so the same document sent twice is stored once.
+func (q *Requests) document(id string, kind domain.DocumentKind, contentType string, content []byte) domain.Document {
+	sum := sha256.Sum256(content)
+	d := domain.Document{ContentType: contentType, Size: int64(len(content)), SHA256: hex.EncodeToString(sum[:]), UploadedAt: q.now()}
+	d.Key = fmt.Sprintf("requests/%s/%s-%s", id, kind, d.SHA256[:16])
+	return d
+}
+
+// recordDocuments records the documents on the request; one it holds already changes nothing.
+func (q *Requests) recordDocuments(ctx context.Context, id string, docs map[domain.DocumentKind]domain.Document) (*domain.Request, error) {
+	return q.Store.UpdateRequest(ctx, id, Audit{"member", "request.documents"}, func(r *domain.Request) (bool, error) {
 		changed := false
 		for k, d := range docs {
 			if old, ok := r.Documents[k]; ok && old.SHA256 == d.SHA256 {
@@ -398,10 +414,6 @@ func (q *Requests) AddDocuments(ctx context.Context, id, token string, uploads [
 		}
 		return changed, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return q.submitIfReady(ctx, r)
 }
 
 // submitIfReady sends a paid and documented request to the provider: the request is marked

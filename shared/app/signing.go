@@ -202,10 +202,9 @@ func (s *Signatures) Send(ctx context.Context, token string, form, identity []by
 		return nil, ErrSigningClosed
 	}
 	switch {
-	case len(form) == 0 || len(identity) == 0:
-		if len(form) == 0 {
-			return nil, ErrNoSigningParts
-		}
+	case len(form) == 0:
+		return nil, ErrNoSigningParts
+	case len(identity) == 0:
 		return nil, domain.Invalid("documento", "no_documents", "send documento (the identity document) with the signed form")
 	case len(form) > domain.MaxDocument:
 		return nil, domain.DocumentTooLarge("modulo")

@@ -2,10 +2,7 @@ package app
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -168,18 +165,11 @@ func (q *Requests) ReceiveUpload(ctx context.Context, key string) (v *RequestVie
 	if refused != nil {
 		return q.refuseUpload(ctx, r, kind, key, refused)
 	}
-	sum := sha256.Sum256(content)
-	d := domain.Document{ContentType: ct, Size: int64(len(content)), SHA256: hex.EncodeToString(sum[:]), UploadedAt: q.now()}
-	d.Key = fmt.Sprintf("requests/%s/%s-%s", r.ID, kind, d.SHA256[:16])
+	d := q.document(r.ID, kind, ct, content)
 	if err := q.Files.Copy(ctx, key, d.Key, ct); err != nil {
 		return nil, nil, err
 	}
-	r, err = q.Store.UpdateRequest(ctx, id, Audit{"member", "request.documents"}, func(r *domain.Request) (bool, error) {
-		if old, ok := r.Documents[kind]; ok && old.SHA256 == d.SHA256 {
-			return false, nil
-		}
-		return true, r.AddDocument(kind, d)
-	})
+	r, err = q.recordDocuments(ctx, id, map[domain.DocumentKind]domain.Document{kind: d})
 	if errors.Is(err, domain.ErrRequestSubmitted) || errors.Is(err, domain.ErrRequestAbandoned) {
 		r, err = q.Store.GetRequest(ctx, id) // it stopped taking documents meanwhile
 	}
