@@ -143,47 +143,74 @@ func Requests(q *app.Requests, docs *app.DocumentOpener, log *slog.Logger) *Rout
 var errNotMultipart = &domain.Error{Kind: domain.KindMalformed, Code: "unsupported_media_type",
 	Message: "send the documents as multipart/form-data, with the parts form and/or identity"}
 
-// readDocuments reads the multipart parts form and identity, each at most 10 MB.
-func readDocuments(r *Request) ([]app.Upload, error) {
+// errMalformedMultipart answers a multipart body that cannot be read.
+var errMalformedMultipart = &domain.Error{Kind: domain.KindMalformed, Code: "malformed_multipart", Message: "the multipart body cannot be read"}
+
+// eachPart calls each for every part of a multipart/form-data body, in order; each returning
+// an error stops there with it.
+func eachPart(r *Request, each func(*multipart.Part) error) error {
 	mt, params, err := mime.ParseMediaType(header(r, "content-type"))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		return nil, errNotMultipart
+		return errNotMultipart
 	}
 	body, err := Body(r)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
-	var out []app.Upload
-	seen := map[domain.DocumentKind]bool{}
 	for {
 		p, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		if err != nil {
-			return nil, &domain.Error{Kind: domain.KindMalformed, Code: "malformed_multipart", Message: "the multipart body cannot be read"}
+			return errMalformedMultipart
 		}
+		if err := each(p); err != nil {
+			return err
+		}
+	}
+}
+
+// readPart reads a part's content, at most one byte over domain.MaxDocument (so that a larger
+// one is seen as such).
+func readPart(p *multipart.Part) ([]byte, error) {
+	content, err := io.ReadAll(io.LimitReader(p, domain.MaxDocument+1))
+	if err != nil {
+		return nil, errMalformedMultipart
+	}
+	return content, nil
+}
+
+// readDocuments reads the multipart parts form and identity, each at most 10 MB.
+func readDocuments(r *Request) ([]app.Upload, error) {
+	var out []app.Upload
+	seen := map[domain.DocumentKind]bool{}
+	err := eachPart(r, func(p *multipart.Part) error {
 		name := p.FormName()
 		kind, err := domain.ParseDocumentKind(name)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if seen[kind] {
-			return nil, domain.Invalid(name, "duplicate_document", name+" is sent twice")
+			return domain.Invalid(name, "duplicate_document", name+" is sent twice")
 		}
 		seen[kind] = true
-		content, err := io.ReadAll(io.LimitReader(p, domain.MaxDocument+1))
+		content, err := readPart(p)
 		if err != nil {
-			return nil, &domain.Error{Kind: domain.KindMalformed, Code: "malformed_multipart", Message: "the multipart body cannot be read"}
+			return err
 		}
 		if len(content) > domain.MaxDocument {
-			return nil, domain.DocumentTooLarge(name)
+			return domain.DocumentTooLarge(name)
 		}
 		if len(strings.TrimSpace(string(content[:min(len(content), 16)]))) == 0 {
-			return nil, domain.Invalid(name, "empty_document", name+" is empty")
+			return domain.Invalid(name, "empty_document", name+" is empty")
 		}
 		out = append(out, app.Upload{Kind: kind, Content: content})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -1,13 +1,10 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"maps"
-	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -349,42 +346,31 @@ func uploadForm(self string, kind domain.DocumentKind, refused domain.DocumentRe
 // formDocuments reads a browser's multipart form: the file fields form and identity; a field
 // left empty is no document.
 func formDocuments(r *Request) ([]app.Upload, error) {
-	mt, params, err := mime.ParseMediaType(header(r, "content-type"))
-	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		return nil, errNotMultipart
-	}
-	body, err := Body(r)
-	if err != nil {
-		return nil, err
-	}
-	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
 	var out []app.Upload
-	for {
-		p, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, &domain.Error{Kind: domain.KindMalformed, Code: "malformed_multipart", Message: "the multipart body cannot be read"}
-		}
+	err := eachPart(r, func(p *multipart.Part) error {
 		name := p.FormName()
 		if name == "file" { // an upload form's file: the document is in the query
 			name = r.QueryStringParameters["documento"]
 		}
 		kind, err := domain.ParseDocumentKind(name)
 		if err != nil {
-			continue // not a document field
+			return nil // not a document field
 		}
-		content, err := io.ReadAll(io.LimitReader(p, domain.MaxDocument+1))
+		content, err := readPart(p)
 		if err != nil {
-			return nil, &domain.Error{Kind: domain.KindMalformed, Code: "malformed_multipart", Message: "the multipart body cannot be read"}
+			return err
 		}
 		if len(content) == 0 && p.FileName() == "" {
-			continue // the field was left empty
+			return nil // the field was left empty
 		}
 		if len(content) > domain.MaxDocument {
-			return nil, domain.DocumentTooLarge(string(kind))
+			return domain.DocumentTooLarge(string(kind))
 		}
 		out = append(out, app.Upload{Kind: kind, Content: content})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }

@@ -1,12 +1,9 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
-	"mime"
 	"mime/multipart"
 	"net/http"
 
@@ -102,32 +99,18 @@ func Signing(s *app.Signatures, log *slog.Logger) *Router {
 // signingParts reads the page's form: the files modulo and documento.
 func signingParts(r *Request) (map[string][]byte, error) {
 	out := map[string][]byte{}
-	mt, params, err := mime.ParseMediaType(header(r, "content-type"))
-	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		return out, errNotMultipart
-	}
-	body, err := Body(r)
-	if err != nil {
-		return out, err
-	}
-	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
-	for {
-		p, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return out, &domain.Error{Kind: domain.KindMalformed, Code: "malformed_multipart", Message: "the multipart body cannot be read"}
-		}
+	err := eachPart(r, func(p *multipart.Part) error {
 		switch name := p.FormName(); name {
 		case "modulo", "documento":
-			b, err := io.ReadAll(io.LimitReader(p, domain.MaxDocument+1))
+			b, err := readPart(p)
 			if err != nil {
-				return out, &domain.Error{Kind: domain.KindMalformed, Code: "malformed_multipart", Message: "the multipart body cannot be read"}
+				return err
 			}
 			out[name] = b
 		}
-	}
+		return nil
+	})
+	return out, err
 }
 
 // signingMessage words a refusal of the signing page.
