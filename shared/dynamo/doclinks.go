@@ -2,11 +2,7 @@ package dynamo
 
 import (
 	"context"
-	"fmt"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pecplatform/pec/shared/app"
@@ -23,19 +19,11 @@ var _ app.DocumentLinkStore = (*Store)(nil)
 
 // PutDocumentLink implements app.DocumentLinkStore.
 func (s *Store) PutDocumentLink(ctx context.Context, hash string, l app.DocumentLink) error {
-	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &s.table,
-		Item: map[string]types.AttributeValue{
-			attrPK: str(docLinkPK(hash)), attrSK: str(skDocLink), "type": str("documentLink"),
-			"requestId": str(l.RequestID), "kind": str(string(l.Kind)), "key": str(l.Key),
-			"linkExpiresAt": str(formatTime(l.ExpiresAt)), AttrTTL: num(int(l.ExpiresAt.Add(24 * time.Hour).Unix())),
-		},
-		ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	return s.putLink(ctx, "document link", l.ExpiresAt, map[string]types.AttributeValue{
+		attrPK: str(docLinkPK(hash)), attrSK: str(skDocLink), "type": str("documentLink"),
+		"requestId": str(l.RequestID), "kind": str(string(l.Kind)), "key": str(l.Key),
+		"linkExpiresAt": str(formatTime(l.ExpiresAt)),
 	})
-	if err != nil {
-		return fmt.Errorf("put document link: %w", err)
-	}
-	return nil
 }
 
 // GetDocumentLink implements app.DocumentLinkStore.

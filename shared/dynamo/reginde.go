@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pecplatform/pec/shared/app"
@@ -19,19 +17,10 @@ var _ app.RegindeStore = (*Store)(nil)
 // PutRegindeLink implements app.RegindeStore: the link's hash names the member it was issued
 // to, until a day after it expires.
 func (s *Store) PutRegindeLink(ctx context.Context, hash, orderID string, cf domain.CodiceFiscale, expires time.Time) error {
-	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &s.table,
-		Item: map[string]types.AttributeValue{
-			attrPK: str(regindePK(hash)), attrSK: str(skReginde), "type": str("regindeLink"),
-			"orderId": str(orderID), "memberKey": str(string(cf.Canonical())),
-			AttrTTL: num(int(expires.Add(24 * time.Hour).Unix())),
-		},
-		ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	return s.putLink(ctx, "reginde link", expires, map[string]types.AttributeValue{
+		attrPK: str(regindePK(hash)), attrSK: str(skReginde), "type": str("regindeLink"),
+		"orderId": str(orderID), "memberKey": str(string(cf.Canonical())),
 	})
-	if err != nil {
-		return fmt.Errorf("put reginde link: %w", err)
-	}
-	return nil
 }
 
 // RegindeLink implements app.RegindeStore.

@@ -21,17 +21,20 @@ func signLinkPK(hash string) string { return "SIGNLINK#" + hash }
 
 // PutSignLink implements app.SigningStore.
 func (s *Store) PutSignLink(ctx context.Context, hash string, l app.SignLink) error {
-	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &s.table,
-		Item: map[string]types.AttributeValue{
-			attrPK: str(signLinkPK(hash)), attrSK: str(skSignLink), "type": str("signLink"),
-			"mailboxId": str(l.MailboxID), "round": num(l.Round),
-			"linkExpiresAt": str(formatTime(l.ExpiresAt)), AttrTTL: num(int(l.ExpiresAt.Add(24 * time.Hour).Unix())),
-		},
-		ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	return s.putLink(ctx, "sign link", l.ExpiresAt, map[string]types.AttributeValue{
+		attrPK: str(signLinkPK(hash)), attrSK: str(skSignLink), "type": str("signLink"),
+		"mailboxId": str(l.MailboxID), "round": num(l.Round), "linkExpiresAt": str(formatTime(l.ExpiresAt)),
 	})
+}
+
+// putLink writes a link's item (keyed by the hash of its token) once, never over another, and
+// lets it go through TTL a day after the link expires.
+func (s *Store) putLink(ctx context.Context, what string, expires time.Time, item map[string]types.AttributeValue) error {
+	item[AttrTTL] = num(int(expires.Add(24 * time.Hour).Unix()))
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item,
+		ConditionExpression: aws.String("attribute_not_exists(PK)")})
 	if err != nil {
-		return fmt.Errorf("put sign link: %w", err)
+		return fmt.Errorf("put %s: %w", what, err)
 	}
 	return nil
 }
